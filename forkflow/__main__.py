@@ -1,0 +1,3 @@
+from forkflow.cli import main
+
+main()

@@ -1,0 +1,236 @@
+"""The command line.  The only module that prints, prompts or exits.
+
+Exit codes: 0 ok; 1 a forkflow error (a bad manifest, a node that could not be fetched or
+scanned); 2 a usage error; 3 an unexpected error (the traceback goes to a log file, and a
+line says where); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from forkflow import __version__
+from forkflow.errors import ForkflowError
+from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
+from forkflow.model import ScanReport
+from forkflow.render import scan_markdown, scan_table, summary_lines
+from forkflow.scan import scan_network
+from forkflow.workspace import Workspace, open_workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ERROR = 1
+EXIT_UNEXPECTED = 3
+EXIT_INTERRUPTED = 130
+
+
+def _out() -> Console:
+    # Piped output (CI logs, files) gets a fixed width unless COLUMNS says otherwise, so the
+    # table is not squeezed into 80 columns.
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
+    return Console(soft_wrap=False, highlight=False, width=width)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _progress(total: int | None = None) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=_err(), transient=True, disable=not sys.stderr.isatty(),
+    )
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn failures into one line and an exit code; never a traceback on the terminal."""
+    try:
+        yield
+    except ForkflowError as err:
+        for line in str(err).splitlines():
+            click.echo(f"error: {line}", err=True)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        click.echo("interrupted; nothing was left half-written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except Exception:
+        log = Path(tempfile.gettempdir()) / f"forkflow-crash-{os.getpid()}.log"
+        log.write_text(traceback.format_exc())
+        click.echo(f"forkflow: unexpected error; the traceback is in {log}. Please report it.", err=True)
+        sys.exit(EXIT_UNEXPECTED)
+
+
+def _workspace_options(func: F) -> F:
+    func = click.option("--manifest", "manifest", type=click.Path(dir_okay=False, path_type=Path),
+                        help="The manifest (default: forkflow.toml at the repository's root).")(func)
+    func = click.option("--repo", "repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+                        show_default=True, help="The working repository (a clone, or a bare repository).")(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="forkflow")
+def main() -> None:
+    """forkflow keeps a network of forks of one product in order.
+
+    A central repository holds the product; every college, department or developer runs a
+    node (a fork) at a tier: central, decentralized or developer.  The network is described
+    in forkflow.toml.  Start with `forkflow demo`, then `forkflow fetch` and `forkflow scan`
+    in your own repository.
+    """
+
+
+@main.command()
+@_workspace_options
+@click.option("--node", "nodes", multiple=True, metavar="NAME", help="Fetch only this node (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Print what would be fetched, fetch nothing.")
+def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bool) -> None:
+    """Bring every node named by url up to date in the working repository.
+
+    Each node's branch lands in refs/forkflow/nodes/<name>.  A node that cannot be fetched
+    is reported with the reason and the others go on; the exit code is then 1.
+    """
+    with _errors():
+        space = open_workspace(repo, manifest)
+        unknown = [name for name in nodes if name not in space.network.graph]
+        if unknown:
+            raise ForkflowError(f"no node named {', '.join(map(repr, unknown))} in {space.manifest.path}")
+        steps = plan_fetch(space.network, set(nodes) if nodes else None)
+        if dry_run:
+            for step in steps:
+                click.echo(f"would fetch {step.node}: {step.url} {step.branch or '(default branch)'} -> {step.dest_ref}")
+            click.echo(f"{len(steps)} node(s) to fetch; nothing was fetched (--dry-run)")
+            return
+        results = _run_fetch(space, steps)
+        if any(not result.ok for result in results):
+            sys.exit(EXIT_ERROR)
+
+
+def _run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
+    manifest = space.manifest.path
+    with _progress() as progress:
+        overall = progress.add_task("fetching", total=len(steps))
+
+        def on_start(step: FetchStep) -> Callable[[int, int], None]:
+            progress.update(overall, description=f"fetching {step.node}")
+
+            def objects(received: int, total: int) -> None:
+                progress.update(overall, description=f"fetching {step.node} ({received}/{total} objects)")
+
+            return objects
+
+        def on_done(result: FetchResult) -> None:
+            progress.advance(overall)
+            step = result.step
+            if result.ok and result.outcome is not None:
+                state = "updated" if result.outcome.updated else "up to date"
+                progress.console.print(f"{step.node}: {state} at {result.outcome.head[:12]}")
+            else:
+                progress.console.print(f"[red]error:[/red] {manifest}: node {step.node!r}: field 'url': {result.error}")
+
+        results = apply_fetch(space.repo, steps, on_start=on_start, on_done=on_done)
+    failed = sum(not result.ok for result in results)
+    click.echo(f"fetched {len(results) - failed} of {len(results)} node(s)" + (f"; {failed} failed" if failed else ""),
+               err=True)
+    return results
+
+
+@main.command()
+@_workspace_options
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (format: docs/scan-report.md).")
+@click.option("--markdown", is_flag=True, help="Print the report as Markdown.")
+@click.option("--no-cache", is_flag=True, help="Recompute everything instead of reading the store's cache.")
+def scan(repo: Path, manifest: Path | None, as_json: bool, markdown: bool, no_cache: bool) -> None:
+    """Measure how far every node has drifted from its parent.
+
+    For each node: ahead/behind (as git rev-list --left-right --count), the merge base and
+    its age, the carried and upstreamed commits (as git cherry), the size of the carried
+    changes, and the files that would conflict if the parent were merged now.  Exit code 1
+    when some node could not be scanned (each is named on stderr).
+    """
+    if as_json and markdown:
+        raise click.UsageError("choose one of --json and --markdown")
+    with _errors():
+        space = open_workspace(repo, manifest)
+        report = run_scan(space, use_cache=not no_cache)
+        print_scan(report, as_json=as_json, markdown=markdown)
+        for problem in report.problems:
+            click.echo(f"error: {problem.line(str(space.manifest.path))}", err=True)
+        if report.problems:
+            sys.exit(EXIT_ERROR)
+
+
+def run_scan(space: Workspace, *, use_cache: bool = True) -> ScanReport:
+    with _progress() as progress:
+        task = progress.add_task("scanning", total=max(0, len(space.network) - 1))
+
+        def step(name: str) -> None:
+            progress.update(task, description=f"scanning {name}")
+            progress.advance(task)
+
+        report = scan_network(space.network, space.repo, space.store if use_cache else None,
+                              now=datetime.now(UTC), progress=step)
+    space.store.record_scan(space.network.name, report.model_dump(mode="json"))
+    return report
+
+
+def print_scan(report: ScanReport, *, as_json: bool = False, markdown: bool = False) -> None:
+    if as_json:
+        click.echo(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=False))
+    elif markdown:
+        click.echo(scan_markdown(report), nl=False)
+    else:
+        console = _out()
+        console.print(scan_table(report))
+        for line in summary_lines(report):
+            console.print(line)
+
+
+@main.command()
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path),
+              help="Build the example here (an empty or new folder; default: a new temporary folder).")
+@click.option("--example", default="landgrant", show_default=True, help="Which example network to build.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scan report as JSON.")
+@click.option("--markdown", is_flag=True, help="Print the scan report as Markdown.")
+def demo(into: Path | None, example: str, as_json: bool, markdown: bool) -> None:
+    """Build the Land Grant example network, fetch every node and scan it.
+
+    Runs offline with no token: the nodes are local repositories under DIR/forge and the
+    working repository is DIR/work.  Afterwards, `cd DIR/work` and try `forkflow scan`.
+    """
+    from forkflow.demo import build_example, example_dir
+
+    with _errors():
+        target = into or Path(tempfile.mkdtemp(prefix="forkflow-demo-"))
+        source = example_dir(example)
+        with _progress() as progress:
+            task = progress.add_task(f"building {example}", total=None)
+
+            def on_step(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            built = build_example(source, target, on_step=on_step)
+        click.echo(f"built {len(built.nodes)} node repositories under {built.root / 'forge'}", err=True)
+        space = open_workspace(built.work)
+        results = _run_fetch(space, plan_fetch(space.network))
+        if any(not result.ok for result in results):
+            sys.exit(EXIT_ERROR)
+        report = run_scan(space)
+        print_scan(report, as_json=as_json, markdown=markdown)
+        click.echo(f"\nThe network is in {built.root}. Next: cd {built.work} && forkflow scan", err=True)

@@ -1,0 +1,214 @@
+"""``forkflow demo``: build an example network (the Land Grant University) from its history.
+
+An example lives in ``examples/<name>/``: ``product/`` (central's first tree),
+``forkflow.toml`` (the network) and ``history.toml`` (the steps that make every node's
+history: commits, forks, cherry-picks and merges, with fixed dates so the ids are stable).
+Building writes one bare repository per node under ``<dir>/forge/`` and a working
+repository, a clone of central holding the manifest, at ``<dir>/work``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from forkflow.errors import ConflictError, ForkflowError, GitError
+from forkflow.gitrepo import GitRepo
+from forkflow.gitrepo.build import EXECUTABLE, REGULAR, FileChange, HistoryBuilder, Person, clone
+from forkflow.manifest import MANIFEST_NAME, load_manifest
+
+
+class Edit(BaseModel):
+    """One edit of a ``commit`` step; exactly one form per edit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    find: str | None = None
+    replace: str | None = None
+    content: str | None = None
+    append: str | None = None
+    delete: bool = False
+    rename_to: str | None = None
+    mode: Literal["100644", "100755"] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Edit:
+        forms = [self.find is not None, self.content is not None, self.append is not None,
+                 self.delete, self.rename_to is not None, self.mode is not None]
+        if sum(forms) != 1:
+            raise ValueError("give exactly one of find/replace, content, append, delete, rename_to, mode")
+        if (self.find is None) != (self.replace is None):
+            raise ValueError("find and replace go together")
+        return self
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["commit", "fork", "pick", "merge"]
+    node: str
+    date: datetime
+    author: str | None = None
+    message: str | None = None
+    label: str | None = None
+    initial: bool = False
+    edit: Annotated[list[Edit], Field(default_factory=list)]
+
+    @property
+    def when(self) -> int:
+        return int(self.date.timestamp())
+
+    def person(self, fallback: Person) -> Person:
+        if self.author is None:
+            return fallback
+        name, _, email = self.author.partition("<")
+        return Person(name.strip(), email.rstrip(">").strip())
+
+
+class History(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    step: list[Step]
+
+
+@dataclass(frozen=True)
+class BuiltExample:
+    root: Path
+    work: Path
+    manifest: Path
+    nodes: dict[str, str]  # node -> head commit
+
+
+ROBOT = Person("forkflow demo", "demo@forkflow.invalid")
+
+
+def example_dir(name: str = "landgrant") -> Path:
+    """Where an example's files are: inside the installed package, or in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "examples" / name, here.parent / "examples" / name):
+        if (candidate / "history.toml").is_file():
+            return candidate
+    raise ForkflowError(f"the example {name!r} is not installed (looked in forkflow/_data and examples/)")
+
+
+def load_history(path: Path) -> History:
+    try:
+        return History.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except tomllib.TOMLDecodeError as err:
+        raise ForkflowError(f"{path}: is not valid TOML: {err}") from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ForkflowError(f"{path}: {where}: {first['msg']}") from None
+
+
+def build_example(
+    source: Path, into: Path, *, on_step: Callable[[int, int], None] | None = None
+) -> BuiltExample:
+    """Build the example in ``source`` under the empty (or missing) folder ``into``."""
+    if into.exists() and any(into.iterdir()):
+        raise ForkflowError(f"{into} is not empty; pick a new folder for the demo")
+    manifest = load_manifest(source / MANIFEST_NAME)
+    history = load_history(source / "history.toml")
+    scratch = GitRepo.init(into / ".build.git", bare=True)
+    heads = _replay(HistoryBuilder(scratch), manifest.model_dump()["nodes"], history, source, on_step)
+    forge = into / "forge"
+    for name, head in heads.items():
+        scratch.set_ref(f"refs/heads/{name}", head)
+        target = forge / f"{name}.git"
+        GitRepo.init(target, bare=True)
+        HistoryBuilder(scratch).push(str(target), [f"+refs/heads/{name}:refs/heads/main"])
+    shutil.rmtree(into / ".build.git")
+    work = into / "work"
+    clone(str(forge / "central.git"), str(work))
+    return BuiltExample(into, work, work / MANIFEST_NAME, heads)
+
+
+def _replay(
+    builder: HistoryBuilder,
+    nodes: list[dict[str, object]],
+    history: History,
+    source: Path,
+    on_step: Callable[[int, int], None] | None,
+) -> dict[str, str]:
+    parents = {str(node["name"]): node.get("parent") for node in nodes}
+    heads: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for number, step in enumerate(history.step, start=1):
+        try:
+            head = _apply_step(builder, step, parents, heads, labels, source)
+        except (ConflictError, GitError, KeyError, ValueError) as err:
+            raise ForkflowError(f"history.toml: step {number} ({step.kind} on {step.node}): {err}") from None
+        heads[step.node] = head
+        if step.label is not None:
+            labels[step.label] = head
+        if on_step is not None:
+            on_step(number, len(history.step))
+    return heads
+
+
+def _apply_step(
+    builder: HistoryBuilder,
+    step: Step,
+    parents: dict[str, object],
+    heads: dict[str, str],
+    labels: dict[str, str],
+    source: Path,
+) -> str:
+    if step.node not in parents:
+        raise KeyError(f"no node {step.node!r} in the manifest")
+    parent = parents[step.node]
+    if step.kind == "fork":
+        return heads[str(parent)]
+    if step.kind == "pick":
+        return builder.cherry_pick(labels[str(step.label)], heads[step.node], step.person(ROBOT), step.when)
+    if step.kind == "merge":
+        message = step.message or f"Merge {parent} into {step.node}"
+        return builder.merge(heads[step.node], heads[str(parent)], step.person(ROBOT), step.when, message)
+    if step.initial:
+        changes = _product_files(source)
+        return builder.commit([], changes, step.person(ROBOT), step.when, str(step.message))
+    base = heads[step.node]
+    changes = [change for edit in step.edit for change in _edit(builder, base, edit)]
+    return builder.commit([base], changes, step.person(ROBOT), step.when, str(step.message))
+
+
+def _product_files(source: Path) -> list[FileChange]:
+    product = source / "product"
+    changes = [
+        FileChange(str(path.relative_to(product)), path.read_bytes(),
+                   EXECUTABLE if path.stat().st_mode & 0o111 else REGULAR)
+        for path in sorted(product.rglob("*")) if path.is_file()
+    ]
+    changes.append(FileChange(MANIFEST_NAME, (source / MANIFEST_NAME).read_bytes()))
+    return changes
+
+
+def _edit(builder: HistoryBuilder, base: str, edit: Edit) -> list[FileChange]:
+    current = builder.read(base, edit.path)
+    if edit.content is not None:
+        return [FileChange(edit.path, edit.content.encode(), current[1] if current else REGULAR)]
+    if current is None:
+        raise ValueError(f"{edit.path} does not exist")
+    data, mode = current
+    if edit.delete:
+        return [FileChange(edit.path, None)]
+    if edit.rename_to is not None:
+        return [FileChange(edit.path, None), FileChange(edit.rename_to, data, mode)]
+    if edit.mode is not None:
+        return [FileChange(edit.path, data, int(edit.mode, 8))]
+    if edit.append is not None:
+        return [FileChange(edit.path, data + edit.append.encode(), mode)]
+    text = data.decode()
+    count = text.count(str(edit.find))
+    if count != 1:
+        raise ValueError(f"{edit.path}: the text to find occurs {count} times, not once")
+    return [FileChange(edit.path, text.replace(str(edit.find), str(edit.replace)).encode(), mode)]

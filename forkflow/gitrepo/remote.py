@@ -1,0 +1,84 @@
+"""Fetching a node's branch into the working repository (local paths and remote URLs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pygit2
+
+from forkflow.errors import FetchError
+from forkflow.gitrepo.repo import GitRepo
+from forkflow.types import CommitId
+
+TransferProgress = Callable[[int, int], None]
+"""Called with (objects received, objects in all) while a fetch runs."""
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    head: CommitId
+    previous: CommitId | None
+    branch: str
+
+    @property
+    def updated(self) -> bool:
+        return self.head != self.previous
+
+
+class _Callbacks(pygit2.RemoteCallbacks):  # type: ignore[misc]
+    def __init__(self, progress: TransferProgress | None):
+        super().__init__()
+        self._progress = progress
+
+    def transfer_progress(self, stats: pygit2.remotes.TransferProgress) -> None:
+        if self._progress is not None:
+            self._progress(int(stats.received_objects), int(stats.total_objects))
+
+
+def fetch_branch(
+    repo: GitRepo,
+    url: str,
+    branch: str | None,
+    dest_ref: str,
+    progress: TransferProgress | None = None,
+) -> FetchOutcome:
+    """Bring ``branch`` of ``url`` (its default branch when None) into ``dest_ref``.
+
+    Nothing is transferred when ``dest_ref`` already holds the remote head.  The ref is
+    written only after every object arrived, so an interrupted fetch changes nothing.
+    """
+    raw = repo.raw
+    previous = repo.resolve(dest_ref)
+    callbacks = _Callbacks(progress)
+    try:
+        remote = raw.remotes.create_anonymous(url)
+        heads = {head.name: head for head in remote.list_heads(callbacks=callbacks)}
+    except (pygit2.GitError, KeyError, ValueError, OSError) as err:
+        raise FetchError(f"cannot reach {url}: {err}") from None
+    source = _source_ref(heads, branch, url)
+    target = str(heads[source].oid)
+    if previous == target:
+        return FetchOutcome(CommitId(target), previous, source)
+    try:
+        remote.fetch([f"+{source}:{dest_ref}"], callbacks=callbacks, message=f"forkflow: fetch {url} {source}")
+    except (pygit2.GitError, KeyError, OSError) as err:
+        raise FetchError(f"fetching {source} from {url} failed: {err}") from None
+    head = repo.resolve(dest_ref)
+    if head is None:
+        raise FetchError(f"fetching {source} from {url} wrote no {dest_ref}")
+    return FetchOutcome(head, previous, source)
+
+
+def _source_ref(heads: dict[str, pygit2.remotes.RemoteHead], branch: str | None, url: str) -> str:
+    if branch is None:
+        default = heads.get("HEAD")
+        target = getattr(default, "symref_target", None) if default is not None else None
+        if not target:
+            raise FetchError(f"{url} has no default branch; name one with branch = \"...\"")
+        return str(target)
+    source = branch if branch.startswith("refs/") else f"refs/heads/{branch}"
+    if source not in heads:
+        known = ", ".join(sorted(h.removeprefix("refs/heads/") for h in heads if h.startswith("refs/heads/")))
+        raise FetchError(f"{url} has no branch {branch!r} (it has: {known or 'no branches'})")
+    return source

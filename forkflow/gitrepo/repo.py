@@ -1,0 +1,255 @@
+"""Reading a repository: refs, history walks, counts, patch facts, merge predictions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import SortMode
+
+from forkflow.errors import GitError, UnreadableError
+from forkflow.gitrepo.patch import Abbreviator, commit_diff, commit_diff_lines, diff_facts, diff_paths
+from forkflow.patchid import stable_patch_id
+from forkflow.types import CommitId
+
+# A partial clone marks itself with extensions.partialClone; libgit2 reads such a
+# repository fine as long as it is told the extension is known.  Missing blobs then
+# surface as NotFoundError on the commits that need them, which the scan reports.
+_KNOWN = pygit2.option(pygit2.enums.Option.GET_EXTENSIONS)
+if "partialclone" not in [name.lower() for name in _KNOWN]:
+    pygit2.option(pygit2.enums.Option.SET_EXTENSIONS, ["partialclone"], 1)
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """What forkflow needs to know about one commit."""
+
+    id: CommitId
+    parents: tuple[CommitId, ...]
+    author_name: str
+    author_email: str
+    author_time: int
+    commit_time: int
+    summary: str
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+
+@dataclass(frozen=True)
+class PatchFacts:
+    """What never changes about a commit's diff against its first parent."""
+
+    patch_id: str | None
+    insertions: int
+    deletions: int
+    paths: tuple[str, ...]
+    abbrev: int = 0  # abbreviation length the patch-id used for binary files (0: none)
+
+
+class GitRepo:
+    """A repository opened for forkflow (bare or not)."""
+
+    def __init__(self, path: str | Path):
+        try:
+            self._repo = pygit2.Repository(str(path))
+        except (pygit2.GitError, KeyError) as err:
+            raise GitError(
+                f"{path}: not a git repository ({err}); run inside a clone or pass --repo PATH"
+            ) from None
+        self._abbrev = Abbreviator(self._repo)
+
+    @classmethod
+    def init(cls, path: str | Path, *, bare: bool = False) -> GitRepo:
+        """Create a new repository whose first branch is ``main``."""
+        pygit2.init_repository(str(path), bare=bare, initial_head="main")
+        return cls(path)
+
+    @property
+    def git_dir(self) -> Path:
+        return Path(self._repo.path)
+
+    @property
+    def workdir(self) -> Path | None:
+        return Path(self._repo.workdir) if self._repo.workdir else None
+
+    @property
+    def is_bare(self) -> bool:
+        return bool(self._repo.is_bare)
+
+    def config_value(self, key: str) -> str | None:
+        try:
+            return str(self._repo.config[key])
+        except KeyError:
+            return None
+
+    # refs -------------------------------------------------------------------------------
+
+    def resolve(self, ref: str) -> CommitId | None:
+        """The commit a ref (or HEAD) points at, or None when it does not exist."""
+        try:
+            if ref == "HEAD":
+                return CommitId(str(self._repo.head.peel(pygit2.Commit).id))
+            reference = self._repo.references.get(ref)
+            if reference is None:
+                return None
+            return CommitId(str(reference.peel(pygit2.Commit).id))
+        except (pygit2.GitError, KeyError, ValueError) as err:
+            raise GitError(f"{ref}: cannot be read in {self.git_dir} ({err})") from None
+
+    def set_ref(self, ref: str, target: str, message: str = "forkflow") -> None:
+        try:
+            self._repo.references.create(ref, pygit2.Oid(hex=target), force=True, message=message)
+        except (pygit2.GitError, ValueError) as err:
+            raise GitError(f"{ref}: cannot be written in {self.git_dir} ({err})") from None
+
+    def refs(self, prefix: str = "refs/") -> list[str]:
+        return sorted(name for name in self._repo.references if name.startswith(prefix))
+
+    # history ----------------------------------------------------------------------------
+
+    def ahead_behind(self, node: str, parent: str) -> tuple[int, int]:
+        """Commits in ``parent..node`` and in ``node..parent`` (as ``rev-list --left-right --count``)."""
+        try:
+            ahead, behind = self._repo.ahead_behind(pygit2.Oid(hex=node), pygit2.Oid(hex=parent))
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"history of {node[:12]} or {parent[:12]} cannot be read ({err})") from None
+        return int(ahead), int(behind)
+
+    def merge_base(self, a: str, b: str) -> CommitId | None:
+        try:
+            base = self._repo.merge_base(pygit2.Oid(hex=a), pygit2.Oid(hex=b))
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"merge base of {a[:12]} and {b[:12]} cannot be found ({err})") from None
+        return CommitId(str(base)) if base is not None else None
+
+    def commits_between(self, include: str, exclude: str | None, *, merges: bool = True) -> list[CommitId]:
+        """Commits reachable from ``include`` but not from ``exclude``, oldest first.
+
+        With ``merges=False`` merge commits are left out, as ``git cherry`` leaves them out.
+        """
+        try:
+            walker = self._repo.walk(pygit2.Oid(hex=include), SortMode.TOPOLOGICAL | SortMode.REVERSE)
+            if exclude is not None:
+                walker.hide(pygit2.Oid(hex=exclude))
+            return [
+                CommitId(str(commit.id)) for commit in walker if merges or len(commit.parent_ids) < 2
+            ]
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"history of {include[:12]} cannot be walked ({err})") from None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        if ancestor == descendant:
+            return True
+        try:
+            return bool(self._repo.descendant_of(pygit2.Oid(hex=descendant), pygit2.Oid(hex=ancestor)))
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"ancestry of {descendant[:12]} cannot be read ({err})") from None
+
+    def commit_info(self, commit_id: str) -> CommitInfo:
+        commit = self._commit(commit_id)
+        return CommitInfo(
+            id=CommitId(str(commit.id)),
+            parents=tuple(CommitId(str(p)) for p in commit.parent_ids),
+            author_name=commit.author.name,
+            author_email=commit.author.email,
+            author_time=int(commit.author.time),
+            commit_time=int(commit.commit_time),
+            summary=(commit.message.splitlines() or [""])[0],
+        )
+
+    def commit_time(self, commit_id: str) -> int:
+        return int(self._commit(commit_id).commit_time)
+
+    def iter_infos(self, ids: list[CommitId]) -> Iterator[CommitInfo]:
+        for commit_id in ids:
+            yield self.commit_info(commit_id)
+
+    # diffs ------------------------------------------------------------------------------
+
+    def patch_facts(self, commit_id: str) -> PatchFacts:
+        """Patch-id (as ``git patch-id --stable``), line counts and touched paths of a commit.
+
+        Merge commits have no patch-id (git cherry skips them).  Raises UnreadableError when
+        a blob or tree the diff needs is missing.
+        """
+        commit = self._commit(commit_id)
+        try:
+            if len(commit.parent_ids) > 1:
+                return PatchFacts(None, 0, 0, ())
+            lines, diff, used_abbrev = commit_diff_lines(self._repo, commit, self._abbrev)
+            insertions, deletions, paths = diff_facts(diff)
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"commit {commit_id[:12]}: objects are missing ({err})") from None
+        return PatchFacts(stable_patch_id(lines), insertions, deletions, paths, used_abbrev)
+
+    def touched_paths(self, commit_id: str) -> tuple[str, ...]:
+        """Paths the commit changes against its first parent; needs trees only, no file contents."""
+        commit = self._commit(commit_id)
+        try:
+            return diff_paths(commit_diff(self._repo, commit))
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"commit {commit_id[:12]}: trees are missing ({err})") from None
+
+    def diff_text(self, commit_id: str) -> bytes:
+        """The commit's diff lines in git's format, for inspection and tests."""
+        commit = self._commit(commit_id)
+        lines, _, _ = commit_diff_lines(self._repo, commit, self._abbrev)
+        return b"".join(lines)
+
+    def abbrev_length(self) -> int:
+        return self._abbrev.minimum
+
+    # merges -----------------------------------------------------------------------------
+
+    def merge_conflicts(self, ours: str, theirs: str) -> list[str]:
+        """Paths that would conflict if ``theirs`` were merged into ``ours`` now (in memory)."""
+        try:
+            index = self._repo.merge_commits(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"merge of {theirs[:12]} into {ours[:12]} cannot be computed ({err})") from None
+        if index.conflicts is None:
+            return []
+        paths = set()
+        for ancestor, mine, other in index.conflicts:
+            for entry in (mine, other, ancestor):
+                if entry is not None:
+                    paths.add(entry.path)
+        return sorted(paths)
+
+    # internals --------------------------------------------------------------------------
+
+    def _commit(self, commit_id: str) -> pygit2.Commit:
+        try:
+            obj = self._repo[pygit2.Oid(hex=commit_id)]
+        except (KeyError, ValueError, pygit2.GitError) as err:
+            raise UnreadableError(f"commit {commit_id[:12]} is missing from {self.git_dir} ({err})") from None
+        if not isinstance(obj, pygit2.Commit):
+            raise GitError(f"{commit_id[:12]} is not a commit")
+        return obj
+
+    @property
+    def raw(self) -> pygit2.Repository:
+        """The pygit2 repository, for the other modules of this adapter only."""
+        return self._repo
+
+
+def discover(path: str | Path) -> GitRepo:
+    """The repository that holds ``path`` (a work tree, a folder inside one, or a bare repository)."""
+    found = pygit2.discover_repository(str(path))
+    if found is None:
+        raise GitError(f"{path}: not inside a git repository; run inside a clone or pass --repo PATH")
+    return GitRepo(found)
+
+
+def read_blob_at(repo: GitRepo, ref: str, path: str) -> bytes | None:
+    """A file's content at a ref's commit, or None when there is no such file."""
+    try:
+        commit = repo.raw.revparse_single(ref).peel(pygit2.Commit)
+        entry = commit.tree[path]
+        return bytes(repo.raw[entry.id].data)
+    except (KeyError, ValueError, pygit2.GitError):
+        return None

@@ -1,0 +1,58 @@
+"""The network: the tree of nodes rooted at central, as a networkx ``DiGraph`` (parent -> child)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import networkx as nx
+
+from forkflow.manifest import Manifest, NodeSpec
+
+
+class Network:
+    """The nodes of a manifest arranged as a tree; the manifest is already checked."""
+
+    def __init__(self, manifest: Manifest):
+        self.manifest = manifest
+        self.graph: nx.DiGraph = nx.DiGraph()
+        for spec in manifest.nodes:
+            self.graph.add_node(spec.name, spec=spec)
+        for spec in manifest.nodes:
+            if spec.parent is not None:
+                self.graph.add_edge(spec.parent, spec.name)
+        self.root = next(spec.name for spec in manifest.nodes if spec.parent is None)
+        self._order = {spec.name: index for index, spec in enumerate(manifest.nodes)}
+
+    @property
+    def name(self) -> str:
+        return self.manifest.network.name
+
+    def spec(self, name: str) -> NodeSpec:
+        spec: NodeSpec = self.graph.nodes[name]["spec"]
+        return spec
+
+    def children(self, name: str) -> list[str]:
+        """Children in manifest order."""
+        return sorted(self.graph.successors(name), key=self._order.__getitem__)
+
+    def parent(self, name: str) -> str | None:
+        return self.spec(name).parent
+
+    def depth(self, name: str) -> int:
+        depth = 0
+        parent = self.parent(name)
+        while parent is not None:
+            depth += 1
+            parent = self.parent(parent)
+        return depth
+
+    def tree_order(self) -> Iterator[str]:
+        """Every node, parents before children, siblings in manifest order (a pre-order walk)."""
+        stack = [self.root]
+        while stack:
+            name = stack.pop()
+            yield name
+            stack.extend(reversed(self.children(name)))
+
+    def __len__(self) -> int:
+        return int(self.graph.number_of_nodes())

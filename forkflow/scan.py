@@ -1,0 +1,215 @@
+"""``forkflow scan``: how far every node has drifted from its parent, and what it carries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from forkflow.compare import PAIR_VERSION, ParentIndex, compare_heads
+from forkflow.errors import GitError, UnreadableError
+from forkflow.facts import CommitFacts
+from forkflow.gitrepo import GitRepo
+from forkflow.model import (
+    CommitReport,
+    Diffstat,
+    NodeReport,
+    Problem,
+    ScanReport,
+    SharedChange,
+    UnmetNeeds,
+)
+from forkflow.network import Network
+from forkflow.store import Store
+
+Progress = Callable[[str], None]
+
+
+def scan_network(
+    network: Network,
+    repo: GitRepo,
+    store: Store | None = None,
+    *,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> ScanReport:
+    """Compare every node with its parent, tree order, reusing every cached comparison.
+
+    A node whose ref is missing is reported as a problem and skipped, with its subtree;
+    the rest of the network is scanned.
+    """
+    now = now or datetime.now(UTC)
+    facts = CommitFacts(repo, store)
+    heads, problems = _resolve_heads(network, repo)
+    pairs = _compare_all(network, repo, store, facts, heads, progress)
+    nodes = [_node_report(network, repo, name, heads, pairs, now) for name in network.tree_order()]
+    facts.flush()
+    commits = _commit_reports(repo, facts, nodes)
+    report = ScanReport(
+        network=network.name,
+        scanned_at=now.isoformat(timespec="seconds"),
+        nodes=nodes,
+        commits=commits,
+        shared=exact_shared_changes(nodes, commits),
+        unmet_needs=_unmet_needs(nodes),
+        problems=problems,
+    )
+    return report
+
+
+def _resolve_heads(network: Network, repo: GitRepo) -> tuple[dict[str, str | None], list[Problem]]:
+    heads: dict[str, str | None] = {}
+    problems = []
+    for name in network.tree_order():
+        spec = network.spec(name)
+        try:
+            head = repo.resolve(spec.head_ref)
+        except GitError as err:
+            head = None
+            problems.append(Problem(node=name, field="ref", message=str(err)))
+        else:
+            if head is None:
+                field = "ref" if spec.ref is not None else "url"
+                hint = (
+                    f"{spec.head_ref} does not exist in {repo.git_dir}; fetch it or fix the ref"
+                    if spec.ref is not None
+                    else f"not fetched yet ({spec.head_ref} is missing); run `forkflow fetch`"
+                )
+                problems.append(Problem(node=name, field=field, message=hint))
+        heads[name] = head
+    return heads, problems
+
+
+def _compare_all(
+    network: Network,
+    repo: GitRepo,
+    store: Store | None,
+    facts: CommitFacts,
+    heads: dict[str, str | None],
+    progress: Progress | None,
+) -> dict[str, dict[str, Any]]:
+    keys = {}
+    for name in network.tree_order():
+        parent = network.parent(name)
+        head = heads[name]
+        if parent is not None and head is not None and heads[parent] is not None:
+            keys[name] = (str(heads[parent]), head)
+    cached = store.pairs(keys.values(), PAIR_VERSION) if store is not None else {}
+    indexes: dict[str, ParentIndex] = {}
+
+    def index_for(parent_head: str) -> ParentIndex:
+        if parent_head not in indexes:
+            indexes[parent_head] = ParentIndex(repo, facts, parent_head)
+        return indexes[parent_head]
+
+    results: dict[str, dict[str, Any]] = {}
+    fresh: dict[tuple[str, str], dict[str, Any]] = {}
+    for name, key in keys.items():
+        if progress is not None:
+            progress(name)
+        if key in cached:
+            results[name] = cached[key]
+            continue
+        try:
+            result = compare_heads(repo, facts, key[0], key[1], index_for)
+        except UnreadableError as err:
+            result = _unreadable_pair(str(err))
+        else:
+            fresh[key] = result
+        results[name] = result
+        if len(fresh) >= 100 and store is not None:
+            facts.flush()
+            store.save_pairs(fresh, PAIR_VERSION)
+            fresh = {}
+    facts.flush()
+    if store is not None:
+        store.save_pairs(fresh, PAIR_VERSION)
+    return results
+
+
+def _unreadable_pair(message: str) -> dict[str, Any]:
+    return {"ahead": 0, "behind": 0, "merge_base": None, "carried": [], "upstreamed": [],
+            "unreadable": [], "conflicts": [], "problems": [f"history cannot be read: {message}"]}
+
+
+def _node_report(
+    network: Network,
+    repo: GitRepo,
+    name: str,
+    heads: dict[str, str | None],
+    pairs: dict[str, dict[str, Any]],
+    now: datetime,
+) -> NodeReport:
+    spec = network.spec(name)
+    base: dict[str, Any] = {"name": name, "parent": spec.parent, "tier": spec.tier,
+                            "ref": spec.head_ref, "head": heads[name]}
+    pair = pairs.get(name)
+    if pair is None:
+        if spec.parent is not None and heads[name] is not None:
+            base["problems"] = [f"parent {spec.parent!r} could not be read, so this node was not compared"]
+        return NodeReport(**base)
+    merge_base = pair["merge_base"]
+    if merge_base is not None:
+        when = datetime.fromtimestamp(repo.commit_time(merge_base), UTC)
+        base["merge_base_date"] = when.isoformat(timespec="seconds")
+        base["days_since_merge_base"] = max(0, (now - when).days)
+    return NodeReport(**base, **{k: pair[k] for k in ("merge_base", "ahead", "behind", "carried", "upstreamed",
+                                                       "unreadable", "conflicts", "problems")})
+
+
+def _commit_reports(repo: GitRepo, facts: CommitFacts, nodes: list[NodeReport]) -> dict[str, CommitReport]:
+    wanted = sorted({cid for node in nodes for cid in (*node.carried, *node.upstreamed)})
+    facts.load(wanted)
+    commits = {}
+    for commit_id in wanted:
+        info = repo.commit_info(commit_id)
+        row = facts.full(commit_id)
+        commits[commit_id] = CommitReport(
+            summary=info.summary,
+            author=info.author_name,
+            email=info.author_email,
+            date=datetime.fromtimestamp(info.author_time, UTC).isoformat(timespec="seconds"),
+            patch_id=row.patch_id if row else None,
+            insertions=row.insertions if row else 0,
+            deletions=row.deletions if row else 0,
+            paths=list(row.paths) if row else [],
+        )
+    for index, node in enumerate(nodes):
+        if node.carried:
+            touched = {p for cid in node.carried for p in commits[cid].paths}
+            stat = Diffstat(
+                files=len(touched),
+                insertions=sum(commits[cid].insertions for cid in node.carried),
+                deletions=sum(commits[cid].deletions for cid in node.carried),
+            )
+            nodes[index] = node.model_copy(update={"diffstat": stat})
+    return commits
+
+
+def exact_shared_changes(nodes: list[NodeReport], commits: dict[str, CommitReport]) -> list[SharedChange]:
+    """Carried commits with the same patch-id in two or more nodes, biggest first."""
+    carriers: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for node in nodes:
+        for cid in node.carried:
+            patch_id = commits[cid].patch_id
+            if patch_id is not None:
+                carriers[patch_id][node.name].append(cid)
+    shared = []
+    for patch_id, by_node in carriers.items():
+        if len(by_node) < 2:
+            continue
+        ids = sorted({cid for cids in by_node.values() for cid in cids})
+        shared.append(SharedChange(id=f"exact-{patch_id[:12]}", kind="exact", nodes=sorted(by_node),
+                                   commits=ids, patch_id=patch_id, summary=commits[ids[0]].summary))
+    shared.sort(key=lambda change: (-len(change.nodes), change.id))
+    return shared
+
+
+def _unmet_needs(nodes: list[NodeReport]) -> UnmetNeeds:
+    """Carried commits are unmet needs; upstreamed ones are needs the parent has met."""
+    unmet = sum(len(node.carried) for node in nodes)
+    met = sum(len(node.upstreamed) for node in nodes)
+    total = unmet + met
+    percent = round(100.0 * unmet / total, 1) if total else 0.0
+    return UnmetNeeds(percent=percent, unmet=unmet, met=met)

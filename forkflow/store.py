@@ -1,0 +1,176 @@
+"""The store: a SQLite file in ``.forkflow/`` of the working repository.
+
+It caches what never changes (a commit's patch-id, line counts and touched paths; the
+comparison of one pair of heads) and keeps the history of scans.  Every write is one
+transaction and every cache row is an idempotent upsert, so an interrupted run leaves
+nothing half-written and a re-run adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from forkflow.errors import GitError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS patch (
+    commit_id TEXT PRIMARY KEY,
+    paths TEXT NOT NULL,          -- JSON list of touched paths
+    full INTEGER NOT NULL,        -- 1 when patch_id and line counts are known
+    patch_id TEXT,                -- NULL for an empty diff or a merge
+    insertions INTEGER NOT NULL DEFAULT 0,
+    deletions INTEGER NOT NULL DEFAULT 0,
+    abbrev INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS pair (
+    parent_head TEXT NOT NULL,
+    node_head TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    result TEXT NOT NULL,         -- JSON: the comparison of the two heads
+    PRIMARY KEY (parent_head, node_head, version)
+);
+CREATE TABLE IF NOT EXISTS scan (
+    run_id TEXT PRIMARY KEY,
+    network TEXT NOT NULL,
+    scanned_at TEXT NOT NULL,
+    report TEXT NOT NULL          -- JSON: the scan report
+);
+"""
+
+
+@dataclass(frozen=True)
+class CachedPatch:
+    paths: tuple[str, ...]
+    full: bool
+    patch_id: str | None
+    insertions: int
+    deletions: int
+    abbrev: int
+
+
+class Store:
+    """Opens (and creates) the store of one working repository."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self.transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                )
+        except sqlite3.DatabaseError as err:
+            raise GitError(f"{self.path}: the forkflow store cannot be opened ({err}); "
+                           f"delete it to start afresh (it only holds caches and history)") from None
+
+    @classmethod
+    def for_repository(cls, git_dir: Path, workdir: Path | None) -> Store:
+        """The store inside a working repository: ``<work tree>/.forkflow/`` or ``<git dir>/forkflow/``."""
+        folder = workdir / ".forkflow" if workdir is not None else git_dir / "forkflow"
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# forkflow's cache and history; never committed\n*\n")
+        return cls(folder / "store.sqlite")
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # patches ----------------------------------------------------------------------------
+
+    def patches(self, commit_ids: Iterable[str]) -> dict[str, CachedPatch]:
+        ids = list(commit_ids)
+        found: dict[str, CachedPatch] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT commit_id, paths, full, patch_id, insertions, deletions, abbrev "
+                f"FROM patch WHERE commit_id IN ({marks})",
+                chunk,
+            )
+            for row in rows:
+                found[row[0]] = CachedPatch(tuple(json.loads(row[1])), bool(row[2]), row[3], row[4], row[5], row[6])
+        return found
+
+    def save_patches(self, rows: dict[str, CachedPatch]) -> None:
+        if not rows:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO patch(commit_id, paths, full, patch_id, insertions, deletions, abbrev) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(commit_id) DO UPDATE SET paths=excluded.paths, full=excluded.full, "
+                "patch_id=excluded.patch_id, insertions=excluded.insertions, "
+                "deletions=excluded.deletions, abbrev=excluded.abbrev WHERE excluded.full >= patch.full",
+                [
+                    (cid, json.dumps(list(p.paths)), int(p.full), p.patch_id, p.insertions, p.deletions, p.abbrev)
+                    for cid, p in rows.items()
+                ],
+            )
+
+    # pairs ------------------------------------------------------------------------------
+
+    def pairs(self, keys: Iterable[tuple[str, str]], version: int) -> dict[tuple[str, str], dict[str, Any]]:
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for parent_head, node_head in keys:
+            row = self._db.execute(
+                "SELECT result FROM pair WHERE parent_head=? AND node_head=? AND version=?",
+                (parent_head, node_head, version),
+            ).fetchone()
+            if row is not None:
+                found[(parent_head, node_head)] = json.loads(row[0])
+        return found
+
+    def save_pairs(self, rows: dict[tuple[str, str], dict[str, Any]], version: int) -> None:
+        if not rows:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO pair(parent_head, node_head, version, result) VALUES (?, ?, ?, ?)",
+                [(p, n, version, json.dumps(result, sort_keys=True)) for (p, n), result in rows.items()],
+            )
+
+    # scans ------------------------------------------------------------------------------
+
+    def record_scan(self, network: str, report: dict[str, Any], run_id: str | None = None) -> str:
+        run_id = run_id or uuid.uuid4().hex
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO scan(run_id, network, scanned_at, report) VALUES (?, ?, ?, ?)",
+                (run_id, network, datetime.now(UTC).isoformat(timespec="seconds"), json.dumps(report, sort_keys=True)),
+            )
+        return run_id
+
+    def scans(self, network: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT report FROM scan WHERE network=? ORDER BY scanned_at, rowid", (network,)
+        )
+        return [json.loads(row[0]) for row in rows]

@@ -1,0 +1,52 @@
+"""Finding the working repository, its manifest and its store from the command-line options."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from forkflow.errors import ManifestError
+from forkflow.gitrepo import GitRepo, discover, read_blob_at
+from forkflow.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest
+from forkflow.network import Network
+from forkflow.store import Store
+
+
+@dataclass
+class Workspace:
+    repo: GitRepo
+    manifest: Manifest
+    network: Network
+    store: Store
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_workspace(repo_path: str | Path = ".", manifest_path: str | Path | None = None) -> Workspace:
+    """Open the repository holding ``repo_path`` and its manifest.
+
+    The manifest is ``manifest_path`` when given, else ``forkflow.toml`` at the root of the
+    work tree, else (a bare repository) ``forkflow.toml`` in the tree of HEAD.
+    """
+    repo = discover(repo_path)
+    manifest = _find_manifest(repo, manifest_path)
+    store = Store.for_repository(repo.git_dir, repo.workdir)
+    return Workspace(repo, manifest, Network(manifest), store)
+
+
+def _find_manifest(repo: GitRepo, manifest_path: str | Path | None) -> Manifest:
+    if manifest_path is not None:
+        return load_manifest(manifest_path)
+    if repo.workdir is not None:
+        return load_manifest(repo.workdir / MANIFEST_NAME)
+    data = read_blob_at(repo, "HEAD", MANIFEST_NAME)
+    shown = repo.git_dir / f"HEAD:{MANIFEST_NAME}"
+    if data is None:
+        raise ManifestError(str(shown), "no manifest in this bare repository's HEAD; pass --manifest FILE")
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ManifestError(str(shown), f"is not valid TOML: {err}") from None
+    return parse_manifest(raw, shown)

@@ -1,0 +1,145 @@
+"""Small networks built with git, whose every number can be checked by hand and by git."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.gitcli import Git
+
+APP = "import os\n\nTIMEOUT = 30\nRETRIES = 3\n\n\ndef serve():\n    return 'ok'\n"
+
+SMALL_MANIFEST = """\
+[network]
+name = "small"
+
+[[node]]
+name = "central"
+ref = "refs/heads/main"
+
+[[node]]
+name = "eng"
+parent = "central"
+tier = "decentralized"
+ref = "refs/heads/eng"
+
+[[node]]
+name = "eng-aero"
+parent = "eng"
+tier = "developer"
+ref = "refs/heads/eng-aero"
+
+[[node]]
+name = "agri"
+parent = "central"
+tier = "decentralized"
+ref = "refs/heads/agri"
+
+[[node]]
+name = "vet"
+parent = "central"
+tier = "central"
+ref = "refs/heads/vet"
+"""
+
+
+@dataclass
+class Small:
+    git: Git
+    ids: dict[str, str]
+
+
+def build_small(path: Path) -> Small:
+    """central, eng (with eng-aero beneath), agri and vet, with every case the scan knows.
+
+    - eng forks early, fixes a bug (picked by agri too) and raises TIMEOUT; central later
+      sets TIMEOUT differently, so eng's update would conflict in app.py;
+    - agri's own change is cherry-picked into central, so it is upstreamed for agri;
+    - vet is central tier but has a local commit;
+    - eng-aero forks from eng and adds its own commit plus an empty one.
+    """
+    git = Git.init(path)
+    ids = {}
+    ids["c1"] = git.commit("Initial product", {"app.py": APP, "README.md": "# product\n", "lib/util.py": "X = 1\n"})
+    ids["c2"] = git.commit("Add docs", {"docs/guide.md": "guide\n"})
+    git.checkout("-b", "eng")
+    ids["e1"] = git.commit("Fix util constant", {"lib/util.py": "X = 2\n"})
+    ids["e2"] = git.commit("Raise timeout", {"app.py": APP.replace("TIMEOUT = 30", "TIMEOUT = 45")})
+    git.checkout("-b", "eng-aero")
+    ids["d1"] = git.commit("Aero wind tunnel page", {"aero.md": "wind\n"})
+    ids["d2"] = git.commit("Empty marker", allow_empty=True)
+    git.checkout("main")
+    ids["c3"] = git.commit("Add config", {"config.toml": "debug = false\n"})
+    git.checkout("-b", "agri")
+    ids["a1"] = git.cherry_pick(ids["e1"])
+    ids["a2"] = git.commit("Agri crop calendar", {"crops.md": "corn\n"})
+    git.checkout("main")
+    ids["c4"] = git.commit("Bump retries", {"app.py": APP.replace("RETRIES = 3", "RETRIES = 5")})
+    git.checkout("-b", "vet")
+    ids["v1"] = git.commit("Vet hotfix", {"config.toml": "debug = true\n"})
+    git.checkout("main")
+    ids["c5"] = git.cherry_pick(ids["a2"])
+    ids["c6"] = git.commit("Set timeout", {"app.py": APP.replace("RETRIES = 3", "RETRIES = 5").replace("TIMEOUT = 30", "TIMEOUT = 60")})
+    (path / "forkflow.toml").write_text(SMALL_MANIFEST)
+    git("add", "forkflow.toml")
+    git("commit", "-q", "-m", "Describe the network")
+    ids["c7"] = git.head()
+    return Small(git, ids)
+
+
+def build_random(path: Path, seed: int, *, nodes: int = 6, steps: int = 60) -> tuple[Git, str]:
+    """A random network in one repository: commits, cherry-picks both ways, merges, empties.
+
+    Returns the repository and its manifest text; every node is a branch ``n<k>``.
+    """
+    rng = random.Random(seed)
+    git = Git.init(path)
+    files = {f"src/f{i}.txt": "".join(f"line {j}\n" for j in range(12)) for i in range(6)}
+    git.commit("base", dict(files))
+    branches = ["main"]
+    parents = {"main": None}
+    made: list[str] = []
+    for step in range(steps):
+        action = rng.random()
+        if len(branches) < nodes and action < 0.15:
+            parent = rng.choice(branches)
+            name = f"n{len(branches)}"
+            git.checkout("-B", name, parent)
+            branches.append(name)
+            parents[name] = parent
+            continue
+        branch = rng.choice(branches)
+        git.checkout(branch)
+        if action < 0.35 and made:
+            candidate = rng.choice(made)
+            done = git("cherry-pick", "--allow-empty", "--keep-redundant-commits", candidate, check=False)
+            if "CONFLICT" in done or git("status", "--porcelain").strip():
+                git("cherry-pick", "--abort", check=False)
+                git("reset", "-q", "--hard", check=False)
+            continue
+        if action < 0.42 and parents[branch] is not None:
+            done = git("merge", "-q", "--no-edit", parents[branch], check=False)
+            if git("status", "--porcelain").strip():
+                git("merge", "--abort", check=False)
+            continue
+        if action < 0.46:
+            made.append(git.commit(f"empty {step}", allow_empty=True))
+            continue
+        name = f"src/f{rng.randrange(8)}.txt"
+        current = (path / name).read_text() if (path / name).exists() else ""
+        lines = current.splitlines(keepends=True)
+        where = rng.randrange(len(lines) + 1)
+        lines.insert(where, f"{branch} change {step}\n")
+        if rng.random() < 0.3 and lines:
+            lines.pop(rng.randrange(len(lines)))
+        made.append(git.commit(f"{branch}: edit {name} ({step})", {name: "".join(lines)}))
+    manifest = ['[network]\nname = "random"\n']
+    for branch in branches:
+        node = "central" if branch == "main" else branch
+        entry = f'\n[[node]]\nname = "{node}"\nref = "refs/heads/{branch}"\n'
+        if parents[branch] is not None:
+            parent = "central" if parents[branch] == "main" else parents[branch]
+            entry += f'parent = "{parent}"\ntier = "decentralized"\n'
+        manifest.append(entry)
+    return git, "".join(manifest)
