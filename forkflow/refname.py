@@ -27,6 +27,6 @@ def ref_component_problem(name: str) -> str | None:
         return "ends with '.lock'"
     if name.endswith("."):
         return "ends with '.'"
-    if "@{" in name or name == "@":
-        return "contains '@{' or is '@'"
+    if "@{" in name:
+        return "contains '@{'"
     return None

@@ -133,7 +133,7 @@ def build_random(path: Path, seed: int, *, nodes: int = 6, steps: int = 60) -> t
         lines.insert(where, f"{branch} change {step}\n")
         if rng.random() < 0.3 and lines:
             lines.pop(rng.randrange(len(lines)))
-        made.append(git.commit(f"{branch}: edit {name} ({step})", {name: "".join(lines)}))
+        made.append(git.commit(f"{branch}: edit {name} ({step})", {name: "".join(lines)}, allow_empty=True))
     manifest = ['[network]\nname = "random"\n']
     for branch in branches:
         node = "central" if branch == "main" else branch
