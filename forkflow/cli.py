@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from forkflow import __version__
@@ -45,7 +46,7 @@ def _out() -> Console:
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _progress(total: int | None = None) -> Progress:
@@ -140,9 +141,10 @@ def _run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
             step = result.step
             if result.ok and result.outcome is not None:
                 state = "updated" if result.outcome.updated else "up to date"
-                progress.console.print(f"{step.node}: {state} at {result.outcome.head[:12]}")
+                progress.console.print(escape(f"{step.node}: {state} at {result.outcome.head[:12]}"))
             else:
-                progress.console.print(f"[red]error:[/red] {manifest}: node {step.node!r}: field 'url': {result.error}")
+                line = escape(f"{manifest}: node {step.node!r}: field 'url': {result.error}")
+                progress.console.print(f"[red]error:[/red] {line}")
 
         results = apply_fetch(space.repo, steps, on_start=on_start, on_done=on_done)
     failed = sum(not result.ok for result in results)
@@ -199,7 +201,7 @@ def print_scan(report: ScanReport, *, as_json: bool = False, markdown: bool = Fa
         console = _out()
         console.print(scan_table(report))
         for line in summary_lines(report):
-            console.print(line)
+            console.print(line, markup=False)
 
 
 @main.command()

@@ -177,7 +177,17 @@ def _apply_step(
         changes = _product_files(source)
         return builder.commit([], changes, step.person(ROBOT), step.when, str(step.message))
     base = heads[step.node]
-    changes = [change for edit in step.edit for change in _edit(builder, base, edit)]
+    # Edits apply in order: each sees what the edits before it in the same commit wrote.
+    tree: dict[str, tuple[bytes, int] | None] = {}
+
+    def read(path: str) -> tuple[bytes, int] | None:
+        return tree[path] if path in tree else builder.read(base, path)
+
+    for edit in step.edit:
+        for change in _edit(read, edit):
+            tree[change.path] = (change.data, change.mode) if change.data is not None else None
+    changes = [FileChange(path, None) if entry is None else FileChange(path, entry[0], entry[1])
+               for path, entry in tree.items()]
     return builder.commit([base], changes, step.person(ROBOT), step.when, str(step.message))
 
 
@@ -192,8 +202,8 @@ def _product_files(source: Path) -> list[FileChange]:
     return changes
 
 
-def _edit(builder: HistoryBuilder, base: str, edit: Edit) -> list[FileChange]:
-    current = builder.read(base, edit.path)
+def _edit(read: Callable[[str], tuple[bytes, int] | None], edit: Edit) -> list[FileChange]:
+    current = read(edit.path)
     if edit.content is not None:
         return [FileChange(edit.path, edit.content.encode(), current[1] if current else REGULAR)]
     if current is None:

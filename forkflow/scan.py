@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,7 +13,9 @@ from forkflow.compare import PAIR_VERSION, ParentIndex, compare_heads
 from forkflow.errors import GitError, UnreadableError
 from forkflow.facts import CommitFacts
 from forkflow.gitrepo import GitRepo
+from forkflow.graph import CommitGraph
 from forkflow.model import (
+    REPORT_VERSION,
     CommitReport,
     Diffstat,
     NodeReport,
@@ -40,13 +44,51 @@ def scan_network(
     the rest of the network is scanned.
     """
     now = now or datetime.now(UTC)
-    facts = CommitFacts(repo, store)
     heads, problems = _resolve_heads(network, repo)
+    key = _report_key(network, heads, repo)
+    if store is not None and not problems:
+        cached = store.cached_report(key)
+        if cached is not None:
+            return _refreshed(ScanReport.model_validate_json(cached), now)
+    report = _scan(network, repo, store, heads, problems, now, progress)
+    if store is not None and not problems:
+        store.save_report(key, report.model_dump_json())
+    return report
+
+
+def _report_key(network: Network, heads: dict[str, str | None], repo: GitRepo) -> str:
+    """What a whole report depends on: the nodes as the manifest gives them, and their heads."""
+    nodes = [[name, network.spec(name).model_dump_json(), heads[name]] for name in network.tree_order()]
+    material = json.dumps([REPORT_VERSION, PAIR_VERSION, network.name, repo.abbrev_length(), nodes])
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _refreshed(report: ScanReport, now: datetime) -> ScanReport:
+    """A cached report as of ``now``: only the scan time and the ages change."""
+    nodes = []
+    for node in report.nodes:
+        if node.merge_base_date is not None:
+            age = max(0, (now - datetime.fromisoformat(node.merge_base_date)).days)
+            node = node.model_copy(update={"days_since_merge_base": age})
+        nodes.append(node)
+    return report.model_copy(update={"nodes": nodes, "scanned_at": now.isoformat(timespec="seconds")})
+
+
+def _scan(
+    network: Network,
+    repo: GitRepo,
+    store: Store | None,
+    heads: dict[str, str | None],
+    problems: list[Problem],
+    now: datetime,
+    progress: Progress | None,
+) -> ScanReport:
+    facts = CommitFacts(repo, store)
     pairs = _compare_all(network, repo, store, facts, heads, progress)
     nodes = [_node_report(network, repo, name, heads, pairs, now) for name in network.tree_order()]
     facts.flush()
     commits = _commit_reports(repo, facts, nodes)
-    report = ScanReport(
+    return ScanReport(
         network=network.name,
         scanned_at=now.isoformat(timespec="seconds"),
         nodes=nodes,
@@ -55,7 +97,6 @@ def scan_network(
         unmet_needs=_unmet_needs(nodes),
         problems=problems,
     )
-    return report
 
 
 def _resolve_heads(network: Network, repo: GitRepo) -> tuple[dict[str, str | None], list[Problem]]:
@@ -97,11 +138,19 @@ def _compare_all(
             keys[name] = (str(heads[parent]), head)
     cached = store.pairs(keys.values(), PAIR_VERSION) if store is not None else {}
     indexes: dict[str, ParentIndex] = {}
+    graph: CommitGraph | None = None
 
     def index_for(parent_head: str) -> ParentIndex:
         if parent_head not in indexes:
-            indexes[parent_head] = ParentIndex(repo, facts, parent_head)
+            indexes[parent_head] = ParentIndex(loaded(), facts, parent_head)
         return indexes[parent_head]
+
+    def loaded() -> CommitGraph:
+        nonlocal graph
+        if graph is None:
+            missing = sorted({head for key in keys.values() for head in key})
+            graph = CommitGraph(*repo.load_graph(missing))
+        return graph
 
     results: dict[str, dict[str, Any]] = {}
     fresh: dict[tuple[str, str], dict[str, Any]] = {}
@@ -112,7 +161,7 @@ def _compare_all(
             results[name] = cached[key]
             continue
         try:
-            result = compare_heads(repo, facts, key[0], key[1], index_for)
+            result = compare_heads(repo, facts, loaded(), key[0], key[1], index_for)
         except UnreadableError as err:
             result = _unreadable_pair(str(err))
         else:

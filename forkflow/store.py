@@ -40,6 +40,11 @@ CREATE TABLE IF NOT EXISTS pair (
     result TEXT NOT NULL,         -- JSON: the comparison of the two heads
     PRIMARY KEY (parent_head, node_head, version)
 );
+CREATE TABLE IF NOT EXISTS report_cache (
+    key TEXT PRIMARY KEY,         -- the network's nodes and heads, hashed
+    saved_at REAL NOT NULL,
+    report TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS scan (
     run_id TEXT PRIMARY KEY,
     network TEXT NOT NULL,
@@ -157,6 +162,20 @@ class Store:
                 "INSERT OR REPLACE INTO pair(parent_head, node_head, version, result) VALUES (?, ?, ?, ?)",
                 [(p, n, version, json.dumps(result, sort_keys=True)) for (p, n), result in rows.items()],
             )
+
+    # whole reports ----------------------------------------------------------------------
+
+    def cached_report(self, key: str) -> str | None:
+        row = self._db.execute("SELECT report FROM report_cache WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row is not None else None
+
+    def save_report(self, key: str, report: str, keep: int = 8) -> None:
+        """Keep the report for these heads (and only the few most recent ones)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO report_cache(key, saved_at, report) VALUES (?, ?, ?)",
+                       (key, datetime.now(UTC).timestamp(), report))
+            db.execute("DELETE FROM report_cache WHERE key NOT IN "
+                       "(SELECT key FROM report_cache ORDER BY saved_at DESC LIMIT ?)", (keep,))
 
     # scans ------------------------------------------------------------------------------
 

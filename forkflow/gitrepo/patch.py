@@ -1,18 +1,25 @@
 """A commit's diff in git's own text format, built in process with libgit2.
 
-libgit2 writes the hunks (with git's indent heuristic, three lines of context, no rename
-detection, exactly what ``git diff-tree -p`` shows and what ``git cherry`` compares); the
-file headers are written here the way git writes them, because libgit2's differ from git's
-in ways that change a patch-id (the abbreviation of blob ids, the quoting of paths).
+Which files changed is found here by comparing tree listings (equal subtrees are skipped,
+and listings are remembered, so a commit and its parent share the work: libgit2's
+tree-to-tree diff reads every entry of both trees).  libgit2 then writes each file's hunks
+(git's indent heuristic, three lines of context, no rename detection: exactly what
+``git diff-tree -p`` shows and what ``git cherry`` compares), and the file headers are
+written here the way git writes them, because libgit2's differ in ways that change a
+patch-id (the abbreviation of blob ids, the quoting of paths).
 """
 
 from __future__ import annotations
 
+import heapq
+import re
 import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import DeltaStatus, DiffOption
+from pygit2.enums import DiffOption
 
 _DIFF_FLAGS = DiffOption.INDENT_HEURISTIC
 _NULL = "0" * 40
@@ -95,7 +102,7 @@ def _pack_object_count(idx: Path) -> int:
 
 def quote_path(prefix: bytes, path: bytes) -> bytes:
     """``prefix + path`` quoted as git quotes names (core.quotePath on, the default)."""
-    if not any(b < 0x20 or b in (34, 92) or b >= 0x7F for b in path):
+    if _NEEDS_QUOTING.search(path) is None:
         return prefix + path
     out = bytearray(b'"' + prefix)
     for byte in path:
@@ -109,81 +116,198 @@ def quote_path(prefix: bytes, path: bytes) -> bytes:
     return bytes(out)
 
 
-def commit_diff(repo: pygit2.Repository, commit: pygit2.Commit) -> pygit2.Diff:
-    """The commit's diff against its first parent (or the empty tree), as git diff-tree makes it."""
-    if commit.parent_ids:
-        return repo.diff(commit.parents[0].tree, commit.tree, flags=_DIFF_FLAGS, context_lines=3,
-                         interhunk_lines=0)
-    return commit.tree.diff_to_tree(swap=True, flags=_DIFF_FLAGS, context_lines=3, interhunk_lines=0)
+TREE = 0o040000
+GITLINK = 0o160000
+SYMLINK = 0o120000
+_NEEDS_QUOTING = re.compile(rb'[\x00-\x1f"\\\x7f-\xff]')
+
+
+@dataclass(frozen=True)
+class FileDelta:
+    """One file's change in a commit, as ``git diff-tree`` lists it (no rename detection)."""
+
+    status: str  # "A" added, "D" deleted, "M" modified
+    path: bytes
+    old_mode: int
+    new_mode: int
+    old_raw: bytes  # 20-byte object ids; all zero on the missing side
+    new_raw: bytes
+
+    @property
+    def old_id(self) -> str:
+        return self.old_raw.hex()
+
+    @property
+    def new_id(self) -> str:
+        return self.new_raw.hex()
+
+
+_ZERO = bytes(20)
+Listing = tuple[dict[bytes, tuple[int, bytes]], list[tuple[bytes, bytes]]]
+
+
+class TreeReader:
+    """Reads and remembers tree listings, so that a commit and its parent share the work."""
+
+    def __init__(self, repo: pygit2.Repository, keep: int = 50_000):
+        self._odb = repo.odb
+        self._keep = keep
+        self._trees: dict[bytes, Listing] = {}
+
+    def listing(self, tree: bytes) -> Listing:
+        """A tree's entries by name, and their names in git's order (with their sort keys)."""
+        known = self._trees.get(tree)
+        if known is not None:
+            return known
+        raw = self._odb.read(pygit2.Oid(raw=tree))[1]
+        entries: dict[bytes, tuple[int, bytes]] = {}
+        order: list[tuple[bytes, bytes]] = []
+        at, size = 0, len(raw)
+        while at < size:
+            space = raw.index(b" ", at)
+            nul = raw.index(b"\0", space)
+            mode = int(raw[at:space], 8)
+            name = raw[space + 1 : nul]
+            entries[name] = (mode, raw[nul + 1 : nul + 21])
+            order.append((name + b"/" if mode == TREE else name, name))  # git's tree order
+            at = nul + 21
+        if len(self._trees) >= self._keep:
+            self._trees.clear()
+        listing = (entries, order)
+        self._trees[tree] = listing
+        return listing
+
+    def changes(self, old_tree: bytes | None, new_tree: bytes) -> list[FileDelta]:
+        """The files that differ between two trees, in git's order; equal subtrees are skipped."""
+        out: list[FileDelta] = []
+        self._compare(old_tree, new_tree, b"", out)
+        return out
+
+    def _compare(self, old_tree: bytes | None, new_tree: bytes | None, prefix: bytes, out: list[FileDelta]) -> None:
+        old, old_order = self.listing(old_tree) if old_tree else ({}, [])
+        new, new_order = self.listing(new_tree) if new_tree else ({}, [])
+        if len(old) == len(new) and old.keys() == new.keys():
+            names: Iterable[bytes] = (name for _, name in new_order)
+        else:
+            names = dict.fromkeys(name for _, name in heapq.merge(old_order, new_order))
+        for name in names:
+            before, after = old.get(name), new.get(name)
+            if before != after:
+                self._entry(before, after, prefix + name, out)
+
+    def _entry(self, before: tuple[int, bytes] | None, after: tuple[int, bytes] | None, path: bytes,
+               out: list[FileDelta]) -> None:
+        old_is_tree = before is not None and before[0] == TREE
+        new_is_tree = after is not None and after[0] == TREE
+        if old_is_tree or new_is_tree:
+            if before is not None and not old_is_tree:
+                out.append(FileDelta("D", path, before[0], 0, before[1], _ZERO))
+            self._compare(before[1] if old_is_tree else None, after[1] if new_is_tree else None,  # type: ignore[index]
+                          path + b"/", out)
+            if after is not None and not new_is_tree:
+                out.append(FileDelta("A", path, 0, after[0], _ZERO, after[1]))
+        elif before is None:
+            out.append(FileDelta("A", path, 0, after[0], _ZERO, after[1]))  # type: ignore[index]
+        elif after is None:
+            out.append(FileDelta("D", path, before[0], 0, before[1], _ZERO))
+        elif _kind(before[0]) != _kind(after[0]):  # a type change is a deletion and an addition
+            out.append(FileDelta("D", path, before[0], 0, before[1], _ZERO))
+            out.append(FileDelta("A", path, 0, after[0], _ZERO, after[1]))
+        else:
+            out.append(FileDelta("M", path, before[0], after[0], before[1], after[1]))
+
+
+def _kind(mode: int) -> int:
+    return mode & 0o170000
+
+
+def commit_changes(reader: TreeReader, commit: pygit2.Commit) -> list[FileDelta]:
+    """The commit's changes against its first parent (or the empty tree)."""
+    old = commit.parents[0].tree_id.raw if commit.parent_ids else None
+    return reader.changes(old, commit.tree_id.raw)
 
 
 def commit_diff_lines(
-    repo: pygit2.Repository, commit: pygit2.Commit, abbreviate: Abbreviator
-) -> tuple[list[bytes], pygit2.Diff, int]:
-    """The lines of ``git diff-tree -p <commit>`` and the diff they came from.
+    repo: pygit2.Repository, deltas: list[FileDelta], abbreviate: Abbreviator
+) -> tuple[list[bytes], int, int, int]:
+    """The lines of ``git diff-tree -p`` for these changes, with line counts.
 
-    Also returns the abbreviation length used for binary files (0 when there were none).
+    Returns the lines, insertions, deletions, and the abbreviation length used for binary
+    files (0 when there were none).
     """
-    diff = commit_diff(repo, commit)
     lines: list[bytes] = []
-    used = 0
-    for patch in diff:
-        delta = patch.delta
-        data = patch.data
+    used = insertions = deletions = 0
+    for delta in deltas:
         lines.extend(_header(delta))
-        if delta.is_binary:
+        if _kind(delta.old_mode) == GITLINK or _kind(delta.new_mode) == GITLINK:
+            body = _gitlink_body(delta)
+            lines.extend(body)
+            insertions += sum(1 for line in body if line.startswith(b"+S"))
+            deletions += sum(1 for line in body if line.startswith(b"-S"))
+            continue
+        # The blobs must outlive the patch: libgit2 reads their buffers while writing it.
+        old_blob = repo[pygit2.Oid(raw=delta.old_raw)] if delta.status != "A" else None
+        new_blob = repo[pygit2.Oid(raw=delta.new_raw)] if delta.status != "D" else None
+        patch = pygit2.Patch.create_from(
+            old_blob,
+            new_blob,
+            old_as_path=delta.path.decode("utf-8", "surrogateescape"),
+            new_as_path=delta.path.decode("utf-8", "surrogateescape"),
+            flag=_DIFF_FLAGS, context_lines=3, interhunk_lines=0,
+        )
+        if patch.delta.is_binary:
+            del old_blob, new_blob
             used = abbreviate.minimum
-            lines.append(_index_line(delta, abbreviate))
+            lines.append(b"index %s..%s%s\n" % (abbreviate(delta.old_id).encode(), abbreviate(delta.new_id).encode(),
+                                                 b" %o" % delta.new_mode if delta.status == "M"
+                                                 and delta.old_mode == delta.new_mode else b""))
             lines.append(b"Binary files %s and %s differ\n" % _names(delta))
             continue
+        data = patch.data
+        del old_blob, new_blob
         start = data.find(b"\n@@ -")
         if start < 0:
             continue  # an empty file, or a mode change alone: the header is all there is
+        _, added, removed = patch.line_stats
+        insertions += added
+        deletions += removed
         old, new = _names(delta)
         lines.append(b"--- " + old + _tab(old) + b"\n")
         lines.append(b"+++ " + new + _tab(new) + b"\n")
         lines.extend(data[start + 1 :].splitlines(keepends=True))
-    return lines, diff, used
+    return lines, insertions, deletions, used
 
 
-def diff_facts(diff: pygit2.Diff) -> tuple[int, int, tuple[str, ...]]:
-    """Inserted and deleted lines, and touched paths, of a diff whose patches were made."""
-    stats = diff.stats
-    return int(stats.insertions), int(stats.deletions), diff_paths(diff)
+def delta_paths(deltas: list[FileDelta]) -> tuple[str, ...]:
+    return tuple(sorted({delta.path.decode("utf-8", "surrogateescape") for delta in deltas}))
 
 
-def diff_paths(diff: pygit2.Diff) -> tuple[str, ...]:
-    paths = {
-        delta.old_file.path if delta.status == DeltaStatus.DELETED else delta.new_file.path
-        for delta in diff.deltas
-    }
-    return tuple(sorted(paths))
+def _gitlink_body(delta: FileDelta) -> list[bytes]:
+    old, new = _names(delta)
+    body = [b"--- " + old + b"\n", b"+++ " + new + b"\n"]
+    if delta.status == "A":
+        return [*body, b"@@ -0,0 +1 @@\n", b"+Subproject commit %s\n" % delta.new_id.encode()]
+    if delta.status == "D":
+        return [*body, b"@@ -1 +0,0 @@\n", b"-Subproject commit %s\n" % delta.old_id.encode()]
+    return [*body, b"@@ -1 +1 @@\n", b"-Subproject commit %s\n" % delta.old_id.encode(),
+            b"+Subproject commit %s\n" % delta.new_id.encode()]
 
 
-def _header(delta: pygit2.DiffDelta) -> list[bytes]:
-    old, new = delta.old_file, delta.new_file
-    lines = [b"diff --git %s %s\n" % (quote_path(b"a/", old.raw_path), quote_path(b"b/", new.raw_path))]
-    if delta.status == DeltaStatus.ADDED:
-        lines.append(b"new file mode %o\n" % new.mode)
-    elif delta.status == DeltaStatus.DELETED:
-        lines.append(b"deleted file mode %o\n" % old.mode)
-    elif old.mode != new.mode:
-        lines.append(b"old mode %o\n" % old.mode)
-        lines.append(b"new mode %o\n" % new.mode)
+def _header(delta: FileDelta) -> list[bytes]:
+    lines = [b"diff --git %s %s\n" % (quote_path(b"a/", delta.path), quote_path(b"b/", delta.path))]
+    if delta.status == "A":
+        lines.append(b"new file mode %o\n" % delta.new_mode)
+    elif delta.status == "D":
+        lines.append(b"deleted file mode %o\n" % delta.old_mode)
+    elif delta.old_mode != delta.new_mode:
+        lines.append(b"old mode %o\n" % delta.old_mode)
+        lines.append(b"new mode %o\n" % delta.new_mode)
     return lines
 
 
-def _index_line(delta: pygit2.DiffDelta, abbreviate: Abbreviator) -> bytes:
-    old, new = delta.old_file, delta.new_file
-    ids = b"index %s..%s" % (abbreviate(str(old.id)).encode(), abbreviate(str(new.id)).encode())
-    if delta.status == DeltaStatus.MODIFIED and old.mode == new.mode:
-        ids += b" %o" % new.mode
-    return ids + b"\n"
-
-
-def _names(delta: pygit2.DiffDelta) -> tuple[bytes, bytes]:
-    old = b"/dev/null" if delta.status == DeltaStatus.ADDED else quote_path(b"a/", delta.old_file.raw_path)
-    new = b"/dev/null" if delta.status == DeltaStatus.DELETED else quote_path(b"b/", delta.new_file.raw_path)
+def _names(delta: FileDelta) -> tuple[bytes, bytes]:
+    old = b"/dev/null" if delta.status == "A" else quote_path(b"a/", delta.path)
+    new = b"/dev/null" if delta.status == "D" else quote_path(b"b/", delta.path)
     return old, new
 
 

@@ -10,7 +10,7 @@ import pygit2
 from pygit2.enums import SortMode
 
 from forkflow.errors import GitError, UnreadableError
-from forkflow.gitrepo.patch import Abbreviator, commit_diff, commit_diff_lines, diff_facts, diff_paths
+from forkflow.gitrepo.patch import Abbreviator, TreeReader, commit_changes, commit_diff_lines, delta_paths
 from forkflow.patchid import stable_patch_id
 from forkflow.types import CommitId
 
@@ -61,6 +61,7 @@ class GitRepo:
                 f"{path}: not a git repository ({err}); run inside a clone or pass --repo PATH"
             ) from None
         self._abbrev = Abbreviator(self._repo)
+        self._trees = TreeReader(self._repo)
 
     @classmethod
     def init(cls, path: str | Path, *, bare: bool = False) -> GitRepo:
@@ -100,9 +101,9 @@ class GitRepo:
         except (pygit2.GitError, KeyError, ValueError) as err:
             raise GitError(f"{ref}: cannot be read in {self.git_dir} ({err})") from None
 
-    def set_ref(self, ref: str, target: str, message: str = "forkflow") -> None:
+    def set_ref(self, ref: str, target: str) -> None:
         try:
-            self._repo.references.create(ref, pygit2.Oid(hex=target), force=True, message=message)
+            self._repo.references.create(ref, pygit2.Oid(hex=target), force=True)
         except (pygit2.GitError, ValueError) as err:
             raise GitError(f"{ref}: cannot be written in {self.git_dir} ({err})") from None
 
@@ -126,13 +127,17 @@ class GitRepo:
             raise UnreadableError(f"merge base of {a[:12]} and {b[:12]} cannot be found ({err})") from None
         return CommitId(str(base)) if base is not None else None
 
-    def commits_between(self, include: str, exclude: str | None, *, merges: bool = True) -> list[CommitId]:
+    def commits_between(
+        self, include: str, exclude: str | None, *, merges: bool = True, ordered: bool = True
+    ) -> list[CommitId]:
         """Commits reachable from ``include`` but not from ``exclude``, oldest first.
 
-        With ``merges=False`` merge commits are left out, as ``git cherry`` leaves them out.
+        With ``merges=False`` merge commits are left out, as ``git cherry`` leaves them out;
+        with ``ordered=False`` they come in no particular order (cheaper for large ranges).
         """
         try:
-            walker = self._repo.walk(pygit2.Oid(hex=include), SortMode.TOPOLOGICAL | SortMode.REVERSE)
+            order = SortMode.TOPOLOGICAL | SortMode.REVERSE if ordered else SortMode.NONE
+            walker = self._repo.walk(pygit2.Oid(hex=include), order)
             if exclude is not None:
                 walker.hide(pygit2.Oid(hex=exclude))
             return [
@@ -140,6 +145,24 @@ class GitRepo:
             ]
         except (pygit2.GitError, KeyError) as err:
             raise UnreadableError(f"history of {include[:12]} cannot be walked ({err})") from None
+
+    def load_graph(self, heads: list[str]) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
+        """Parents and commit times of every commit reachable from ``heads``, in one walk."""
+        parents: dict[str, tuple[str, ...]] = {}
+        times: dict[str, int] = {}
+        if not heads:
+            return parents, times
+        try:
+            walker = self._repo.walk(pygit2.Oid(hex=heads[0]), SortMode.NONE)
+            for head in heads[1:]:
+                walker.push(pygit2.Oid(hex=head))
+            for commit in walker:
+                key = str(commit.id)
+                parents[key] = tuple(str(p) for p in commit.parent_ids)
+                times[key] = int(commit.commit_time)
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"the history cannot be walked ({err})") from None
+        return parents, times
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         if ancestor == descendant:
@@ -177,27 +200,27 @@ class GitRepo:
         a blob or tree the diff needs is missing.
         """
         commit = self._commit(commit_id)
+        if len(commit.parent_ids) > 1:
+            return PatchFacts(None, 0, 0, ())
         try:
-            if len(commit.parent_ids) > 1:
-                return PatchFacts(None, 0, 0, ())
-            lines, diff, used_abbrev = commit_diff_lines(self._repo, commit, self._abbrev)
-            insertions, deletions, paths = diff_facts(diff)
-        except (pygit2.GitError, KeyError) as err:
+            deltas = commit_changes(self._trees, commit)
+            lines, insertions, deletions, used = commit_diff_lines(self._repo, deltas, self._abbrev)
+        except (pygit2.GitError, KeyError, ValueError) as err:
             raise UnreadableError(f"commit {commit_id[:12]}: objects are missing ({err})") from None
-        return PatchFacts(stable_patch_id(lines), insertions, deletions, paths, used_abbrev)
+        return PatchFacts(stable_patch_id(lines), insertions, deletions, delta_paths(deltas), used)
 
     def touched_paths(self, commit_id: str) -> tuple[str, ...]:
         """Paths the commit changes against its first parent; needs trees only, no file contents."""
         commit = self._commit(commit_id)
         try:
-            return diff_paths(commit_diff(self._repo, commit))
-        except (pygit2.GitError, KeyError) as err:
+            return delta_paths(commit_changes(self._trees, commit))
+        except (pygit2.GitError, KeyError, ValueError) as err:
             raise UnreadableError(f"commit {commit_id[:12]}: trees are missing ({err})") from None
 
     def diff_text(self, commit_id: str) -> bytes:
         """The commit's diff lines in git's format, for inspection and tests."""
-        commit = self._commit(commit_id)
-        lines, _, _ = commit_diff_lines(self._repo, commit, self._abbrev)
+        deltas = commit_changes(self._trees, self._commit(commit_id))
+        lines, _, _, _ = commit_diff_lines(self._repo, deltas, self._abbrev)
         return b"".join(lines)
 
     def abbrev_length(self) -> int:
@@ -205,10 +228,18 @@ class GitRepo:
 
     # merges -----------------------------------------------------------------------------
 
-    def merge_conflicts(self, ours: str, theirs: str) -> list[str]:
-        """Paths that would conflict if ``theirs`` were merged into ``ours`` now (in memory)."""
+    def merge_conflicts(self, ours: str, theirs: str, base: str | None = None) -> list[str]:
+        """Paths that would conflict if ``theirs`` were merged into ``ours`` now (in memory).
+
+        With the merge ``base`` already known, only the three trees are merged; without it,
+        libgit2 finds the base (and builds a virtual one when histories criss-cross).
+        """
         try:
-            index = self._repo.merge_commits(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
+            if base is not None:
+                index = self._repo.merge_trees(self._commit(base).tree, self._commit(ours).tree,
+                                               self._commit(theirs).tree)
+            else:
+                index = self._repo.merge_commits(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
         except (pygit2.GitError, KeyError) as err:
             raise UnreadableError(f"merge of {theirs[:12]} into {ours[:12]} cannot be computed ({err})") from None
         if index.conflicts is None:

@@ -1,0 +1,119 @@
+"""`forkflow fetch`: url-nodes land in refs/forkflow/nodes/<name>; failures do not stop the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from forkflow.cli import main
+from tests.gitcli import Git
+
+
+def make_forge(root: Path) -> dict[str, str]:
+    """central plus two forks, each a bare repository as a forge would hold it."""
+    work = Git.init(root / "build")
+    heads = {"central": work.commit("product", {"app.py": "print('hi')\n"})}
+    work.checkout("-b", "eng")
+    heads["eng"] = work.commit("eng change", {"eng.txt": "eng\n"})
+    work.checkout("-b", "agri", "main")
+    heads["agri"] = work.commit("agri change", {"agri.txt": "agri\n"})
+    for name, branch in (("central", "main"), ("eng", "eng"), ("agri", "agri")):
+        bare = Git.init(root / "forge" / f"{name}.git", bare=True)
+        work("push", "-q", str(bare.path), f"{branch}:refs/heads/{'trunk' if name == 'agri' else 'main'}")
+        if name == "agri":
+            bare("symbolic-ref", "HEAD", "refs/heads/trunk")
+    return heads
+
+
+MANIFEST = """\
+[network]
+name = "forge"
+
+[[node]]
+name = "central"
+url = "../forge/central.git"
+branch = "main"
+
+[[node]]
+name = "eng"
+parent = "central"
+tier = "decentralized"
+url = "../forge/eng.git"
+branch = "main"
+
+[[node]]
+name = "agri"
+parent = "central"
+tier = "developer"
+url = "../forge/agri.git"   # no branch: its default branch (trunk)
+"""
+
+
+def setup(tmp_path: Path, extra: str = "") -> tuple[Path, dict[str, str]]:
+    heads = make_forge(tmp_path)
+    work = Git.init(tmp_path / "work")
+    work.commit("manifest", {"forkflow.toml": MANIFEST + extra})
+    return tmp_path / "work", heads
+
+
+def test_fetch_brings_every_url_node(tmp_path: Path) -> None:
+    work, heads = setup(tmp_path)
+    result = CliRunner().invoke(main, ["fetch", "--repo", str(work)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"central: updated at {heads['central'][:12]}\n"
+        f"eng: updated at {heads['eng'][:12]}\n"
+        f"agri: updated at {heads['agri'][:12]}\n"
+        "fetched 3 of 3 node(s)\n"
+    )
+    git = Git(work)
+    for name, head in heads.items():
+        assert git.head(f"refs/forkflow/nodes/{name}") == head
+    again = CliRunner().invoke(main, ["fetch", "--repo", str(work)])
+    assert again.stderr.splitlines()[0] == f"central: up to date at {heads['central'][:12]}"
+
+
+def test_unreachable_and_missing_branch_are_reported_and_the_rest_goes_on(tmp_path: Path) -> None:
+    extra = ('\n[[node]]\nname = "gone"\nparent = "central"\nurl = "../forge/gone.git"\n'
+             '\n[[node]]\nname = "nobranch"\nparent = "central"\nurl = "../forge/eng.git"\nbranch = "release"\n')
+    work, heads = setup(tmp_path, extra)
+    result = CliRunner().invoke(main, ["fetch", "--repo", str(work)])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    manifest = work / "forkflow.toml"
+    assert lines[:3] == [f"central: updated at {heads['central'][:12]}", f"eng: updated at {heads['eng'][:12]}",
+                         f"agri: updated at {heads['agri'][:12]}"]
+    assert lines[3].startswith(f"error: {manifest}: node 'gone': field 'url': cannot reach {tmp_path / 'forge' / 'gone.git'}: ")
+    assert lines[4] == (f"error: {manifest}: node 'nobranch': field 'url': {tmp_path / 'forge' / 'eng.git'} has no branch "
+                        "'release' (it has: main)")
+    assert lines[5] == "fetched 3 of 5 node(s); 2 failed"
+    assert Git(work).head("refs/forkflow/nodes/agri") == heads["agri"]
+
+
+def test_dry_run_fetches_nothing(tmp_path: Path) -> None:
+    work, _ = setup(tmp_path)
+    result = CliRunner().invoke(main, ["fetch", "--repo", str(work), "--dry-run", "--node", "eng"])
+    assert result.exit_code == 0
+    assert result.output == (f"would fetch eng: {tmp_path / 'forge' / 'eng.git'} main -> refs/forkflow/nodes/eng\n"
+                             "1 node(s) to fetch; nothing was fetched (--dry-run)\n")
+    assert Git(work)("for-each-ref", "refs/forkflow/") == ""
+
+
+def test_unknown_node_is_a_usage_problem(tmp_path: Path) -> None:
+    work, _ = setup(tmp_path)
+    result = CliRunner().invoke(main, ["fetch", "--repo", str(work), "--node", "nope"])
+    assert result.exit_code == 1
+    assert result.output == f"error: no node named 'nope' in {work / 'forkflow.toml'}\n"
+
+
+def test_scan_after_fetch(tmp_path: Path) -> None:
+    work, heads = setup(tmp_path)
+    CliRunner().invoke(main, ["fetch", "--repo", str(work)])
+    result = CliRunner().invoke(main, ["scan", "--repo", str(work), "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    report = json.loads(result.stdout)
+    eng = next(node for node in report["nodes"] if node["name"] == "eng")
+    assert (eng["head"], eng["ahead"], eng["behind"], eng["carried"]) == (heads["eng"], 1, 0, [heads["eng"]])
