@@ -187,9 +187,17 @@ def run_scan(space: Workspace, *, use_cache: bool = True) -> ScanReport:
             progress.advance(task)
 
         report = scan_network(space.network, space.repo, space.store if use_cache else None,
-                              now=datetime.now(UTC), progress=step)
+                              now=_now(), progress=step)
     space.store.record_scan(space.network.name, report.model_dump(mode="json"))
     return report
+
+
+def _now() -> datetime:
+    """The scan's "now"; SOURCE_DATE_EPOCH fixes it, for reproducible reports."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH")
+    if fixed and fixed.isdigit():
+        return datetime.fromtimestamp(int(fixed), UTC)
+    return datetime.now(UTC)
 
 
 def print_scan(report: ScanReport, *, as_json: bool = False, markdown: bool = False) -> None:

@@ -7,6 +7,7 @@
     │   └── UnreadableError  objects are missing (partial clone, lost objects)
     ├── FetchError           a node's url cannot be fetched
     ├── ForgeError           the forge (local record, GitHub) refused or failed
+    ├── StoreError           the store (.forkflow/store.sqlite) cannot be used
     └── ConflictError        a merge or a cherry-pick would conflict
 
 The core raises these; only the command line turns them into messages and exit codes.
@@ -68,6 +69,10 @@ class FetchError(ForkflowError):
 
 class ForgeError(ForkflowError):
     """The forge refused or failed."""
+
+
+class StoreError(ForkflowError):
+    """The store cannot be opened or written."""
 
 
 class ConflictError(ForkflowError):

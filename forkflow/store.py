@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forkflow.errors import GitError
+from forkflow.errors import StoreError
 
 SCHEMA_VERSION = 1
 
@@ -82,7 +82,7 @@ class Store:
                     "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
                 )
         except sqlite3.DatabaseError as err:
-            raise GitError(f"{self.path}: the forkflow store cannot be opened ({err}); "
+            raise StoreError(f"{self.path}: the forkflow store cannot be opened ({err}); "
                            f"delete it to start afresh (it only holds caches and history)") from None
 
     @classmethod

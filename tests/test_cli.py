@@ -1,0 +1,144 @@
+"""The command line, whole outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from forkflow.cli import main
+from tests.gitcli import Git
+from tests.networks import Small, build_small
+
+JAN_2026 = "1767225600"  # 2026-01-01T00:00:00Z
+
+
+@pytest.fixture
+def small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Small:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", JAN_2026)
+    monkeypatch.setenv("COLUMNS", "200")
+    return build_small(tmp_path / "small")
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def test_scan_table(small: Small) -> None:
+    result = run("scan", "--repo", str(small.git.path))
+    assert result.exit_code == 0, result.output
+    assert lines(result.stdout) == [
+        "small: 5 nodes, scanned 2026-01-01T00:00:00+00:00",
+        "",
+        " node            tier           ahead  behind  days  carried  upstr.    +/-  confl.",
+        " " + "─" * 82,
+        " central         root",
+        " ├─ eng          decentralized      2       5   777        2       0  +2/-2       1",
+        " │  └─ eng-aero  developer          2       0   777        2       0  +1/-0",
+        " ├─ agri         decentralized      2       4   777        1       1  +1/-1",
+        " └─ vet          central            1       3   776        1       0  +1/-1",
+        "",
+        "Needs attention:",
+        "  eng: update would conflict in 1 file(s)",
+        "    conflicting files: app.py",
+        "  vet: central tier but carries 1 local commit(s)",
+        "",
+        "Unmet needs: 85.7% (6 carried change(s) the parents do not ship; 1 already upstreamed)",
+        "Shared changes (same patch in several nodes): 1",
+        "  exact-e8917474f9d2  2 nodes  Fix util constant  (agri, eng)",
+    ]
+
+
+def test_scan_markdown(small: Small) -> None:
+    result = run("scan", "--repo", str(small.git.path), "--markdown")
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "# small: network scan\n"
+        "\n"
+        "**Unmet needs: 85.7%** — 6 carried change(s) the parents do not ship, 1 already upstreamed. "
+        "Scanned 2026-01-01T00:00:00+00:00.\n"
+        "\n"
+        "| node | parent | tier | ahead | behind | days since merge base | carried | upstreamed | +/- | conflicts | attention |\n"
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n"
+        "| `central` | | root | | | | | | | |  |\n"
+        "| &nbsp;&nbsp;`eng` | central | decentralized | 2 | 5 | 777 | 2 | 0 | +2/-2 | `app.py` | update would conflict in 1 file(s) |\n"
+        "| &nbsp;&nbsp;&nbsp;&nbsp;`eng-aero` | eng | developer | 2 | 0 | 777 | 2 | 0 | +1/-0 |  |  |\n"
+        "| &nbsp;&nbsp;`agri` | central | decentralized | 2 | 4 | 777 | 1 | 1 | +1/-1 |  |  |\n"
+        "| &nbsp;&nbsp;`vet` | central | central | 1 | 3 | 776 | 1 | 0 | +1/-1 |  | central tier but carries 1 local commit(s) |\n"
+        "\n"
+        "## Shared changes (1)\n"
+        "\n"
+        "| change | nodes | summary |\n"
+        "| --- | --- | --- |\n"
+        "| `exact-e8917474f9d2` | agri, eng | Fix util constant |\n"
+    )
+
+
+def test_scan_json_is_the_documented_format(small: Small) -> None:
+    result = run("scan", "--repo", str(small.git.path), "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert sorted(report) == ["commits", "network", "nodes", "problems", "scanned_at", "shared", "unmet_needs",
+                              "version"]
+    assert (report["version"], report["network"], report["scanned_at"]) == (1, "small", "2026-01-01T00:00:00+00:00")
+    eng = report["nodes"][1]
+    assert sorted(eng) == ["ahead", "behind", "carried", "conflicts", "days_since_merge_base", "diffstat", "head",
+                           "merge_base", "merge_base_date", "name", "parent", "problems", "ref", "tier",
+                           "unreadable", "upstreamed"]
+    ids = small.ids
+    assert {k: eng[k] for k in ("name", "parent", "tier", "ref", "head", "merge_base", "ahead", "behind", "carried",
+                                "upstreamed", "unreadable", "conflicts")} == {
+        "name": "eng", "parent": "central", "tier": "decentralized", "ref": "refs/heads/eng",
+        "head": ids["e2"], "merge_base": ids["c2"], "ahead": 2, "behind": 5, "carried": [ids["e1"], ids["e2"]],
+        "upstreamed": [], "unreadable": [], "conflicts": ["app.py"]}
+    commit = report["commits"][ids["e1"]]
+    assert commit == {"summary": "Fix util constant", "author": "Test Author", "email": "author@example.edu",
+                      "date": commit["date"], "patch_id": small.git.patch_id(ids["e1"]), "insertions": 1,
+                      "deletions": 1, "paths": ["lib/util.py"]}
+    assert report["shared"] == [{"id": "exact-e8917474f9d2", "kind": "exact", "nodes": ["agri", "eng"],
+                                 "commits": sorted([ids["a1"], ids["e1"]]),
+                                 "patch_id": small.git.patch_id(ids["e1"]), "summary": "Fix util constant"}]
+    assert report["unmet_needs"] == {"percent": 85.7, "unmet": 6, "met": 1}
+
+
+def test_second_scan_reads_the_store_and_records_history(small: Small) -> None:
+    first = run("scan", "--repo", str(small.git.path), "--json")
+    second = run("scan", "--repo", str(small.git.path), "--json")
+    assert first.stdout == second.stdout
+    assert (small.git.path / ".forkflow" / "store.sqlite").exists()
+    assert Git(small.git.path)("status", "--porcelain") == ""  # the store never shows as a change
+
+
+def test_json_and_markdown_together_is_a_usage_error(small: Small) -> None:
+    result = run("scan", "--repo", str(small.git.path), "--json", "--markdown")
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == "Error: choose one of --json and --markdown"
+
+
+def test_bare_repository_reads_the_manifest_from_head(small: Small, tmp_path: Path) -> None:
+    bare = tmp_path / "bare.git"
+    Git(tmp_path)("clone", "-q", "--mirror", str(small.git.path), str(bare))
+    result = run("scan", "--repo", str(bare), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [node["ahead"] for node in report["nodes"]] == [0, 2, 2, 2, 1]
+
+
+def test_outside_a_repository(tmp_path: Path) -> None:
+    result = run("scan", "--repo", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.output == f"error: {tmp_path}: not inside a git repository; run inside a clone or pass --repo PATH\n"
+
+
+@pytest.mark.parametrize("command", [[], ["scan"], ["fetch"], ["demo"]])
+def test_every_command_explains_itself(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    assert result.output.startswith(f"Usage: main {' '.join(command)}".rstrip() + " [OPTIONS]")
+    assert len(result.output.splitlines()) > 8

@@ -1,0 +1,72 @@
+"""The Land Grant example: built from examples/landgrant, scanned, and checked against git."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from forkflow.cli import main
+from forkflow.demo import build_example, example_dir
+from forkflow.fetch import apply_fetch, plan_fetch
+from forkflow.model import ScanReport
+from forkflow.scan import scan_network
+from forkflow.workspace import open_workspace
+from tests.gitcli import Git
+from tests.test_scan import NOW, assert_agrees_with_git, git_conflicts
+
+
+@pytest.fixture(scope="module")
+def landgrant(tmp_path_factory: pytest.TempPathFactory) -> tuple[Git, ScanReport]:
+    built = build_example(example_dir("landgrant"), tmp_path_factory.mktemp("lg") / "demo")
+    space = open_workspace(built.work)
+    results = apply_fetch(space.repo, plan_fetch(space.network))
+    assert all(result.ok for result in results)
+    report = scan_network(space.network, space.repo, space.store, now=NOW)
+    return Git(built.work), report
+
+
+def test_the_network_has_the_promised_shape(landgrant: tuple[Git, ScanReport]) -> None:
+    _, report = landgrant
+    colleges = [node for node in report.nodes if node.parent == "central"]
+    departments = [node for node in report.nodes if node.parent not in (None, "central")]
+    assert len(colleges) == 23
+    assert len(departments) >= 6
+    assert set(Counter(node.tier.value for node in colleges)) == {"central", "decentralized", "developer"}
+    assert len({node.behind for node in colleges}) > 10  # behind by many different amounts
+
+
+def test_every_node_agrees_with_git(landgrant: tuple[Git, ScanReport]) -> None:
+    git, report = landgrant
+    assert_agrees_with_git(git, report)
+    for node in report.nodes:
+        if node.parent is not None and node.ahead and node.behind:
+            assert node.conflicts == git_conflicts(git, node.ref, report.node(node.parent).ref), node.name
+
+
+def test_the_story_shows_in_the_scan(landgrant: tuple[Git, ScanReport]) -> None:
+    _, report = landgrant
+    assert report.node("dentistry").tier.value == "central" and len(report.node("dentistry").carried) == 1
+    assert report.node("natural-resources").conflicts == ["tests/test_transcode.py", "vms/transcode.py"]
+    assert len(report.node("vetmed").upstreamed) == 1
+    sizes = sorted((len(change.nodes) for change in report.shared), reverse=True)
+    assert sizes[0] == 8 and 2 in sizes
+    speeds = next(c for c in report.shared if c.summary == "Add 0.25x and 0.5x playback speeds")
+    parents = {report.node(name).parent for name in speeds.nodes}
+    assert len(parents) == 3  # departments of three different colleges carry the same change
+    chapters = [c for c in report.shared if c.nodes == ["business", "human-ecology", "public-health"]]
+    assert len(chapters) == 3  # a three-commit series
+
+
+def test_demo_command_builds_fetches_and_scans(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"network": "landgrant"' in result.stdout
+    assert result.stderr.splitlines()[-1] == (f"The network is in {tmp_path / 'd'}. "
+                                             f"Next: cd {tmp_path / 'd' / 'work'} && forkflow scan")
+    assert "fetched 31 of 31 node(s)" in result.stderr
+    again = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d")])
+    assert again.exit_code == 1
+    assert again.output == f"error: {tmp_path / 'd'} is not empty; pick a new folder for the demo\n"
