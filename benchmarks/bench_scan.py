@@ -34,16 +34,20 @@ def git_loop(repo: Path) -> float:
     pairs = [(refs[node["parent"]], node["ref"]) for node in manifest["node"] if "parent" in node]
     start = time.perf_counter()
     for parent, node in pairs:
-        subprocess.run(["git", "rev-list", "--left-right", "--count", f"{parent}...{node}"], cwd=repo,
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "rev-list", "--left-right", "--count", f"{parent}...{node}"],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
         subprocess.run(["git", "cherry", parent, node], cwd=repo, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
 def child(repo: Path) -> None:
     """Run one scan in this process; print its time and this process's peak memory."""
-    from forkflow.workspace import open_workspace
     from forkflow.scan import scan_network
+    from forkflow.workspace import open_workspace
 
     space = open_workspace(repo)
     start = time.perf_counter()
@@ -81,10 +85,14 @@ def main() -> None:
     warm = run_child(repo)
     print(f"network: {args.nodes} nodes, {args.carried} carried commits each, {args.upstream} upstream commits")
     print(f"git loop (rev-list --count + cherry per node): {baseline:8.2f} s")
-    print(f"forkflow cold scan (empty store):              {cold['seconds']:8.2f} s   "
-          f"{baseline / cold['seconds']:6.1f}x faster   peak {cold['peak_mib']:.0f} MiB")
-    print(f"forkflow warm scan (nothing changed):          {warm['seconds']:8.3f} s   "
-          f"{baseline / warm['seconds']:6.1f}x faster   peak {warm['peak_mib']:.0f} MiB")
+    print(
+        f"forkflow cold scan (empty store):              {cold['seconds']:8.2f} s   "
+        f"{baseline / cold['seconds']:6.1f}x faster   peak {cold['peak_mib']:.0f} MiB"
+    )
+    print(
+        f"forkflow warm scan (nothing changed):          {warm['seconds']:8.3f} s   "
+        f"{baseline / warm['seconds']:6.1f}x faster   peak {warm['peak_mib']:.0f} MiB"
+    )
     print("targets: cold >= 10x, warm >= 100x")
 
 

@@ -23,13 +23,21 @@ class Stream:
         self.mark = 0
         self.clock = START
 
-    def commit(self, ref: str, message: str, changes: dict[str, bytes | None], parent: int | None,
-               author: str = "Dev <dev@example.edu>") -> int:
+    def commit(
+        self,
+        ref: str,
+        message: str,
+        changes: dict[str, bytes | None],
+        parent: int | None,
+        author: str = "Dev <dev@example.edu>",
+    ) -> int:
         self.mark += 1
         self.clock += 60
-        out = [b"commit %s\nmark :%d\n" % (ref.encode(), self.mark),
-               b"author %s %d +0000\ncommitter %s %d +0000\n" % (author.encode(), self.clock, author.encode(), self.clock),
-               b"data %d\n%s\n" % (len(message.encode()), message.encode())]
+        out = [
+            b"commit %s\nmark :%d\n" % (ref.encode(), self.mark),
+            b"author %s %d +0000\ncommitter %s %d +0000\n" % (author.encode(), self.clock, author.encode(), self.clock),
+            b"data %d\n%s\n" % (len(message.encode()), message.encode()),
+        ]
         if parent is not None:
             out.append(b"from :%d\n" % parent)
         for path, data in sorted(changes.items()):
@@ -50,15 +58,18 @@ def _edit(rng: random.Random, text: bytes, tag: str) -> bytes:
     elif kind < 0.85:
         lines[where:where] = [f"    # {tag}: step {i}".encode() for i in range(rng.randrange(1, 6))]
     else:
-        del lines[where:where + rng.randrange(1, 4)]
+        del lines[where : where + rng.randrange(1, 4)]
     return b"\n".join(lines)
 
 
 def generate(path: Path, *, nodes: int, carried: int, upstream: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     stream = Stream()
-    files = {f"src/pkg{d}/mod{f}.py": "".join(f"def f{i}():\n    return {i}\n" for i in range(25)).encode()
-             for d in range(20) for f in range(15)}
+    files = {
+        f"src/pkg{d}/mod{f}.py": "".join(f"def f{i}():\n    return {i}\n" for i in range(25)).encode()
+        for d in range(20)
+        for f in range(15)
+    }
     snapshots: dict[int, dict[str, bytes]] = {}
     central_marks: list[int] = []
     added: list[tuple[int, int, str, bytes]] = []  # (index, mark, path, content) of central file adds
@@ -80,24 +91,29 @@ def generate(path: Path, *, nodes: int, carried: int, upstream: int, seed: int =
         central_marks.append(parent)
         if index % 50 == 0:
             snapshots[index] = dict(files)
-    shared_pool = [(f"shared/feature{k}.py", f"# shared feature {k}\nFLAG_{k} = True\n".encode())
-                   for k in range(max(4, nodes // 5))]
+    shared_pool = [
+        (f"shared/feature{k}.py", f"# shared feature {k}\nFLAG_{k} = True\n".encode())
+        for k in range(max(4, nodes // 5))
+    ]
     names = [f"n{i:03d}" for i in range(nodes)]
-    parents = {name: ("central" if i < nodes * 4 // 5 or i == 0 else rng.choice(names[: nodes * 4 // 5]))
-               for i, name in enumerate(names)}
+    parents = {
+        name: ("central" if i < nodes * 4 // 5 or i == 0 else rng.choice(names[: nodes * 4 // 5]))
+        for i, name in enumerate(names)
+    }
     tips: dict[str, int] = {}
     fork_points: dict[str, int] = {}
     for name in names:
         if parents[name] == "central":
-            fork = rng.choice(sorted(snapshots)[len(snapshots) // 2:])
+            fork = rng.choice(sorted(snapshots)[len(snapshots) // 2 :])
             base_files, mark = dict(snapshots[fork]), central_marks[fork]
             fork_points[name] = fork
         else:
             fork = fork_points[parents[name]]
             base_files, mark = dict(snapshots[fork]), tips[parents[name]]
             fork_points[name] = fork
-        mark = _node_commits(stream, rng, name, mark, base_files, carried, shared_pool,
-                             [a for a in added if a[0] > fork])
+        mark = _node_commits(
+            stream, rng, name, mark, base_files, carried, shared_pool, [a for a in added if a[0] > fork]
+        )
         tips[name] = mark
     stream.parts.append(b"done\n")
     path.mkdir(parents=True, exist_ok=True)
@@ -106,9 +122,16 @@ def generate(path: Path, *, nodes: int, carried: int, upstream: int, seed: int =
     _write_manifest(path, names, parents)
 
 
-def _node_commits(stream: Stream, rng: random.Random, name: str, mark: int, files: dict[str, bytes],
-                  carried: int, shared_pool: list[tuple[str, bytes]],
-                  later_adds: list[tuple[int, int, str, bytes]]) -> int:
+def _node_commits(
+    stream: Stream,
+    rng: random.Random,
+    name: str,
+    mark: int,
+    files: dict[str, bytes],
+    carried: int,
+    shared_pool: list[tuple[str, bytes]],
+    later_adds: list[tuple[int, int, str, bytes]],
+) -> int:
     ref = f"refs/heads/{name}"
     plan = ["own"] * carried
     for slot in rng.sample(range(carried), min(carried, 5)):
@@ -116,7 +139,8 @@ def _node_commits(stream: Stream, rng: random.Random, name: str, mark: int, file
     for slot in rng.sample(range(carried), min(carried, 3)):
         plan[slot] = "pick"
     used: set[str] = set()
-    for step, kind in enumerate(plan):
+    for step, planned in enumerate(plan):
+        kind = planned
         if kind == "shared":
             path, data = rng.choice(shared_pool)
             if path in used:
@@ -133,16 +157,19 @@ def _node_commits(stream: Stream, rng: random.Random, name: str, mark: int, file
                 continue
         target = rng.choice(sorted(k for k in files if k.startswith("src/")))
         files[target] = _edit(rng, files[target], f"{name}-{step}")
-        mark = stream.commit(ref, f"{name}: local change {step}", {target: files[target]}, mark,
-                             f"{name} dev <{name}@example.edu>")
+        mark = stream.commit(
+            ref, f"{name}: local change {step}", {target: files[target]}, mark, f"{name} dev <{name}@example.edu>"
+        )
     return mark
 
 
 def _write_manifest(path: Path, names: list[str], parents: dict[str, str]) -> None:
     out = ['[network]\nname = "bench"\n\n[[node]]\nname = "central"\nref = "refs/heads/main"\n']
     for name in names:
-        out.append(f'\n[[node]]\nname = "{name}"\nparent = "{parents[name]}"\ntier = "decentralized"\n'
-                   f'ref = "refs/heads/{name}"\n')
+        out.append(
+            f'\n[[node]]\nname = "{name}"\nparent = "{parents[name]}"\ntier = "decentralized"\n'
+            f'ref = "refs/heads/{name}"\n'
+        )
     (path / "forkflow.toml").write_text("".join(out))
 
 

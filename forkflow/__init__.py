@@ -15,8 +15,8 @@ from forkflow.errors import (
 )
 from forkflow.gitrepo import GitRepo
 from forkflow.manifest import Manifest, load_manifest
-from forkflow.network import Network
 from forkflow.model import ScanReport
+from forkflow.network import Network
 from forkflow.scan import scan_network
 from forkflow.store import Store
 

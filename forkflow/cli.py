@@ -51,8 +51,13 @@ def _err() -> Console:
 
 def _progress(total: int | None = None) -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=_err(), transient=True, disable=not sys.stderr.isatty(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_err(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
     )
 
 
@@ -78,10 +83,20 @@ def _errors() -> Iterator[None]:
 
 
 def _workspace_options(func: F) -> F:
-    func = click.option("--manifest", "manifest", type=click.Path(dir_okay=False, path_type=Path),
-                        help="The manifest (default: forkflow.toml at the repository's root).")(func)
-    func = click.option("--repo", "repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-                        show_default=True, help="The working repository (a clone, or a bare repository).")(func)
+    func = click.option(
+        "--manifest",
+        "manifest",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The manifest (default: forkflow.toml at the repository's root).",
+    )(func)
+    func = click.option(
+        "--repo",
+        "repo",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."),
+        show_default=True,
+        help="The working repository (a clone, or a bare repository).",
+    )(func)
     return func
 
 
@@ -115,7 +130,9 @@ def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bo
         steps = plan_fetch(space.network, set(nodes) if nodes else None)
         if dry_run:
             for step in steps:
-                click.echo(f"would fetch {step.node}: {step.url} {step.branch or '(default branch)'} -> {step.dest_ref}")
+                click.echo(
+                    f"would fetch {step.node}: {step.url} {step.branch or '(default branch)'} -> {step.dest_ref}"
+                )
             click.echo(f"{len(steps)} node(s) to fetch; nothing was fetched (--dry-run)")
             return
         results = _run_fetch(space, steps)
@@ -148,8 +165,10 @@ def _run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
 
         results = apply_fetch(space.repo, steps, on_start=on_start, on_done=on_done)
     failed = sum(not result.ok for result in results)
-    click.echo(f"fetched {len(results) - failed} of {len(results)} node(s)" + (f"; {failed} failed" if failed else ""),
-               err=True)
+    click.echo(
+        f"fetched {len(results) - failed} of {len(results)} node(s)" + (f"; {failed} failed" if failed else ""),
+        err=True,
+    )
     return results
 
 
@@ -186,8 +205,7 @@ def run_scan(space: Workspace, *, use_cache: bool = True) -> ScanReport:
             progress.update(task, description=f"scanning {name}")
             progress.advance(task)
 
-        report = scan_network(space.network, space.repo, space.store if use_cache else None,
-                              now=_now(), progress=step)
+        report = scan_network(space.network, space.repo, space.store if use_cache else None, now=_now(), progress=step)
     space.store.record_scan(space.network.name, report.model_dump(mode="json"))
     return report
 
@@ -213,8 +231,11 @@ def print_scan(report: ScanReport, *, as_json: bool = False, markdown: bool = Fa
 
 
 @main.command()
-@click.option("--into", type=click.Path(file_okay=False, path_type=Path),
-              help="Build the example here (an empty or new folder; default: a new temporary folder).")
+@click.option(
+    "--into",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Build the example here (an empty or new folder; default: a new temporary folder).",
+)
 @click.option("--example", default="landgrant", show_default=True, help="Which example network to build.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scan report as JSON.")
 @click.option("--markdown", is_flag=True, help="Print the scan report as Markdown.")

@@ -13,45 +13,60 @@ the same patch-id.  It is git's own trick (``git cherry`` compares header-only i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from forkflow.errors import UnreadableError
 from forkflow.facts import CommitFacts
 from forkflow.gitrepo import GitRepo
-from forkflow.graph import CommitGraph
+from forkflow.graph import CommitGraph, Range
 
 PAIR_VERSION = 1
 """Bumped whenever the meaning of a cached comparison changes."""
 
 
 class ParentIndex:
-    """The non-merge commits of a parent's history, grouped by the paths they touch."""
+    """Non-merge commits of a parent's history, grouped by the paths they touch.
 
-    def __init__(self, graph: CommitGraph, facts: CommitFacts, head: str):
-        history = [c for c in graph.ancestors(frozenset([head])) if len(graph.parents[c]) < 2]
-        facts.load(history)
+    Only the commits some node lacks (the union of the nodes' ``node..parent``) are indexed:
+    the cost follows what the nodes are missing, not the length of the parent's history.
+    """
+
+    def __init__(self, graph: CommitGraph, facts: CommitFacts, commits: set[str]):
+        wanted = sorted((c for c in commits if len(graph.parents[c]) < 2), key=graph.times.__getitem__)
+        facts.load(wanted)
         self.by_paths: dict[tuple[str, ...], list[str]] = defaultdict(list)
-        for commit_id in sorted(history):
+        for commit_id in wanted:  # oldest first, so a commit and its parent share tree reads
             paths = facts.paths(commit_id)
             if paths is not None:
                 self.by_paths[paths].append(commit_id)
 
 
+def parent_sides(graph: CommitGraph, spans: dict[tuple[str, str], Range]) -> dict[tuple[str, str], frozenset[str]]:
+    """``node..parent`` of every pair where the node has commits of its own and is behind."""
+    return {key: graph.parent_side(key[0], span.boundary) for key, span in spans.items() if span.ahead and span.behind}
+
+
+def build_indexes(
+    graph: CommitGraph, facts: CommitFacts, sides: dict[tuple[str, str], frozenset[str]]
+) -> dict[str, ParentIndex]:
+    """One index per parent head, over everything its nodes lack."""
+    union: dict[str, set[str]] = defaultdict(set)
+    for (parent_head, _), side in sides.items():
+        union[parent_head] |= side
+    return {head: ParentIndex(graph, facts, commits) for head, commits in union.items()}
+
+
 def compare_heads(
     repo: GitRepo,
     facts: CommitFacts,
-    graph: CommitGraph,
+    span: Range,
     parent_head: str,
     node_head: str,
-    index_for: Callable[[str], ParentIndex],
+    parent_side: frozenset[str],
+    index: ParentIndex | None,
 ) -> dict[str, Any]:
-    """Everything the scan says about one pair of heads; plain data, cached by the caller.
-
-    ``index_for(parent_head)`` returns the :class:`ParentIndex` of the parent's history; it is
-    only called when the node has commits of its own and is behind.
-    """
-    span = graph.compare(parent_head, node_head)
+    """Everything the scan says about one pair of heads; plain data, cached by the caller."""
+    base: str | None
     if len(span.merge_bases) > 1:  # criss-cross histories: let libgit2 pick the base git would
         base = repo.merge_base(node_head, parent_head)
     else:
@@ -70,17 +85,11 @@ def compare_heads(
         return result
     own = [commit for commit in span.own if commit not in span.merges]
     facts.load(own)
-    index = index_for(parent_head) if span.behind else None
-    parent_side: frozenset[str] | None = None
     for commit_id in own:
         key = facts.match_key(commit_id)
         if key is None:
             result["unreadable"].append(commit_id)
-            continue
-        candidates = _same_patch(facts, index, commit_id, key) if index is not None else []
-        if candidates and parent_side is None:
-            parent_side = graph.parent_side(parent_head, span.boundary)
-        if any(candidate in (parent_side or ()) for candidate in candidates):
+        elif index is not None and _parent_has(facts, index, parent_side, commit_id, key):
             result["upstreamed"].append(commit_id)
         else:
             result["carried"].append(commit_id)
@@ -93,7 +102,10 @@ def compare_heads(
     return result
 
 
-def _same_patch(facts: CommitFacts, index: ParentIndex, commit_id: str, key: str) -> list[str]:
-    """Commits of the parent's whole history with the same patch as ``commit_id``."""
+def _parent_has(facts: CommitFacts, index: ParentIndex, parent_side: frozenset[str], commit_id: str, key: str) -> bool:
+    """Whether ``node..parent`` holds a commit with the same patch as ``commit_id``."""
     paths = facts.paths(commit_id)
-    return [c for c in index.by_paths.get(paths or (), ()) if facts.match_key(c) == key]
+    for candidate in index.by_paths.get(paths or (), ()):
+        if candidate in parent_side and facts.match_key(candidate) == key:
+            return True
+    return False

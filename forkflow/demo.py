@@ -41,8 +41,14 @@ class Edit(BaseModel):
 
     @model_validator(mode="after")
     def _one_form(self) -> Edit:
-        forms = [self.find is not None, self.content is not None, self.append is not None,
-                 self.delete, self.rename_to is not None, self.mode is not None]
+        forms = [
+            self.find is not None,
+            self.content is not None,
+            self.append is not None,
+            self.delete,
+            self.rename_to is not None,
+            self.mode is not None,
+        ]
         if sum(forms) != 1:
             raise ValueError("give exactly one of find/replace, content, append, delete, rename_to, mode")
         if (self.find is None) != (self.replace is None):
@@ -110,9 +116,7 @@ def load_history(path: Path) -> History:
         raise ForkflowError(f"{path}: {where}: {first['msg']}") from None
 
 
-def build_example(
-    source: Path, into: Path, *, on_step: Callable[[int, int], None] | None = None
-) -> BuiltExample:
+def build_example(source: Path, into: Path, *, on_step: Callable[[int, int], None] | None = None) -> BuiltExample:
     """Build the example in ``source`` under the empty (or missing) folder ``into``."""
     if into.exists() and any(into.iterdir()):
         raise ForkflowError(f"{into} is not empty; pick a new folder for the demo")
@@ -186,17 +190,21 @@ def _apply_step(
     for edit in step.edit:
         for change in _edit(read, edit):
             tree[change.path] = (change.data, change.mode) if change.data is not None else None
-    changes = [FileChange(path, None) if entry is None else FileChange(path, entry[0], entry[1])
-               for path, entry in tree.items()]
+    changes = [
+        FileChange(path, None) if entry is None else FileChange(path, entry[0], entry[1])
+        for path, entry in tree.items()
+    ]
     return builder.commit([base], changes, step.person(ROBOT), step.when, str(step.message))
 
 
 def _product_files(source: Path) -> list[FileChange]:
     product = source / "product"
     changes = [
-        FileChange(str(path.relative_to(product)), path.read_bytes(),
-                   EXECUTABLE if path.stat().st_mode & 0o111 else REGULAR)
-        for path in sorted(product.rglob("*")) if path.is_file()
+        FileChange(
+            str(path.relative_to(product)), path.read_bytes(), EXECUTABLE if path.stat().st_mode & 0o111 else REGULAR
+        )
+        for path in sorted(product.rglob("*"))
+        if path.is_file()
     ]
     changes.append(FileChange(MANIFEST_NAME, (source / MANIFEST_NAME).read_bytes()))
     return changes

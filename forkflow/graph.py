@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 class Range:
     """A node compared with its parent, as git would compare them."""
 
-    own: list[str]              # parent..node, in git's order reversed (oldest first), merges included
-    merges: set[str]            # the merge commits among them
-    boundary: frozenset[str]    # where the node meets the parent's history
+    own: list[str]  # parent..node, in git's order reversed (oldest first), merges included
+    merges: set[str]  # the merge commits among them
+    boundary: frozenset[str]  # where the node meets the parent's history
     ahead: int
     behind: int
-    merge_bases: list[str]      # the best common ancestors (one, unless histories criss-cross)
+    merge_bases: list[str]  # the best common ancestors (one, unless histories criss-cross)
 
 
 @dataclass
@@ -29,17 +29,33 @@ class CommitGraph:
     parents: dict[str, tuple[str, ...]]
     times: dict[str, int]
     _ancestors: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
+    _ranges: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
 
     def ancestors(self, starts: frozenset[str]) -> frozenset[str]:
-        """Every commit reachable from ``starts`` (themselves included); kept for reuse."""
+        """Every commit reachable from ``starts`` (themselves included); kept for reuse.
+
+        The walk stops at commits whose ancestors are already known and takes their set
+        whole, so the ancestor sets of commits along one history cost about one walk.
+        """
         known = self._ancestors.get(starts)
         if known is not None:
             return known
+        if len(starts) == 1:
+            (head,) = starts
+            own, boundary = self._ranges.get(head, (frozenset(), frozenset([head])))
+            if head not in boundary:  # a node already compared: its own commits and its base
+                result = own | self.ancestors(boundary) if boundary else own
+                self._ancestors[starts] = result
+                return result
         seen: set[str] = set()
         stack = list(starts)
         while stack:
             commit = stack.pop()
             if commit in seen:
+                continue
+            single = self._ancestors.get(frozenset([commit])) if commit not in starts else None
+            if single is not None:
+                seen |= single
                 continue
             seen.add(commit)
             stack.extend(p for p in self.parents[commit] if p not in seen)
@@ -63,6 +79,9 @@ class CommitGraph:
             own.add(commit)
             stack.extend(self.parents[commit])
         frozen = frozenset(boundary)
+        self._ranges[node_head] = (frozenset(own), frozen)
+        for commit in sorted(frozen, key=self.times.__getitem__):  # oldest first: each reuses the last
+            self.ancestors(frozenset([commit]))
         common = self.ancestors(frozen) if boundary else frozenset()
         return Range(
             own=self._in_git_order(node_head, own),

@@ -124,7 +124,8 @@ def parse_manifest(raw: dict[str, Any], path: Path) -> Manifest:
 
 
 def _validation_lines(shown: str, raw: dict[str, Any], err: ValidationError) -> list[ManifestError]:
-    nodes = raw.get("node") if isinstance(raw.get("node"), list) else []
+    listed = raw.get("node")
+    nodes: list[Any] = listed if isinstance(listed, list) else []
     lines = []
     for problem in err.errors():
         loc = list(problem["loc"])
@@ -164,9 +165,7 @@ def _consistency_problems(manifest: Manifest, shown: str) -> list[ManifestError]
         problems.extend(_location_problems(spec, shown))
     for spec in manifest.nodes:
         if spec.parent is not None and spec.parent not in seen:
-            problems.append(
-                ManifestError(shown, f"no node is named {spec.parent!r}", node=spec.name, field="parent")
-            )
+            problems.append(ManifestError(shown, f"no node is named {spec.parent!r}", node=spec.name, field="parent"))
         if spec.parent == spec.name:
             problems.append(ManifestError(shown, "a node cannot be its own parent", node=spec.name, field="parent"))
     roots = [spec.name for spec in manifest.nodes if spec.parent is None]
@@ -187,11 +186,17 @@ def _consistency_problems(manifest: Manifest, shown: str) -> list[ManifestError]
 
 def _location_problems(spec: NodeSpec, shown: str) -> list[ManifestError]:
     if spec.url is None and spec.ref is None:
-        return [ManifestError(shown, "says neither where to fetch (url) nor which ref to read (ref)", node=spec.name, field="url")]
+        return [
+            ManifestError(
+                shown, "says neither where to fetch (url) nor which ref to read (ref)", node=spec.name, field="url"
+            )
+        ]
     if spec.url is not None and spec.ref is not None:
         return [ManifestError(shown, "give either url (+ branch) or ref, not both", node=spec.name, field="ref")]
     if spec.branch is not None and spec.url is None:
-        return [ManifestError(shown, "branch goes with url; with ref, name the ref itself", node=spec.name, field="branch")]
+        return [
+            ManifestError(shown, "branch goes with url; with ref, name the ref itself", node=spec.name, field="branch")
+        ]
     return []
 
 
@@ -206,7 +211,7 @@ def _cycle_problems(manifest: Manifest, shown: str) -> list[ManifestError]:
             path.append(current)
             current = parents[current]
         if current is not None and current in path:
-            loop = path[path.index(current):] + [current]
+            loop = [*path[path.index(current) :], current]
             reported.update(loop)
             problems.append(
                 ManifestError(shown, "the parents form a cycle: " + " -> ".join(loop), node=current, field="parent")

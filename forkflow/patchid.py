@@ -20,7 +20,7 @@ _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))?")
 _MOD = 1 << 160
 
 
-def stable_patch_id(lines: Iterable[bytes]) -> str | None:
+def stable_patch_id(lines: Iterable[bytes]) -> str | None:  # noqa: PLR0912, PLR0915 (kept whole, like git's)
     """Return the stable patch-id of one commit's diff lines, or None when git prints none.
 
     ``lines`` are the lines of ``git diff-tree -p`` output for the commit (each may end in a
@@ -87,11 +87,11 @@ def _add(total: int, ctx: hashlib._Hash) -> int:
 
 
 def _index_ids(line: bytes) -> tuple[bytes, bytes]:
-    body = line[len(b"index "):]
+    body = line[len(b"index ") :]
     dots = body.find(b"..")
     if dots < 0:
         return b"", b""
-    rest = body[dots + 2:]
+    rest = body[dots + 2 :]
     space = rest.find(b" ")
     end = space if space >= 0 else len(rest) - 1  # git drops the last character (the newline)
     return body[:dots], rest[:end]

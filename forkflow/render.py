@@ -47,8 +47,14 @@ def _tree_prefixes(report: ScanReport) -> dict[str, str]:
 
 def scan_table(report: ScanReport) -> Table:
     """The network as a table, parents before children; nodes needing attention in red."""
-    table = Table(title=f"{report.network}: {len(report.nodes)} nodes, scanned {report.scanned_at}",
-                  title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table = Table(
+        title=f"{report.network}: {len(report.nodes)} nodes, scanned {report.scanned_at}",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for column in ("node", "tier", "ahead", "behind", "days", "carried", "upstr.", "+/-", "confl."):
         table.add_column(column, justify="left" if column in ("node", "tier") else "right", no_wrap=True)
     prefixes = _tree_prefixes(report)
@@ -60,9 +66,15 @@ def scan_table(report: ScanReport) -> Table:
             cells = ["", "", "", "", "", "", ""]
         else:
             stat = node.diffstat
-            cells = [str(node.ahead), str(node.behind), _days(node), str(len(node.carried)),
-                     str(len(node.upstreamed)), f"+{stat.insertions}/-{stat.deletions}" if node.carried else "",
-                     str(len(node.conflicts)) if node.conflicts else ""]
+            cells = [
+                str(node.ahead),
+                str(node.behind),
+                _days(node),
+                str(len(node.carried)),
+                str(len(node.upstreamed)),
+                f"+{stat.insertions}/-{stat.deletions}" if node.carried else "",
+                str(len(node.conflicts)) if node.conflicts else "",
+            ]
         table.add_row(name, tier, *cells)
     return table
 
@@ -76,7 +88,7 @@ def attention_lines(report: ScanReport) -> list[str]:
             lines.append(f"  {node.name}: {'; '.join(flags)}")
             if node.conflicts:
                 lines.append(f"    conflicting files: {', '.join(node.conflicts)}")
-    return (["Needs attention:", *lines] if lines else ["No node needs attention."])
+    return ["Needs attention:", *lines] if lines else ["No node needs attention."]
 
 
 def summary_lines(report: ScanReport) -> list[str]:
@@ -108,7 +120,8 @@ def scan_markdown(report: ScanReport) -> str:
         f"**Unmet needs: {needs.percent:.1f}%** — {needs.unmet} carried change(s) the parents do not ship, "
         f"{needs.met} already upstreamed. Scanned {report.scanned_at}.",
         "",
-        "| node | parent | tier | ahead | behind | days since merge base | carried | upstreamed | +/- | conflicts | attention |",
+        "| node | parent | tier | ahead | behind | days since merge base | carried | upstreamed | +/- | conflicts "
+        "| attention |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for node in report.nodes:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from forkflow.compare import PAIR_VERSION, ParentIndex, compare_heads
+from forkflow.compare import PAIR_VERSION, build_indexes, compare_heads, parent_sides
 from forkflow.errors import GitError, UnreadableError
 from forkflow.facts import CommitFacts
 from forkflow.gitrepo import GitRepo
@@ -67,10 +67,11 @@ def _refreshed(report: ScanReport, now: datetime) -> ScanReport:
     """A cached report as of ``now``: only the scan time and the ages change."""
     nodes = []
     for node in report.nodes:
+        fresh = node
         if node.merge_base_date is not None:
             age = max(0, (now - datetime.fromisoformat(node.merge_base_date)).days)
-            node = node.model_copy(update={"days_since_merge_base": age})
-        nodes.append(node)
+            fresh = node.model_copy(update={"days_since_merge_base": age})
+        nodes.append(fresh)
     return report.model_copy(update={"nodes": nodes, "scanned_at": now.isoformat(timespec="seconds")})
 
 
@@ -137,49 +138,61 @@ def _compare_all(
         if parent is not None and head is not None and heads[parent] is not None:
             keys[name] = (str(heads[parent]), head)
     cached = store.pairs(keys.values(), PAIR_VERSION) if store is not None else {}
-    indexes: dict[str, ParentIndex] = {}
-    graph: CommitGraph | None = None
-
-    def index_for(parent_head: str) -> ParentIndex:
-        if parent_head not in indexes:
-            indexes[parent_head] = ParentIndex(loaded(), facts, parent_head)
-        return indexes[parent_head]
-
-    def loaded() -> CommitGraph:
-        nonlocal graph
-        if graph is None:
-            missing = sorted({head for key in keys.values() for head in key})
-            graph = CommitGraph(*repo.load_graph(missing))
-        return graph
-
+    todo = {key: name for name, key in keys.items() if key not in cached}
+    fresh = _compare_pairs(repo, facts, todo, progress) if todo else {}
     results: dict[str, dict[str, Any]] = {}
-    fresh: dict[tuple[str, str], dict[str, Any]] = {}
     for name, key in keys.items():
-        if progress is not None:
+        if progress is not None and key in cached:
             progress(name)
-        if key in cached:
-            results[name] = cached[key]
-            continue
-        try:
-            result = compare_heads(repo, facts, loaded(), key[0], key[1], index_for)
-        except UnreadableError as err:
-            result = _unreadable_pair(str(err))
-        else:
-            fresh[key] = result
-        results[name] = result
-        if len(fresh) >= 100 and store is not None:
-            facts.flush()
-            store.save_pairs(fresh, PAIR_VERSION)
-            fresh = {}
+        results[name] = cached[key] if key in cached else fresh[key]
     facts.flush()
     if store is not None:
-        store.save_pairs(fresh, PAIR_VERSION)
+        store.save_pairs(
+            {
+                key: result
+                for key, result in fresh.items()
+                if "history cannot be read" not in " ".join(result["problems"])
+            },
+            PAIR_VERSION,
+        )
     return results
 
 
+def _compare_pairs(
+    repo: GitRepo, facts: CommitFacts, todo: dict[tuple[str, str], str], progress: Progress | None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Compare every pair of heads not in the store: one graph, one index per parent head."""
+    try:
+        graph = CommitGraph(*repo.load_graph(sorted({head for key in todo for head in key})))
+    except UnreadableError as err:
+        return {key: _unreadable_pair(str(err)) for key in todo}
+    spans = {key: graph.compare(*key) for key in sorted(todo)}
+    sides = parent_sides(graph, spans)
+    indexes = build_indexes(graph, facts, sides)
+    fresh = {}
+    for key, span in spans.items():
+        if progress is not None:
+            progress(todo[key])
+        try:
+            fresh[key] = compare_heads(
+                repo, facts, span, key[0], key[1], sides.get(key, frozenset()), indexes.get(key[0])
+            )
+        except UnreadableError as err:
+            fresh[key] = _unreadable_pair(str(err))
+    return fresh
+
+
 def _unreadable_pair(message: str) -> dict[str, Any]:
-    return {"ahead": 0, "behind": 0, "merge_base": None, "carried": [], "upstreamed": [],
-            "unreadable": [], "conflicts": [], "problems": [f"history cannot be read: {message}"]}
+    return {
+        "ahead": 0,
+        "behind": 0,
+        "merge_base": None,
+        "carried": [],
+        "upstreamed": [],
+        "unreadable": [],
+        "conflicts": [],
+        "problems": [f"history cannot be read: {message}"],
+    }
 
 
 def _node_report(
@@ -191,8 +204,13 @@ def _node_report(
     now: datetime,
 ) -> NodeReport:
     spec = network.spec(name)
-    base: dict[str, Any] = {"name": name, "parent": spec.parent, "tier": spec.tier,
-                            "ref": spec.head_ref, "head": heads[name]}
+    base: dict[str, Any] = {
+        "name": name,
+        "parent": spec.parent,
+        "tier": spec.tier,
+        "ref": spec.head_ref,
+        "head": heads[name],
+    }
     pair = pairs.get(name)
     if pair is None:
         if spec.parent is not None and heads[name] is not None:
@@ -203,8 +221,13 @@ def _node_report(
         when = datetime.fromtimestamp(repo.commit_time(merge_base), UTC)
         base["merge_base_date"] = when.isoformat(timespec="seconds")
         base["days_since_merge_base"] = max(0, (now - when).days)
-    return NodeReport(**base, **{k: pair[k] for k in ("merge_base", "ahead", "behind", "carried", "upstreamed",
-                                                       "unreadable", "conflicts", "problems")})
+    return NodeReport(
+        **base,
+        **{
+            k: pair[k]
+            for k in ("merge_base", "ahead", "behind", "carried", "upstreamed", "unreadable", "conflicts", "problems")
+        },
+    )
 
 
 def _commit_reports(repo: GitRepo, facts: CommitFacts, nodes: list[NodeReport]) -> dict[str, CommitReport]:
@@ -249,8 +272,16 @@ def exact_shared_changes(nodes: list[NodeReport], commits: dict[str, CommitRepor
         if len(by_node) < 2:
             continue
         ids = sorted({cid for cids in by_node.values() for cid in cids})
-        shared.append(SharedChange(id=f"exact-{patch_id[:12]}", kind="exact", nodes=sorted(by_node),
-                                   commits=ids, patch_id=patch_id, summary=commits[ids[0]].summary))
+        shared.append(
+            SharedChange(
+                id=f"exact-{patch_id[:12]}",
+                kind="exact",
+                nodes=sorted(by_node),
+                commits=ids,
+                patch_id=patch_id,
+                summary=commits[ids[0]].summary,
+            )
+        )
     shared.sort(key=lambda change: (-len(change.nodes), change.id))
     return shared
 

@@ -78,12 +78,12 @@ class Store:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
-                )
+                self._db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.path}: the forkflow store cannot be opened ({err}); "
-                           f"delete it to start afresh (it only holds caches and history)") from None
+            raise StoreError(
+                f"{self.path}: the forkflow store cannot be opened ({err}); "
+                f"delete it to start afresh (it only holds caches and history)"
+            ) from None
 
     @classmethod
     def for_repository(cls, git_dir: Path, workdir: Path | None) -> Store:
@@ -172,10 +172,15 @@ class Store:
     def save_report(self, key: str, report: str, keep: int = 8) -> None:
         """Keep the report for these heads (and only the few most recent ones)."""
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO report_cache(key, saved_at, report) VALUES (?, ?, ?)",
-                       (key, datetime.now(UTC).timestamp(), report))
-            db.execute("DELETE FROM report_cache WHERE key NOT IN "
-                       "(SELECT key FROM report_cache ORDER BY saved_at DESC LIMIT ?)", (keep,))
+            db.execute(
+                "INSERT OR REPLACE INTO report_cache(key, saved_at, report) VALUES (?, ?, ?)",
+                (key, datetime.now(UTC).timestamp(), report),
+            )
+            db.execute(
+                "DELETE FROM report_cache WHERE key NOT IN "
+                "(SELECT key FROM report_cache ORDER BY saved_at DESC LIMIT ?)",
+                (keep,),
+            )
 
     # scans ------------------------------------------------------------------------------
 
@@ -189,7 +194,5 @@ class Store:
         return run_id
 
     def scans(self, network: str) -> list[dict[str, Any]]:
-        rows = self._db.execute(
-            "SELECT report FROM scan WHERE network=? ORDER BY scanned_at, rowid", (network,)
-        )
+        rows = self._db.execute("SELECT report FROM scan WHERE network=? ORDER BY scanned_at, rowid", (network,))
         return [json.loads(row[0]) for row in rows]

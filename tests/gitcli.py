@@ -16,8 +16,13 @@ EPOCH = 1_700_000_000  # 2023-11-14T22:13:20Z
 
 def git_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="Test Author", GIT_AUTHOR_EMAIL="author@example.edu",
-               GIT_COMMITTER_NAME="Test Committer", GIT_COMMITTER_EMAIL="committer@example.edu")
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="Test Author",
+        GIT_AUTHOR_EMAIL="author@example.edu",
+        GIT_COMMITTER_NAME="Test Committer",
+        GIT_COMMITTER_EMAIL="committer@example.edu",
+    )
     return env
 
 
@@ -50,8 +55,7 @@ class Git:
         env = git_env()
         date = self.clock.tick()
         env.update(GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
-        done = subprocess.run(["git", *args], cwd=self.path, env=env, input=input, capture_output=True,
-                              check=False)
+        done = subprocess.run(["git", *args], cwd=self.path, env=env, input=input, capture_output=True, check=False)
         if check and done.returncode != 0:
             raise AssertionError(f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace')}")
         return done.stdout.decode(errors="surrogateescape")
@@ -74,8 +78,9 @@ class Git:
             else:
                 target.write_text(content)
 
-    def commit(self, message: str, files: dict[str, str | bytes | None] | None = None, *,
-               allow_empty: bool = False) -> str:
+    def commit(
+        self, message: str, files: dict[str, str | bytes | None] | None = None, *, allow_empty: bool = False
+    ) -> str:
         if files:
             self.write(files)
         self("add", "-A")

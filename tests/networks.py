@@ -80,7 +80,9 @@ def build_small(path: Path) -> Small:
     ids["v1"] = git.commit("Vet hotfix", {"config.toml": "debug = true\n"})
     git.checkout("main")
     ids["c5"] = git.cherry_pick(ids["a2"])
-    ids["c6"] = git.commit("Set timeout", {"app.py": APP.replace("RETRIES = 3", "RETRIES = 5").replace("TIMEOUT = 30", "TIMEOUT = 60")})
+    ids["c6"] = git.commit(
+        "Set timeout", {"app.py": APP.replace("RETRIES = 3", "RETRIES = 5").replace("TIMEOUT = 30", "TIMEOUT = 60")}
+    )
     (path / "forkflow.toml").write_text(SMALL_MANIFEST)
     git("add", "forkflow.toml")
     git("commit", "-q", "-m", "Describe the network")

@@ -84,26 +84,88 @@ def test_scan_json_is_the_documented_format(small: Small) -> None:
     result = run("scan", "--repo", str(small.git.path), "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert sorted(report) == ["commits", "network", "nodes", "problems", "scanned_at", "shared", "unmet_needs",
-                              "version"]
+    assert sorted(report) == [
+        "commits",
+        "network",
+        "nodes",
+        "problems",
+        "scanned_at",
+        "shared",
+        "unmet_needs",
+        "version",
+    ]
     assert (report["version"], report["network"], report["scanned_at"]) == (1, "small", "2026-01-01T00:00:00+00:00")
     eng = report["nodes"][1]
-    assert sorted(eng) == ["ahead", "behind", "carried", "conflicts", "days_since_merge_base", "diffstat", "head",
-                           "merge_base", "merge_base_date", "name", "parent", "problems", "ref", "tier",
-                           "unreadable", "upstreamed"]
+    assert sorted(eng) == [
+        "ahead",
+        "behind",
+        "carried",
+        "conflicts",
+        "days_since_merge_base",
+        "diffstat",
+        "head",
+        "merge_base",
+        "merge_base_date",
+        "name",
+        "parent",
+        "problems",
+        "ref",
+        "tier",
+        "unreadable",
+        "upstreamed",
+    ]
     ids = small.ids
-    assert {k: eng[k] for k in ("name", "parent", "tier", "ref", "head", "merge_base", "ahead", "behind", "carried",
-                                "upstreamed", "unreadable", "conflicts")} == {
-        "name": "eng", "parent": "central", "tier": "decentralized", "ref": "refs/heads/eng",
-        "head": ids["e2"], "merge_base": ids["c2"], "ahead": 2, "behind": 5, "carried": [ids["e1"], ids["e2"]],
-        "upstreamed": [], "unreadable": [], "conflicts": ["app.py"]}
+    assert {
+        k: eng[k]
+        for k in (
+            "name",
+            "parent",
+            "tier",
+            "ref",
+            "head",
+            "merge_base",
+            "ahead",
+            "behind",
+            "carried",
+            "upstreamed",
+            "unreadable",
+            "conflicts",
+        )
+    } == {
+        "name": "eng",
+        "parent": "central",
+        "tier": "decentralized",
+        "ref": "refs/heads/eng",
+        "head": ids["e2"],
+        "merge_base": ids["c2"],
+        "ahead": 2,
+        "behind": 5,
+        "carried": [ids["e1"], ids["e2"]],
+        "upstreamed": [],
+        "unreadable": [],
+        "conflicts": ["app.py"],
+    }
     commit = report["commits"][ids["e1"]]
-    assert commit == {"summary": "Fix util constant", "author": "Test Author", "email": "author@example.edu",
-                      "date": commit["date"], "patch_id": small.git.patch_id(ids["e1"]), "insertions": 1,
-                      "deletions": 1, "paths": ["lib/util.py"]}
-    assert report["shared"] == [{"id": "exact-e8917474f9d2", "kind": "exact", "nodes": ["agri", "eng"],
-                                 "commits": sorted([ids["a1"], ids["e1"]]),
-                                 "patch_id": small.git.patch_id(ids["e1"]), "summary": "Fix util constant"}]
+    assert commit == {
+        "summary": "Fix util constant",
+        "author": "Test Author",
+        "email": "author@example.edu",
+        "date": commit["date"],
+        "patch_id": small.git.patch_id(ids["e1"]),
+        "insertions": 1,
+        "deletions": 1,
+        "paths": ["lib/util.py"],
+    }
+    assert report["shared"] == [
+        {
+            "id": "exact-e8917474f9d2",
+            "kind": "exact",
+            "nodes": ["agri", "eng"],
+            "commits": sorted([ids["a1"], ids["e1"]]),
+            "patch_id": small.git.patch_id(ids["e1"]),
+            "summary": "Fix util constant",
+        }
+    ]
     assert report["unmet_needs"] == {"percent": 85.7, "unmet": 6, "met": 1}
 
 

@@ -64,8 +64,9 @@ def test_demo_command_builds_fetches_and_scans(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d"), "--json"])
     assert result.exit_code == 0, result.output
     assert '"network": "landgrant"' in result.stdout
-    assert result.stderr.splitlines()[-1] == (f"The network is in {tmp_path / 'd'}. "
-                                             f"Next: cd {tmp_path / 'd' / 'work'} && forkflow scan")
+    assert result.stderr.splitlines()[-1] == (
+        f"The network is in {tmp_path / 'd'}. Next: cd {tmp_path / 'd' / 'work'} && forkflow scan"
+    )
     assert "fetched 31 of 31 node(s)" in result.stderr
     again = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d")])
     assert again.exit_code == 1

@@ -75,18 +75,27 @@ def test_fetch_brings_every_url_node(tmp_path: Path) -> None:
 
 
 def test_unreachable_and_missing_branch_are_reported_and_the_rest_goes_on(tmp_path: Path) -> None:
-    extra = ('\n[[node]]\nname = "gone"\nparent = "central"\nurl = "../forge/gone.git"\n'
-             '\n[[node]]\nname = "nobranch"\nparent = "central"\nurl = "../forge/eng.git"\nbranch = "release"\n')
+    extra = (
+        '\n[[node]]\nname = "gone"\nparent = "central"\nurl = "../forge/gone.git"\n'
+        '\n[[node]]\nname = "nobranch"\nparent = "central"\nurl = "../forge/eng.git"\nbranch = "release"\n'
+    )
     work, heads = setup(tmp_path, extra)
     result = CliRunner().invoke(main, ["fetch", "--repo", str(work)])
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     manifest = work / "forkflow.toml"
-    assert lines[:3] == [f"central: updated at {heads['central'][:12]}", f"eng: updated at {heads['eng'][:12]}",
-                         f"agri: updated at {heads['agri'][:12]}"]
-    assert lines[3].startswith(f"error: {manifest}: node 'gone': field 'url': cannot reach {tmp_path / 'forge' / 'gone.git'}: ")
-    assert lines[4] == (f"error: {manifest}: node 'nobranch': field 'url': {tmp_path / 'forge' / 'eng.git'} has no branch "
-                        "'release' (it has: main)")
+    assert lines[:3] == [
+        f"central: updated at {heads['central'][:12]}",
+        f"eng: updated at {heads['eng'][:12]}",
+        f"agri: updated at {heads['agri'][:12]}",
+    ]
+    assert lines[3].startswith(
+        f"error: {manifest}: node 'gone': field 'url': cannot reach {tmp_path / 'forge' / 'gone.git'}: "
+    )
+    assert lines[4] == (
+        f"error: {manifest}: node 'nobranch': field 'url': {tmp_path / 'forge' / 'eng.git'} has no branch "
+        "'release' (it has: main)"
+    )
     assert lines[5] == "fetched 3 of 5 node(s); 2 failed"
     assert Git(work).head("refs/forkflow/nodes/agri") == heads["agri"]
 
@@ -95,8 +104,10 @@ def test_dry_run_fetches_nothing(tmp_path: Path) -> None:
     work, _ = setup(tmp_path)
     result = CliRunner().invoke(main, ["fetch", "--repo", str(work), "--dry-run", "--node", "eng"])
     assert result.exit_code == 0
-    assert result.output == (f"would fetch eng: {tmp_path / 'forge' / 'eng.git'} main -> refs/forkflow/nodes/eng\n"
-                             "1 node(s) to fetch; nothing was fetched (--dry-run)\n")
+    assert result.output == (
+        f"would fetch eng: {tmp_path / 'forge' / 'eng.git'} main -> refs/forkflow/nodes/eng\n"
+        "1 node(s) to fetch; nothing was fetched (--dry-run)\n"
+    )
     assert Git(work)("for-each-ref", "refs/forkflow/") == ""
 
 

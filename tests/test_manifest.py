@@ -25,28 +25,49 @@ def node(name: str, parent: str = "central", **fields: str) -> str:
 
 
 CASES = {
-    "cycle": (HEAD + node("a", "b") + node("b", "a"),
-              "{m}: node 'a': field 'parent': the parents form a cycle: a -> b -> a"),
-    "two roots": (HEAD + '\n[[node]]\nname = "other"\nref = "refs/heads/other"\n',
-                  "{m}: node 'other': field 'parent': the network has 2 roots ('central', 'other'); "
-                  "exactly one node (central) has no parent"),
+    "cycle": (
+        HEAD + node("a", "b") + node("b", "a"),
+        "{m}: node 'a': field 'parent': the parents form a cycle: a -> b -> a",
+    ),
+    "two roots": (
+        HEAD + '\n[[node]]\nname = "other"\nref = "refs/heads/other"\n',
+        "{m}: node 'other': field 'parent': the network has 2 roots ('central', 'other'); "
+        "exactly one node (central) has no parent",
+    ),
     "unknown parent": (HEAD + node("a", "nowhere"), "{m}: node 'a': field 'parent': no node is named 'nowhere'"),
-    "duplicate name": (HEAD + node("a") + node("a"), "{m}: node 'a': field 'name': the name is used by another node too"),
-    "unknown tier": (HEAD + node("a", tier="federal"),
-                     "{m}: node 'a': field 'tier': 'federal' is not a tier; use one of: central, decentralized, developer"),
-    "bad name": (HEAD + node("a b"),
-                 "{m}: node 'a b': field 'name': 'a b' is not a valid node name: it contains characters git "
-                 "does not allow in a ref name: ' '"),
-    "lock name": (HEAD + node("x.lock"),
-                  "{m}: node 'x.lock': field 'name': 'x.lock' is not a valid node name: it ends with '.lock'"),
-    "unknown field": (HEAD + node("a", colour="red"),
-                      "{m}: node 'a': field 'colour': unknown field (check its spelling against the manifest "
-                      "format in the README)"),
-    "no location": (HEAD + '\n[[node]]\nname = "a"\nparent = "central"\n',
-                    "{m}: node 'a': field 'url': says neither where to fetch (url) nor which ref to read (ref)"),
-    "short ref": (HEAD + node("a", ref="main"),
-                  "{m}: node 'a': field 'ref': 'main' is not a full ref name; write it as refs/heads/... or refs/remotes/..."),
-    "not toml": (HEAD + "[[node]\n", "{m}: is not valid TOML: Expected ']]' at the end of an array declaration (at line 7, column 7)"),
+    "duplicate name": (
+        HEAD + node("a") + node("a"),
+        "{m}: node 'a': field 'name': the name is used by another node too",
+    ),
+    "unknown tier": (
+        HEAD + node("a", tier="federal"),
+        "{m}: node 'a': field 'tier': 'federal' is not a tier; use one of: central, decentralized, developer",
+    ),
+    "bad name": (
+        HEAD + node("a b"),
+        "{m}: node 'a b': field 'name': 'a b' is not a valid node name: it contains characters git "
+        "does not allow in a ref name: ' '",
+    ),
+    "lock name": (
+        HEAD + node("x.lock"),
+        "{m}: node 'x.lock': field 'name': 'x.lock' is not a valid node name: it ends with '.lock'",
+    ),
+    "unknown field": (
+        HEAD + node("a", colour="red"),
+        "{m}: node 'a': field 'colour': unknown field (check its spelling against the manifest format in the README)",
+    ),
+    "no location": (
+        HEAD + '\n[[node]]\nname = "a"\nparent = "central"\n',
+        "{m}: node 'a': field 'url': says neither where to fetch (url) nor which ref to read (ref)",
+    ),
+    "short ref": (
+        HEAD + node("a", ref="main"),
+        "{m}: node 'a': field 'ref': 'main' is not a full ref name; write it as refs/heads/... or refs/remotes/...",
+    ),
+    "not toml": (
+        HEAD + "[[node]\n",
+        "{m}: is not valid TOML: Expected ']]' at the end of an array declaration (at line 7, column 7)",
+    ),
 }
 
 
@@ -79,8 +100,10 @@ def test_missing_manifest_says_what_to_do(tmp_path: Path) -> None:
     Git.init(tmp_path).commit("root", {"a.txt": "a\n"})
     result = CliRunner().invoke(main, ["scan", "--repo", str(tmp_path)])
     assert result.exit_code == 1
-    assert result.output == (f"error: {tmp_path / 'forkflow.toml'}: no such file; write a forkflow.toml "
-                             "(see README) or pass --manifest FILE\n")
+    assert result.output == (
+        f"error: {tmp_path / 'forkflow.toml'}: no such file; write a forkflow.toml "
+        "(see README) or pass --manifest FILE\n"
+    )
 
 
 def test_a_missing_ref_names_node_and_field(tmp_path: Path) -> None:
@@ -89,16 +112,38 @@ def test_a_missing_ref_names_node_and_field(tmp_path: Path) -> None:
     (tmp_path / "forkflow.toml").write_text(HEAD + node("a", ref="refs/remotes/aero/main"))
     result = CliRunner().invoke(main, ["scan", "--repo", str(tmp_path), "--json"])
     assert result.exit_code == 1
-    assert result.stderr == (f"error: {tmp_path / 'forkflow.toml'}: node 'a': field 'ref': refs/remotes/aero/main "
-                             f"does not exist in {tmp_path / '.git'}; fetch it or fix the ref\n")
+    assert result.stderr == (
+        f"error: {tmp_path / 'forkflow.toml'}: node 'a': field 'ref': refs/remotes/aero/main "
+        f"does not exist in {tmp_path / '.git'}; fetch it or fix the ref\n"
+    )
 
 
 def test_node_names_follow_git_check_ref_format(tmp_path: Path) -> None:
     """Every name the manifest accepts, git accepts as a ref component, and the reverse."""
-    names = ["ok", "with-dash", "dot.ted", ".hidden", "a..b", "x.lock", "end.", "at@{x", "@", "sp ace",
-             "tab\tx", "q?", "star*", "col:on", "til~de", "car^et", "br[acket", "back\\slash", "uni-é"]
+    names = [
+        "ok",
+        "with-dash",
+        "dot.ted",
+        ".hidden",
+        "a..b",
+        "x.lock",
+        "end.",
+        "at@{x",
+        "@",
+        "sp ace",
+        "tab\tx",
+        "q?",
+        "star*",
+        "col:on",
+        "til~de",
+        "car^et",
+        "br[acket",
+        "back\\slash",
+        "uni-é",
+    ]
     for name in names:
-        git_ok = subprocess.run(["git", "check-ref-format", f"refs/forkflow/nodes/{name}"]).returncode == 0
+        check = subprocess.run(["git", "check-ref-format", f"refs/forkflow/nodes/{name}"], check=False)
+        git_ok = check.returncode == 0
         text = HEAD + f'\n[[node]]\nname = "{name}"\nparent = "central"\nref = "refs/heads/x"\n'
         text = text.replace("\t", "\\t").replace("back\\slash", "back\\\\slash")
         (tmp_path / "m.toml").write_text(text)
@@ -119,7 +164,9 @@ def test_network_tree_order_and_depth(tmp_path: Path) -> None:
 
 def test_relative_urls_are_relative_to_the_manifest(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "m.toml").write_text(HEAD + '\n[[node]]\nname = "a"\nparent = "central"\nurl = "../forge/a.git"\n')
+    (tmp_path / "sub" / "m.toml").write_text(
+        HEAD + '\n[[node]]\nname = "a"\nparent = "central"\nurl = "../forge/a.git"\n'
+    )
     manifest = load_manifest(tmp_path / "sub" / "m.toml")
     assert manifest.resolve_url("../forge/a.git") == str(tmp_path / "forge" / "a.git")
     assert manifest.resolve_url("https://example.edu/a.git") == "https://example.edu/a.git"

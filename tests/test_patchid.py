@@ -19,7 +19,8 @@ def _every_kind(git: Git) -> dict[str, str]:
     made = {}
     made["root"] = git.commit("root", {"a.py": FUNCS, "sp ace.txt": "one\ntwo\n", "é.txt": "x\n"})
     made["indent-heuristic"] = git.commit(
-        "slides", {"a.py": FUNCS.replace("def g", "def h():\n    return 3\n\n\ndef g")})
+        "slides", {"a.py": FUNCS.replace("def g", "def h():\n    return 3\n\n\ndef g")}
+    )
     git("mv", "a.py", "b.py")
     made["rename"] = git.commit("rename")
     git("mv", "b.py", "c.py")
@@ -58,10 +59,29 @@ def kinds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Git, dict[str, str]
     return git, _every_kind(git)
 
 
-KINDS = ["root", "indent-heuristic", "rename", "rename-with-edit", "mode", "mode-and-edit", "delete",
-         "binary-add", "binary-change", "binary-and-text", "empty-file", "no-newline", "no-newline-change",
-         "binary-delete", "symlink", "typechange", "quoted-names", "many-files", "crlf", "whitespace-only",
-         "side"]
+KINDS = [
+    "root",
+    "indent-heuristic",
+    "rename",
+    "rename-with-edit",
+    "mode",
+    "mode-and-edit",
+    "delete",
+    "binary-add",
+    "binary-change",
+    "binary-and-text",
+    "empty-file",
+    "no-newline",
+    "no-newline-change",
+    "binary-delete",
+    "symlink",
+    "typechange",
+    "quoted-names",
+    "many-files",
+    "crlf",
+    "whitespace-only",
+    "side",
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -83,8 +103,9 @@ def test_diff_text_is_what_git_diff_tree_prints_for_text_changes(kinds: tuple[Gi
     git, made = kinds
     for kind in ("indent-heuristic", "mode-and-edit", "delete", "no-newline-change", "quoted-names"):
         ours = GitRepo(git.path).diff_text(made[kind])
-        theirs = subprocess.run(["git", "diff-tree", "-p", "--no-renames", made[kind]], cwd=git.path,
-                                capture_output=True, check=True).stdout
+        theirs = subprocess.run(
+            ["git", "diff-tree", "-p", "--no-renames", made[kind]], cwd=git.path, capture_output=True, check=True
+        ).stdout
         # git's own output, less its first line (the commit id) and its index lines (which
         # patch-id skips and which forkflow only writes for binary files).
         expected = [line for line in theirs.splitlines(keepends=True)[1:] if not line.startswith(b"index ")]
@@ -128,8 +149,16 @@ def test_binary_patch_id_follows_the_automatic_abbreviation_of_a_big_repository(
 
 def test_port_keeps_gits_quirks_for_header_only_files() -> None:
     """An empty new file is hashed with the file after it: swapping them changes the id."""
-    empty_first = [b"diff --git a/a b/a\n", b"new file mode 100644\n", b"diff --git a/b b/b\n",
-                   b"new file mode 100644\n", b"--- /dev/null\n", b"+++ b/b\n", b"@@ -0,0 +1 @@\n", b"+x\n"]
+    empty_first = [
+        b"diff --git a/a b/a\n",
+        b"new file mode 100644\n",
+        b"diff --git a/b b/b\n",
+        b"new file mode 100644\n",
+        b"--- /dev/null\n",
+        b"+++ b/b\n",
+        b"@@ -0,0 +1 @@\n",
+        b"+x\n",
+    ]
     assert stable_patch_id(empty_first) is not None
     text_first = [*empty_first[2:], *empty_first[:2]]
     assert stable_patch_id(text_first) != stable_patch_id(empty_first)

@@ -161,3 +161,28 @@ def test_a_missing_ref_is_a_problem_and_the_rest_is_scanned(small: Small) -> Non
     assert report.node("eng").head is None
     assert report.node("eng-aero").problems == ["parent 'eng' could not be read, so this node was not compared"]
     assert report.node("agri").carried == [small.ids["a1"]]
+
+
+def test_criss_cross_histories_agree_with_git(tmp_path: Path) -> None:
+    """Two merge bases: counts, cherry, the base git names and the conflicts still agree."""
+    git = Git.init(tmp_path / "cc")
+    git.commit("base", {"a.txt": "a\n", "b.txt": "b\n"})
+    git.checkout("-b", "node")
+    git.commit("node 1", {"n.txt": "n1\n"})
+    git.checkout("main")
+    git.commit("main 1", {"m.txt": "m1\n"})
+    node_1, main_1 = git.head("node"), git.head("main")
+    git("merge", "-q", "--no-edit", node_1)
+    git.checkout("node")
+    git("merge", "-q", "--no-edit", main_1)
+    git.commit("node 2", {"a.txt": "node\n"})
+    git.checkout("main")
+    git.commit("main 2", {"a.txt": "main\n"})
+    assert len(git("merge-base", "--all", "main", "node").split()) == 2
+    (tmp_path / "m.toml").write_text(
+        '[network]\nname = "cc"\n\n[[node]]\nname = "central"\nref = "refs/heads/main"\n\n'
+        '[[node]]\nname = "n"\nparent = "central"\ntier = "developer"\nref = "refs/heads/node"\n'
+    )
+    report = scan(git.path, manifest=tmp_path / "m.toml")
+    assert_agrees_with_git(git, report)
+    assert report.node("n").conflicts == git_conflicts(git, "node", "main") == ["a.txt"]

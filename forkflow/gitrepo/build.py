@@ -48,6 +48,8 @@ class HistoryBuilder:
         except KeyError:
             return None
         blob = self._repo[entry.id]
+        if not isinstance(blob, pygit2.Blob):
+            return None
         return bytes(blob.data), int(entry.filemode)
 
     def paths(self, commit_id: str) -> list[str]:
@@ -87,8 +89,7 @@ class HistoryBuilder:
         self._refuse_conflicts(index, f"picking {commit_id[:12]} onto {onto[:12]}")
         tree = index.write_tree(self._repo)
         author = Person(picked.author.name, picked.author.email)
-        return self._write([onto], tree, author, int(picked.author.time), picked.message, when,
-                           committer=committer)
+        return self._write([onto], tree, author, int(picked.author.time), picked.message, when, committer=committer)
 
     def merge(self, ours: str, theirs: str, author: Person, when: int, message: str) -> CommitId:
         """A merge commit of ``theirs`` into ``ours``; refuses when the merge would conflict."""
@@ -117,9 +118,7 @@ class HistoryBuilder:
         signature = pygit2.Signature(author.name, author.email, when, 0)
         who = committer or author
         committed = pygit2.Signature(who.name, who.email, committer_when or when, 0)
-        oid = self._repo.create_commit(
-            None, signature, committed, message, tree, [pygit2.Oid(hex=p) for p in parents]
-        )
+        oid = self._repo.create_commit(None, signature, committed, message, tree, [pygit2.Oid(hex=p) for p in parents])
         return CommitId(str(oid))
 
     def _commit(self, commit_id: str) -> pygit2.Commit:

@@ -11,10 +11,8 @@ patch-id (the abbreviation of blob ids, the quoting of paths).
 
 from __future__ import annotations
 
-import heapq
 import re
 import struct
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +21,7 @@ from pygit2.enums import DiffOption
 
 _DIFF_FLAGS = DiffOption.INDENT_HEURISTIC
 _NULL = "0" * 40
-_ESCAPES = {7: b"\\a", 8: b"\\b", 9: b"\\t", 10: b"\\n", 11: b"\\v", 12: b"\\f", 13: b"\\r",
-            34: b'\\"', 92: b"\\\\"}
+_ESCAPES = {7: b"\\a", 8: b"\\b", 9: b"\\t", 10: b"\\n", 11: b"\\v", 12: b"\\f", 13: b"\\r", 34: b'\\"', 92: b"\\\\"}
 
 
 class Abbreviator:
@@ -143,7 +140,8 @@ class FileDelta:
 
 
 _ZERO = bytes(20)
-Listing = tuple[dict[bytes, tuple[int, bytes]], list[tuple[bytes, bytes]]]
+_ENTRY = re.compile(rb"([0-7]+) ([^\0]*)\0(.{20})", re.DOTALL)
+Listing = frozenset[tuple[bytes, bytes, bytes]]
 
 
 class TreeReader:
@@ -155,25 +153,13 @@ class TreeReader:
         self._trees: dict[bytes, Listing] = {}
 
     def listing(self, tree: bytes) -> Listing:
-        """A tree's entries by name, and their names in git's order (with their sort keys)."""
+        """A tree's entries as (octal mode as written in the tree, name, 20-byte object id)."""
         known = self._trees.get(tree)
         if known is not None:
             return known
-        raw = self._odb.read(pygit2.Oid(raw=tree))[1]
-        entries: dict[bytes, tuple[int, bytes]] = {}
-        order: list[tuple[bytes, bytes]] = []
-        at, size = 0, len(raw)
-        while at < size:
-            space = raw.index(b" ", at)
-            nul = raw.index(b"\0", space)
-            mode = int(raw[at:space], 8)
-            name = raw[space + 1 : nul]
-            entries[name] = (mode, raw[nul + 1 : nul + 21])
-            order.append((name + b"/" if mode == TREE else name, name))  # git's tree order
-            at = nul + 21
+        listing = frozenset(_ENTRY.findall(self._odb.read(pygit2.Oid(raw=tree))[1]))
         if len(self._trees) >= self._keep:
             self._trees.clear()
-        listing = (entries, order)
         self._trees[tree] = listing
         return listing
 
@@ -184,26 +170,28 @@ class TreeReader:
         return out
 
     def _compare(self, old_tree: bytes | None, new_tree: bytes | None, prefix: bytes, out: list[FileDelta]) -> None:
-        old, old_order = self.listing(old_tree) if old_tree else ({}, [])
-        new, new_order = self.listing(new_tree) if new_tree else ({}, [])
-        if len(old) == len(new) and old.keys() == new.keys():
-            names: Iterable[bytes] = (name for _, name in new_order)
-        else:
-            names = dict.fromkeys(name for _, name in heapq.merge(old_order, new_order))
-        for name in names:
-            before, after = old.get(name), new.get(name)
-            if before != after:
-                self._entry(before, after, prefix + name, out)
+        old = self.listing(old_tree) if old_tree else frozenset()
+        new = self.listing(new_tree) if new_tree else frozenset()
+        # The entries that differ, found by set arithmetic in C rather than entry by entry.
+        before = {name: (int(mode, 8), oid) for mode, name, oid in old - new}
+        after = {name: (int(mode, 8), oid) for mode, name, oid in new - old}
+        for name in sorted(before.keys() | after.keys(), key=lambda n: _sort_key(n, before, after)):
+            self._entry(before.get(name), after.get(name), prefix + name, out)
 
-    def _entry(self, before: tuple[int, bytes] | None, after: tuple[int, bytes] | None, path: bytes,
-               out: list[FileDelta]) -> None:
+    def _entry(
+        self, before: tuple[int, bytes] | None, after: tuple[int, bytes] | None, path: bytes, out: list[FileDelta]
+    ) -> None:
         old_is_tree = before is not None and before[0] == TREE
         new_is_tree = after is not None and after[0] == TREE
         if old_is_tree or new_is_tree:
             if before is not None and not old_is_tree:
                 out.append(FileDelta("D", path, before[0], 0, before[1], _ZERO))
-            self._compare(before[1] if old_is_tree else None, after[1] if new_is_tree else None,  # type: ignore[index]
-                          path + b"/", out)
+            self._compare(
+                before[1] if before is not None and old_is_tree else None,
+                after[1] if after is not None and new_is_tree else None,
+                path + b"/",
+                out,
+            )
             if after is not None and not new_is_tree:
                 out.append(FileDelta("A", path, 0, after[0], _ZERO, after[1]))
         elif before is None:
@@ -219,6 +207,12 @@ class TreeReader:
 
 def _kind(mode: int) -> int:
     return mode & 0o170000
+
+
+def _sort_key(name: bytes, before: dict[bytes, tuple[int, bytes]], after: dict[bytes, tuple[int, bytes]]) -> bytes:
+    """git orders a tree's entries as if a subtree's name ended in '/'."""
+    entry = after.get(name) or before.get(name)
+    return name + b"/" if entry is not None and entry[0] == TREE else name
 
 
 def commit_changes(reader: TreeReader, commit: pygit2.Commit) -> list[FileDelta]:
@@ -246,21 +240,28 @@ def commit_diff_lines(
             deletions += sum(1 for line in body if line.startswith(b"-S"))
             continue
         # The blobs must outlive the patch: libgit2 reads their buffers while writing it.
-        old_blob = repo[pygit2.Oid(raw=delta.old_raw)] if delta.status != "A" else None
-        new_blob = repo[pygit2.Oid(raw=delta.new_raw)] if delta.status != "D" else None
+        old_blob = _blob(repo, delta.old_raw) if delta.status != "A" else None
+        new_blob = _blob(repo, delta.new_raw) if delta.status != "D" else None
         patch = pygit2.Patch.create_from(
             old_blob,
             new_blob,
             old_as_path=delta.path.decode("utf-8", "surrogateescape"),
             new_as_path=delta.path.decode("utf-8", "surrogateescape"),
-            flag=_DIFF_FLAGS, context_lines=3, interhunk_lines=0,
+            flag=_DIFF_FLAGS,
+            context_lines=3,
+            interhunk_lines=0,
         )
         if patch.delta.is_binary:
             del old_blob, new_blob
             used = abbreviate.minimum
-            lines.append(b"index %s..%s%s\n" % (abbreviate(delta.old_id).encode(), abbreviate(delta.new_id).encode(),
-                                                 b" %o" % delta.new_mode if delta.status == "M"
-                                                 and delta.old_mode == delta.new_mode else b""))
+            lines.append(
+                b"index %s..%s%s\n"
+                % (
+                    abbreviate(delta.old_id).encode(),
+                    abbreviate(delta.new_id).encode(),
+                    b" %o" % delta.new_mode if delta.status == "M" and delta.old_mode == delta.new_mode else b"",
+                )
+            )
             lines.append(b"Binary files %s and %s differ\n" % _names(delta))
             continue
         data = patch.data
@@ -278,6 +279,13 @@ def commit_diff_lines(
     return lines, insertions, deletions, used
 
 
+def _blob(repo: pygit2.Repository, raw: bytes) -> pygit2.Blob:
+    obj = repo[pygit2.Oid(raw=raw)]
+    if not isinstance(obj, pygit2.Blob):
+        raise KeyError(f"{raw.hex()} is not a blob")
+    return obj
+
+
 def delta_paths(deltas: list[FileDelta]) -> tuple[str, ...]:
     return tuple(sorted({delta.path.decode("utf-8", "surrogateescape") for delta in deltas}))
 
@@ -289,8 +297,12 @@ def _gitlink_body(delta: FileDelta) -> list[bytes]:
         return [*body, b"@@ -0,0 +1 @@\n", b"+Subproject commit %s\n" % delta.new_id.encode()]
     if delta.status == "D":
         return [*body, b"@@ -1 +0,0 @@\n", b"-Subproject commit %s\n" % delta.old_id.encode()]
-    return [*body, b"@@ -1 +1 @@\n", b"-Subproject commit %s\n" % delta.old_id.encode(),
-            b"+Subproject commit %s\n" % delta.new_id.encode()]
+    return [
+        *body,
+        b"@@ -1 +1 @@\n",
+        b"-Subproject commit %s\n" % delta.old_id.encode(),
+        b"+Subproject commit %s\n" % delta.new_id.encode(),
+    ]
 
 
 def _header(delta: FileDelta) -> list[bytes]:

@@ -26,7 +26,7 @@ class FetchOutcome:
         return self.head != self.previous
 
 
-class _Callbacks(pygit2.RemoteCallbacks):  # type: ignore[misc]
+class _Callbacks(pygit2.RemoteCallbacks):
     def __init__(self, progress: TransferProgress | None):
         super().__init__()
         self._progress = progress
@@ -53,7 +53,7 @@ def fetch_branch(
     callbacks = _Callbacks(progress)
     try:
         remote = raw.remotes.create_anonymous(url)
-        heads = {head.name: head for head in remote.list_heads(callbacks=callbacks)}
+        heads = {str(head.name): head for head in remote.list_heads(callbacks=callbacks)}
     except (pygit2.GitError, KeyError, ValueError, OSError) as err:
         raise FetchError(f"cannot reach {url}: {err}") from None
     source = _source_ref(heads, branch, url)
@@ -75,7 +75,7 @@ def _source_ref(heads: dict[str, pygit2.remotes.RemoteHead], branch: str | None,
         default = heads.get("HEAD")
         target = getattr(default, "symref_target", None) if default is not None else None
         if not target:
-            raise FetchError(f"{url} has no default branch; name one with branch = \"...\"")
+            raise FetchError(f'{url} has no default branch; name one with branch = "..."')
         return str(target)
     source = branch if branch.startswith("refs/") else f"refs/heads/{branch}"
     if source not in heads:

@@ -57,9 +57,7 @@ class GitRepo:
         try:
             self._repo = pygit2.Repository(str(path))
         except (pygit2.GitError, KeyError) as err:
-            raise GitError(
-                f"{path}: not a git repository ({err}); run inside a clone or pass --repo PATH"
-            ) from None
+            raise GitError(f"{path}: not a git repository ({err}); run inside a clone or pass --repo PATH") from None
         self._abbrev = Abbreviator(self._repo)
         self._trees = TreeReader(self._repo)
 
@@ -140,9 +138,7 @@ class GitRepo:
             walker = self._repo.walk(pygit2.Oid(hex=include), order)
             if exclude is not None:
                 walker.hide(pygit2.Oid(hex=exclude))
-            return [
-                CommitId(str(commit.id)) for commit in walker if merges or len(commit.parent_ids) < 2
-            ]
+            return [CommitId(str(commit.id)) for commit in walker if merges or len(commit.parent_ids) < 2]
         except (pygit2.GitError, KeyError) as err:
             raise UnreadableError(f"history of {include[:12]} cannot be walked ({err})") from None
 
@@ -236,8 +232,9 @@ class GitRepo:
         """
         try:
             if base is not None:
-                index = self._repo.merge_trees(self._commit(base).tree, self._commit(ours).tree,
-                                               self._commit(theirs).tree)
+                index = self._repo.merge_trees(
+                    self._commit(base).tree, self._commit(ours).tree, self._commit(theirs).tree
+                )
             else:
                 index = self._repo.merge_commits(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
         except (pygit2.GitError, KeyError) as err:
@@ -280,7 +277,7 @@ def read_blob_at(repo: GitRepo, ref: str, path: str) -> bytes | None:
     """A file's content at a ref's commit, or None when there is no such file."""
     try:
         commit = repo.raw.revparse_single(ref).peel(pygit2.Commit)
-        entry = commit.tree[path]
-        return bytes(repo.raw[entry.id].data)
+        blob = repo.raw[commit.tree[path].id]
+        return bytes(blob.data) if isinstance(blob, pygit2.Blob) else None
     except (KeyError, ValueError, pygit2.GitError):
         return None
