@@ -227,7 +227,7 @@ def print_scan(report: ScanReport, *, as_json: bool = False, markdown: bool = Fa
         console = _out()
         console.print(scan_table(report))
         for line in summary_lines(report):
-            console.print(line, markup=False)
+            console.print(line, markup=False, soft_wrap=True)
 
 
 @main.command()

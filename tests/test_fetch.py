@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -123,8 +124,35 @@ def test_scan_after_fetch(tmp_path: Path) -> None:
     CliRunner().invoke(main, ["fetch", "--repo", str(work)])
     result = CliRunner().invoke(main, ["scan", "--repo", str(work), "--json"])
     assert result.exit_code == 0, result.output
-    import json
-
     report = json.loads(result.stdout)
     eng = next(node for node in report["nodes"] if node["name"] == "eng")
     assert (eng["head"], eng["ahead"], eng["behind"], eng["carried"]) == (heads["eng"], 1, 0, [heads["eng"]])
+
+
+def test_file_urls_and_remote_tracking_refs(tmp_path: Path) -> None:
+    """An ordinary clone with one remote per fork, nodes named by ref; and a file:// url."""
+    heads = make_forge(tmp_path)
+    work = Git.init(tmp_path / "clone")
+    for name in ("central", "eng", "agri"):
+        work("remote", "add", name, str(tmp_path / "forge" / f"{name}.git"))
+    work("fetch", "-q", "--all")
+    work("update-ref", "refs/pull/12/head", heads["eng"])
+    manifest = (
+        '[network]\nname = "clone"\n\n[[node]]\nname = "central"\nref = "refs/remotes/central/main"\n'
+        '\n[[node]]\nname = "eng"\nparent = "central"\ntier = "decentralized"\nref = "refs/remotes/eng/main"\n'
+        '\n[[node]]\nname = "pr12"\nparent = "central"\ntier = "developer"\nref = "refs/pull/12/head"\n'
+        f'\n[[node]]\nname = "agri"\nparent = "central"\ntier = "developer"\nurl = "file://{tmp_path}/forge/agri.git"\n'
+    )
+    (tmp_path / "forkflow.toml").write_text(manifest)
+    fetched = CliRunner().invoke(
+        main, ["fetch", "--repo", str(work.path), "--manifest", str(tmp_path / "forkflow.toml")]
+    )
+    assert fetched.exit_code == 0, fetched.output
+    assert fetched.stderr.splitlines() == [f"agri: updated at {heads['agri'][:12]}", "fetched 1 of 1 node(s)"]
+    result = CliRunner().invoke(
+        main, ["scan", "--repo", str(work.path), "--manifest", str(tmp_path / "forkflow.toml"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    nodes = {node["name"]: node for node in json.loads(result.stdout)["nodes"]}
+    assert nodes["eng"]["carried"] == nodes["pr12"]["carried"] == [heads["eng"]]
+    assert nodes["agri"]["carried"] == [heads["agri"]]

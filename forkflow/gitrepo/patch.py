@@ -233,50 +233,42 @@ def commit_diff_lines(
     used = insertions = deletions = 0
     for delta in deltas:
         lines.extend(_header(delta))
-        if _kind(delta.old_mode) == GITLINK or _kind(delta.new_mode) == GITLINK:
-            body = _gitlink_body(delta)
-            lines.extend(body)
-            insertions += sum(1 for line in body if line.startswith(b"+S"))
-            deletions += sum(1 for line in body if line.startswith(b"-S"))
-            continue
-        # The blobs must outlive the patch: libgit2 reads their buffers while writing it.
-        old_blob = _blob(repo, delta.old_raw) if delta.status != "A" else None
-        new_blob = _blob(repo, delta.new_raw) if delta.status != "D" else None
-        patch = pygit2.Patch.create_from(
-            old_blob,
-            new_blob,
-            old_as_path=delta.path.decode("utf-8", "surrogateescape"),
-            new_as_path=delta.path.decode("utf-8", "surrogateescape"),
-            flag=_DIFF_FLAGS,
-            context_lines=3,
-            interhunk_lines=0,
-        )
-        if patch.delta.is_binary:
-            del old_blob, new_blob
-            used = abbreviate.minimum
-            lines.append(
-                b"index %s..%s%s\n"
-                % (
-                    abbreviate(delta.old_id).encode(),
-                    abbreviate(delta.new_id).encode(),
-                    b" %o" % delta.new_mode if delta.status == "M" and delta.old_mode == delta.new_mode else b"",
-                )
-            )
-            lines.append(b"Binary files %s and %s differ\n" % _names(delta))
-            continue
-        data = patch.data
-        del old_blob, new_blob
-        start = data.find(b"\n@@ -")
-        if start < 0:
-            continue  # an empty file, or a mode change alone: the header is all there is
-        _, added, removed = patch.line_stats
+        body, added, removed, binary = _file_body(repo, delta, abbreviate)
+        lines.extend(body)
         insertions += added
         deletions += removed
-        old, new = _names(delta)
-        lines.append(b"--- " + old + _tab(old) + b"\n")
-        lines.append(b"+++ " + new + _tab(new) + b"\n")
-        lines.extend(data[start + 1 :].splitlines(keepends=True))
+        used = abbreviate.minimum if binary else used
     return lines, insertions, deletions, used
+
+
+def _file_body(
+    repo: pygit2.Repository, delta: FileDelta, abbreviate: Abbreviator
+) -> tuple[list[bytes], int, int, bool]:
+    """One file's lines after its header: (lines, insertions, deletions, is binary)."""
+    if _kind(delta.old_mode) == GITLINK or _kind(delta.new_mode) == GITLINK:
+        body = _gitlink_body(delta)
+        added = sum(1 for line in body if line.startswith(b"+S"))
+        return body, added, sum(1 for line in body if line.startswith(b"-S")), False
+    # The blobs must outlive the patch: libgit2 reads their buffers while writing it.
+    old_blob = _blob(repo, delta.old_raw) if delta.status != "A" else None
+    new_blob = _blob(repo, delta.new_raw) if delta.status != "D" else None
+    path = delta.path.decode("utf-8", "surrogateescape")
+    patch = pygit2.Patch.create_from(
+        old_blob, new_blob, old_as_path=path, new_as_path=path, flag=_DIFF_FLAGS, context_lines=3, interhunk_lines=0
+    )
+    if patch.delta.is_binary:
+        mode = b" %o" % delta.new_mode if delta.status == "M" and delta.old_mode == delta.new_mode else b""
+        index = b"index %s..%s%s\n" % (abbreviate(delta.old_id).encode(), abbreviate(delta.new_id).encode(), mode)
+        return [index, b"Binary files %s and %s differ\n" % _names(delta)], 0, 0, True
+    data = patch.data
+    del old_blob, new_blob
+    start = data.find(b"\n@@ -")
+    if start < 0:
+        return [], 0, 0, False  # an empty file, or a mode change alone: the header is all there is
+    _, added, removed = patch.line_stats
+    old, new = _names(delta)
+    head = [b"--- " + old + _tab(old) + b"\n", b"+++ " + new + _tab(new) + b"\n"]
+    return head + data[start + 1 :].splitlines(keepends=True), added, removed, False
 
 
 def _blob(repo: pygit2.Repository, raw: bytes) -> pygit2.Blob:
