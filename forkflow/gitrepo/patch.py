@@ -147,7 +147,7 @@ Listing = frozenset[tuple[bytes, bytes, bytes]]
 class TreeReader:
     """Reads and remembers tree listings, so that a commit and its parent share the work."""
 
-    def __init__(self, repo: pygit2.Repository, keep: int = 50_000):
+    def __init__(self, repo: pygit2.Repository, keep: int = 4096):
         self._odb = repo.odb
         self._keep = keep
         self._trees: dict[bytes, Listing] = {}
