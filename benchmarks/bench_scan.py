@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.gennet import generate  # noqa: E402
+from forkflow.parallel import worker_count  # noqa: E402
 
 
 def git_loop(repo: Path) -> float:
@@ -67,8 +68,13 @@ def child(repo: Path) -> None:
     report = scan_network(space.network, space.repo, space.store)
     elapsed = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    worker_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker
     carried = sum(len(node.carried) for node in report.nodes)
-    print(json.dumps({"seconds": elapsed, "peak_mib": peak_kib / 1024, "carried": carried}))
+    print(
+        json.dumps(
+            {"seconds": elapsed, "peak_mib": peak_kib / 1024, "worker_mib": worker_kib / 1024, "carried": carried}
+        )
+    )
 
 
 def run_child(repo: Path) -> dict[str, float]:
@@ -112,6 +118,7 @@ def main() -> None:
     print(
         f"forkflow cold scan (empty store):              {cold['seconds']:8.2f} s   "
         f"{baseline / cold['seconds']:6.1f}x faster   peak {cold['peak_mib']:.0f} MiB"
+        f" + {cold['worker_mib']:.0f} MiB in each of {worker_count()} workers"
     )
     print(
         f"forkflow warm scan (nothing changed):          {warm['seconds']:8.3f} s   "

@@ -46,6 +46,38 @@ def parent_sides(graph: CommitGraph, spans: dict[tuple[str, str], Range]) -> dic
     return {key: graph.parent_side(key[0], span.boundary) for key, span in spans.items() if span.ahead and span.behind}
 
 
+def prefetch_facts(
+    graph: CommitGraph,
+    facts: CommitFacts,
+    spans: dict[tuple[str, str], Range],
+    sides: dict[tuple[str, str], frozenset[str]],
+) -> None:
+    """Compute, all at once, the patch-ids of the nodes' own commits and the touched paths of
+    the parents' commits they lack (the work the comparisons below will ask for)."""
+    # Node by node, oldest first: neighbouring commits share most of their trees.
+    own = list(dict.fromkeys(c for span in spans.values() for c in span.own if c not in span.merges))
+    lacked = {c for side in sides.values() for c in side if len(graph.parents[c]) < 2}.difference(own)
+    facts.load([*own, *lacked])
+    facts.prefetch(own, sorted(lacked, key=graph.times.__getitem__))
+
+
+def candidates(
+    graph: CommitGraph, facts: CommitFacts, spans: dict[tuple[str, str], Range], indexes: dict[str, ParentIndex]
+) -> list[str]:
+    """Parent commits touching exactly the paths of some node commit: the ones whose patch-id
+    the comparisons will need, oldest first."""
+    wanted: set[str] = set()
+    for (parent_head, _), span in spans.items():
+        index = indexes.get(parent_head)
+        if index is None:
+            continue
+        for commit in span.own:
+            paths = facts.paths(commit) if commit not in span.merges else None
+            if paths is not None:
+                wanted.update(index.by_paths.get(paths, ()))
+    return sorted(wanted, key=graph.times.__getitem__)
+
+
 def build_indexes(
     graph: CommitGraph, facts: CommitFacts, sides: dict[tuple[str, str], frozenset[str]]
 ) -> dict[str, ParentIndex]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from forkflow.errors import UnreadableError
-from forkflow.gitrepo import GitRepo
+from forkflow.gitrepo import GitRepo, PatchFacts
+from forkflow.parallel import compute_in_parallel, worker_count, worth_parallel
 from forkflow.store import CachedPatch, Store
 
 EMPTY_KEY = "empty"
@@ -26,6 +27,7 @@ class CommitFacts:
         self._new: dict[str, CachedPatch] = {}
         self.unreadable: set[str] = set()
         self._abbrev = repo.abbrev_length()
+        self.workers = worker_count()
 
     def load(self, commit_ids: Iterable[str]) -> None:
         """Read what the store knows about these commits, in one query."""
@@ -36,6 +38,37 @@ class CommitFacts:
             if row.abbrev and row.abbrev != self._abbrev:
                 continue  # a binary patch-id made with a shorter abbreviation than git uses now
             self._known[cid] = row
+
+    def prefetch(self, full: Iterable[str], paths: Iterable[str] = ()) -> None:
+        """Compute what is not known yet for many commits at once, on every core.
+
+        ``full`` need patch-ids, ``paths`` only touched paths; both oldest first.
+        """
+        want_full = [c for c in dict.fromkeys(full) if not self._is_full(c)]
+        chosen = set(want_full)
+        want_paths = [c for c in dict.fromkeys(paths) if c not in self._known and c not in chosen]
+        if not worth_parallel(len(want_full) + len(want_paths), self.workers):
+            for commit_id in want_full:  # in the order given, so that tree reads are shared
+                self.full(commit_id)
+            for commit_id in want_paths:
+                self.paths(commit_id)
+            return
+        results = compute_in_parallel(self._repo.git_dir, want_full, want_paths, workers=self.workers)
+        for commit_id, is_full, result in results:
+            if result is None:
+                if is_full:
+                    self.unreadable.add(commit_id)
+            elif isinstance(result, PatchFacts):
+                row = CachedPatch(
+                    result.paths, True, result.patch_id, result.insertions, result.deletions, result.abbrev
+                )
+                self._remember(commit_id, row)
+            else:
+                self._remember(commit_id, CachedPatch(result, False, None, 0, 0, 0))
+
+    def _is_full(self, commit_id: str) -> bool:
+        row = self._known.get(commit_id)
+        return (row is not None and row.full) or commit_id in self.unreadable
 
     def full(self, commit_id: str) -> CachedPatch | None:
         """Patch-id and line counts, or None when the commit's objects are missing."""

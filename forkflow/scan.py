@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from forkflow.compare import PAIR_VERSION, build_indexes, compare_heads, parent_sides
+from forkflow.compare import PAIR_VERSION, build_indexes, candidates, compare_heads, parent_sides, prefetch_facts
 from forkflow.errors import GitError, UnreadableError
 from forkflow.facts import CommitFacts
 from forkflow.gitrepo import GitRepo
@@ -168,7 +168,9 @@ def _compare_pairs(
         return {key: _unreadable_pair(str(err)) for key in todo}
     spans = {key: graph.compare(*key) for key in sorted(todo)}
     sides = parent_sides(graph, spans)
+    prefetch_facts(graph, facts, spans, sides)
     indexes = build_indexes(graph, facts, sides)
+    facts.prefetch(candidates(graph, facts, spans, indexes))
     fresh = {}
     for key, span in spans.items():
         if progress is not None:
