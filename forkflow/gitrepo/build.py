@@ -134,15 +134,6 @@ class HistoryBuilder:
             raise ConflictError(f"{what} conflicts in: {', '.join(paths)}")
 
 
-def clone_bare(source: str, dest: str) -> GitRepo:
-    """A bare clone of a local or remote repository."""
-    try:
-        pygit2.clone_repository(source, dest, bare=True)
-    except (pygit2.GitError, OSError) as err:
-        raise GitError(f"cloning {source} failed: {err}") from None
-    return GitRepo(dest)
-
-
 def clone(source: str, dest: str) -> GitRepo:
     """A clone with a work tree."""
     try:

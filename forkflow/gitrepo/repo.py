@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,10 +32,6 @@ class CommitInfo:
     author_time: int
     commit_time: int
     summary: str
-
-    @property
-    def is_merge(self) -> bool:
-        return len(self.parents) > 1
 
 
 @dataclass(frozen=True)
@@ -75,16 +70,6 @@ class GitRepo:
     def workdir(self) -> Path | None:
         return Path(self._repo.workdir) if self._repo.workdir else None
 
-    @property
-    def is_bare(self) -> bool:
-        return bool(self._repo.is_bare)
-
-    def config_value(self, key: str) -> str | None:
-        try:
-            return str(self._repo.config[key])
-        except KeyError:
-            return None
-
     # refs -------------------------------------------------------------------------------
 
     def resolve(self, ref: str) -> CommitId | None:
@@ -105,18 +90,7 @@ class GitRepo:
         except (pygit2.GitError, ValueError) as err:
             raise GitError(f"{ref}: cannot be written in {self.git_dir} ({err})") from None
 
-    def refs(self, prefix: str = "refs/") -> list[str]:
-        return sorted(name for name in self._repo.references if name.startswith(prefix))
-
     # history ----------------------------------------------------------------------------
-
-    def ahead_behind(self, node: str, parent: str) -> tuple[int, int]:
-        """Commits in ``parent..node`` and in ``node..parent`` (as ``rev-list --left-right --count``)."""
-        try:
-            ahead, behind = self._repo.ahead_behind(pygit2.Oid(hex=node), pygit2.Oid(hex=parent))
-        except (pygit2.GitError, KeyError) as err:
-            raise UnreadableError(f"history of {node[:12]} or {parent[:12]} cannot be read ({err})") from None
-        return int(ahead), int(behind)
 
     def merge_base(self, a: str, b: str) -> CommitId | None:
         try:
@@ -124,23 +98,6 @@ class GitRepo:
         except (pygit2.GitError, KeyError) as err:
             raise UnreadableError(f"merge base of {a[:12]} and {b[:12]} cannot be found ({err})") from None
         return CommitId(str(base)) if base is not None else None
-
-    def commits_between(
-        self, include: str, exclude: str | None, *, merges: bool = True, ordered: bool = True
-    ) -> list[CommitId]:
-        """Commits reachable from ``include`` but not from ``exclude``, oldest first.
-
-        With ``merges=False`` merge commits are left out, as ``git cherry`` leaves them out;
-        with ``ordered=False`` they come in no particular order (cheaper for large ranges).
-        """
-        try:
-            order = SortMode.TOPOLOGICAL | SortMode.REVERSE if ordered else SortMode.NONE
-            walker = self._repo.walk(pygit2.Oid(hex=include), order)
-            if exclude is not None:
-                walker.hide(pygit2.Oid(hex=exclude))
-            return [CommitId(str(commit.id)) for commit in walker if merges or len(commit.parent_ids) < 2]
-        except (pygit2.GitError, KeyError) as err:
-            raise UnreadableError(f"history of {include[:12]} cannot be walked ({err})") from None
 
     def load_graph(self, heads: list[str]) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
         """Parents and commit times of every commit reachable from ``heads``, in one walk."""
@@ -160,14 +117,6 @@ class GitRepo:
             raise UnreadableError(f"the history cannot be walked ({err})") from None
         return parents, times
 
-    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        if ancestor == descendant:
-            return True
-        try:
-            return bool(self._repo.descendant_of(pygit2.Oid(hex=descendant), pygit2.Oid(hex=ancestor)))
-        except (pygit2.GitError, KeyError) as err:
-            raise UnreadableError(f"ancestry of {descendant[:12]} cannot be read ({err})") from None
-
     def commit_info(self, commit_id: str) -> CommitInfo:
         commit = self._commit(commit_id)
         return CommitInfo(
@@ -182,10 +131,6 @@ class GitRepo:
 
     def commit_time(self, commit_id: str) -> int:
         return int(self._commit(commit_id).commit_time)
-
-    def iter_infos(self, ids: list[CommitId]) -> Iterator[CommitInfo]:
-        for commit_id in ids:
-            yield self.commit_info(commit_id)
 
     # diffs ------------------------------------------------------------------------------
 
