@@ -199,11 +199,10 @@ def scan(repo: Path, manifest: Path | None, as_json: bool, markdown: bool, no_ca
 
 def run_scan(space: Workspace, *, use_cache: bool = True) -> ScanReport:
     with _progress() as progress:
-        task = progress.add_task("scanning", total=max(0, len(space.network) - 1))
+        task = progress.add_task("scanning", total=None)
 
-        def step(name: str) -> None:
-            progress.update(task, description=f"scanning {name}")
-            progress.advance(task)
+        def step(what: str, done: int, total: int) -> None:
+            progress.update(task, description=what, completed=done, total=total)
 
         report = scan_network(space.network, space.repo, space.store if use_cache else None, now=_now(), progress=step)
     space.store.record_scan(space.network.name, report.model_dump(mode="json"))

@@ -13,6 +13,7 @@ the same patch-id.  It is git's own trick (``git cherry`` compares header-only i
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from forkflow.errors import UnreadableError
@@ -51,6 +52,7 @@ def prefetch_facts(
     facts: CommitFacts,
     spans: dict[tuple[str, str], Range],
     sides: dict[tuple[str, str], frozenset[str]],
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Compute, all at once, the patch-ids of the nodes' own commits and the touched paths of
     the parents' commits they lack (the work the comparisons below will ask for)."""
@@ -58,7 +60,7 @@ def prefetch_facts(
     own = list(dict.fromkeys(c for span in spans.values() for c in span.own if c not in span.merges))
     lacked = {c for side in sides.values() for c in side if len(graph.parents[c]) < 2}.difference(own)
     facts.load([*own, *lacked])
-    facts.prefetch(own, sorted(lacked, key=graph.times.__getitem__))
+    facts.prefetch(own, sorted(lacked, key=graph.times.__getitem__), on_progress=on_progress)
 
 
 def candidates(

@@ -6,7 +6,7 @@ needs the full diff.  Both never change for a commit, so each is computed once a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from forkflow.errors import UnreadableError
 from forkflow.gitrepo import GitRepo, PatchFacts
@@ -39,7 +39,9 @@ class CommitFacts:
                 continue  # a binary patch-id made with a shorter abbreviation than git uses now
             self._known[cid] = row
 
-    def prefetch(self, full: Iterable[str], paths: Iterable[str] = ()) -> None:
+    def prefetch(
+        self, full: Iterable[str], paths: Iterable[str] = (), *, on_progress: Callable[[int, int], None] | None = None
+    ) -> None:
         """Compute what is not known yet for many commits at once, on every core.
 
         ``full`` need patch-ids, ``paths`` only touched paths; both oldest first.
@@ -47,14 +49,19 @@ class CommitFacts:
         want_full = [c for c in dict.fromkeys(full) if not self._is_full(c)]
         chosen = set(want_full)
         want_paths = [c for c in dict.fromkeys(paths) if c not in self._known and c not in chosen]
-        if not worth_parallel(len(want_full) + len(want_paths), self.workers):
-            for commit_id in want_full:  # in the order given, so that tree reads are shared
+        total = len(want_full) + len(want_paths)
+        if not worth_parallel(total, self.workers):
+            for done, commit_id in enumerate(want_full):  # in the order given, so tree reads are shared
                 self.full(commit_id)
+                if on_progress is not None and done % 100 == 0:
+                    on_progress(done, total)
             for commit_id in want_paths:
                 self.paths(commit_id)
             return
         results = compute_in_parallel(self._repo.git_dir, want_full, want_paths, workers=self.workers)
-        for commit_id, is_full, result in results:
+        for done, (commit_id, is_full, result) in enumerate(results):
+            if on_progress is not None and done % 100 == 0:
+                on_progress(done, total)
             if result is None:
                 if is_full:
                     self.unreadable.add(commit_id)

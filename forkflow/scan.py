@@ -27,7 +27,8 @@ from forkflow.model import (
 from forkflow.network import Network
 from forkflow.store import Store
 
-Progress = Callable[[str], None]
+Progress = Callable[[str, int, int], None]
+"""Called with (what is being done, how much of it is done, how much there is)."""
 
 
 def scan_network(
@@ -140,11 +141,7 @@ def _compare_all(
     cached = store.pairs(keys.values(), PAIR_VERSION) if store is not None else {}
     todo = {key: name for name, key in keys.items() if key not in cached}
     fresh = _compare_pairs(repo, facts, todo, progress) if todo else {}
-    results: dict[str, dict[str, Any]] = {}
-    for name, key in keys.items():
-        if progress is not None and key in cached:
-            progress(name)
-        results[name] = cached[key] if key in cached else fresh[key]
+    results = {name: cached[key] if key in cached else fresh[key] for name, key in keys.items()}
     facts.flush()
     if store is not None:
         store.save_pairs(
@@ -168,13 +165,18 @@ def _compare_pairs(
         return {key: _unreadable_pair(str(err)) for key in todo}
     spans = {key: graph.compare(*key) for key in sorted(todo)}
     sides = parent_sides(graph, spans)
-    prefetch_facts(graph, facts, spans, sides)
-    indexes = build_indexes(graph, facts, sides)
-    facts.prefetch(candidates(graph, facts, spans, indexes))
-    fresh = {}
-    for key, span in spans.items():
+
+    def reading(done: int, total: int) -> None:
         if progress is not None:
-            progress(todo[key])
+            progress("reading commits", done, total)
+
+    prefetch_facts(graph, facts, spans, sides, reading)
+    indexes = build_indexes(graph, facts, sides)
+    facts.prefetch(candidates(graph, facts, spans, indexes), on_progress=reading)
+    fresh = {}
+    for done, (key, span) in enumerate(spans.items()):
+        if progress is not None:
+            progress(f"comparing {todo[key]}", done, len(spans))
         try:
             fresh[key] = compare_heads(
                 repo, facts, span, key[0], key[1], sides.get(key, frozenset()), indexes.get(key[0])
