@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -71,11 +72,19 @@ def compute_in_parallel(
     batches = [(chunk, True) for chunk in _chunks(full, workers)] + [
         (chunk, False) for chunk in _chunks(paths, workers)
     ]
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    context = multiprocessing.get_context(_start_method())
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(str(git_dir),)) as pool:
         for (_, is_full), results in zip(batches, pool.map(_facts, batches), strict=True):
             for commit_id, result in results:
                 yield commit_id, is_full, result
+
+
+def _start_method() -> str:
+    """fork is the quickest start, but is only safe while this process runs no other thread
+    (a progress bar's refresh thread may hold a lock at the moment of the fork)."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if sys.platform != "win32" else "spawn"
 
 
 def _chunks(ids: list[str], workers: int) -> list[list[str]]:

@@ -159,6 +159,8 @@ def _compare_pairs(
     repo: GitRepo, facts: CommitFacts, todo: dict[tuple[str, str], str], progress: Progress | None
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """Compare every pair of heads not in the store: one graph, one index per parent head."""
+    if progress is not None:
+        progress("loading the history", 0, len(todo))
     try:
         graph = CommitGraph(*repo.load_graph(sorted({head for key in todo for head in key})))
     except UnreadableError as err:
