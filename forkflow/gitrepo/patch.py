@@ -147,7 +147,7 @@ Listing = frozenset[tuple[bytes, bytes, bytes]]
 class TreeReader:
     """Reads and remembers tree listings, so that a commit and its parent share the work."""
 
-    def __init__(self, repo: pygit2.Repository, keep: int = 4096):
+    def __init__(self, repo: pygit2.Repository, keep: int = 8192):
         self._odb = repo.odb
         self._keep = keep
         self._trees: dict[bytes, Listing] = {}
@@ -158,8 +158,9 @@ class TreeReader:
         if known is not None:
             return known
         listing = frozenset(_ENTRY.findall(self._odb.read(pygit2.Oid(raw=tree))[1]))
-        if len(self._trees) >= self._keep:
-            self._trees.clear()
+        if len(self._trees) >= self._keep:  # forget the older half (a dict keeps insertion order)
+            for old in list(self._trees)[: self._keep // 2]:
+                del self._trees[old]
         self._trees[tree] = listing
         return listing
 
