@@ -16,10 +16,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from forkflow.errors import UnreadableError
 from forkflow.facts import CommitFacts
 from forkflow.gitrepo import GitRepo
 from forkflow.graph import CommitGraph, Range
+from forkflow.parallel import Merge
 
 PAIR_VERSION = 1
 """Bumped whenever the meaning of a cached comparison changes."""
@@ -90,6 +90,19 @@ def build_indexes(
     return {head: ParentIndex(graph, facts, commits) for head, commits in union.items()}
 
 
+def planned_merges(spans: dict[tuple[str, str], Range]) -> dict[tuple[str, str], Merge]:
+    """The merge to try for each pair where both sides moved: (node, parent, merge base).
+
+    With more than one merge base (criss-cross histories) the base is left to libgit2, which
+    builds a virtual one as git does.
+    """
+    return {
+        (parent, node): (node, parent, span.merge_bases[0] if len(span.merge_bases) == 1 else None)
+        for (parent, node), span in spans.items()
+        if span.ahead and span.behind and span.merge_bases
+    }
+
+
 def compare_heads(
     repo: GitRepo,
     facts: CommitFacts,
@@ -98,8 +111,13 @@ def compare_heads(
     node_head: str,
     parent_side: frozenset[str],
     index: ParentIndex | None,
+    conflicts: list[str] | str | None,
 ) -> dict[str, Any]:
-    """Everything the scan says about one pair of heads; plain data, cached by the caller."""
+    """Everything the scan says about one pair of heads; plain data, cached by the caller.
+
+    ``conflicts`` is the prediction for this pair (a list of paths, or why it failed), None
+    where both sides did not move.
+    """
     base: str | None
     if len(span.merge_bases) > 1:  # criss-cross histories: let libgit2 pick the base git would
         base = repo.merge_base(node_head, parent_head)
@@ -127,12 +145,10 @@ def compare_heads(
             result["upstreamed"].append(commit_id)
         else:
             result["carried"].append(commit_id)
-    if span.behind and base is not None:
-        try:
-            single = base if len(span.merge_bases) == 1 else None
-            result["conflicts"] = repo.merge_conflicts(node_head, parent_head, single)
-        except UnreadableError as err:
-            result["problems"].append(f"conflicts could not be predicted: {err}")
+    if isinstance(conflicts, str):
+        result["problems"].append(conflicts)
+    elif conflicts is not None:
+        result["conflicts"] = conflicts
     return result
 
 

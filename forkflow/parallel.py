@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from forkflow.errors import UnreadableError
 from forkflow.gitrepo import GitRepo, PatchFacts
@@ -21,9 +22,16 @@ from forkflow.gitrepo import GitRepo, PatchFacts
 MIN_PARALLEL = 400
 """Below this many commits, one process is faster than starting workers."""
 
+MIN_PARALLEL_MERGES = 48
+"""Below this many merges, likewise."""
+
+Merge = tuple[str, str, str | None]
+"""(ours, theirs, merge base or None to let libgit2 find it)."""
+
 _worker_repo: GitRepo | None = None
 
 Result = PatchFacts | tuple[str, ...] | None
+T = TypeVar("T")
 
 
 def _start(git_dir: str) -> None:
@@ -43,6 +51,34 @@ def _facts(batch: tuple[list[str], bool]) -> list[tuple[str, Result]]:
         except UnreadableError:
             out.append((commit_id, None))
     return out
+
+
+def _merges(batch: list[Merge]) -> list[list[str] | str]:
+    assert _worker_repo is not None
+    return [_conflicts(_worker_repo, merge) for merge in batch]
+
+
+def _conflicts(repo: GitRepo, merge: Merge) -> list[str] | str:
+    """The conflicting paths, or why they could not be predicted."""
+    ours, theirs, base = merge
+    try:
+        return repo.merge_conflicts(ours, theirs, base)
+    except UnreadableError as err:
+        return f"conflicts could not be predicted: {err}"
+
+
+def predict_conflicts(repo: GitRepo, merges: list[Merge], *, workers: int) -> list[list[str] | str]:
+    """:meth:`GitRepo.merge_conflicts` for many merges, on every core when there are enough."""
+    if workers < 2 or len(merges) < MIN_PARALLEL_MERGES:
+        return [_conflicts(repo, merge) for merge in merges]
+    chunks = _chunks(merges, workers)
+    with _pool(repo.git_dir, workers) as pool:
+        return [result for results in pool.map(_merges, chunks) for result in results]
+
+
+def _pool(git_dir: Path, workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context(_start_method())
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(str(git_dir),))
 
 
 def worker_count() -> int:
@@ -72,8 +108,7 @@ def compute_in_parallel(
     batches = [(chunk, True) for chunk in _chunks(full, workers)] + [
         (chunk, False) for chunk in _chunks(paths, workers)
     ]
-    context = multiprocessing.get_context(_start_method())
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(str(git_dir),)) as pool:
+    with _pool(git_dir, workers) as pool:
         for (_, is_full), results in zip(batches, pool.map(_facts, batches), strict=True):
             for commit_id, result in results:
                 yield commit_id, is_full, result
@@ -87,6 +122,6 @@ def _start_method() -> str:
     return "forkserver" if sys.platform != "win32" else "spawn"
 
 
-def _chunks(ids: list[str], workers: int) -> list[list[str]]:
-    size = max(50, len(ids) // (workers * 4) + 1)
-    return [ids[start : start + size] for start in range(0, len(ids), size)]
+def _chunks(items: list[T], workers: int, smallest: int = 8) -> list[list[T]]:
+    size = max(smallest, len(items) // (workers * 4) + 1)
+    return [items[start : start + size] for start in range(0, len(items), size)]

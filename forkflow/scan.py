@@ -9,7 +9,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from forkflow.compare import PAIR_VERSION, build_indexes, candidates, compare_heads, parent_sides, prefetch_facts
+from forkflow.compare import (
+    PAIR_VERSION,
+    build_indexes,
+    candidates,
+    compare_heads,
+    parent_sides,
+    planned_merges,
+    prefetch_facts,
+)
 from forkflow.errors import GitError, UnreadableError
 from forkflow.facts import CommitFacts
 from forkflow.gitrepo import GitRepo
@@ -25,6 +33,7 @@ from forkflow.model import (
     UnmetNeeds,
 )
 from forkflow.network import Network
+from forkflow.parallel import predict_conflicts
 from forkflow.store import Store
 
 Progress = Callable[[str, int, int], None]
@@ -175,13 +184,17 @@ def _compare_pairs(
     prefetch_facts(graph, facts, spans, sides, reading)
     indexes = build_indexes(graph, facts, sides)
     facts.prefetch(candidates(graph, facts, spans, indexes), on_progress=reading)
+    if progress is not None:
+        progress("predicting conflicts", 0, len(spans))
+    merges = planned_merges(spans)
+    predicted = dict(zip(merges, predict_conflicts(repo, list(merges.values()), workers=facts.workers), strict=True))
     fresh = {}
     for done, (key, span) in enumerate(spans.items()):
         if progress is not None:
             progress(f"comparing {todo[key]}", done, len(spans))
         try:
             fresh[key] = compare_heads(
-                repo, facts, span, key[0], key[1], sides.get(key, frozenset()), indexes.get(key[0])
+                repo, facts, span, key[0], key[1], sides.get(key, frozenset()), indexes.get(key[0]), predicted.get(key)
             )
         except UnreadableError as err:
             fresh[key] = _unreadable_pair(str(err))
