@@ -10,6 +10,7 @@ repository, a clone of central holding the manifest, at ``<dir>/work``.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from forkflow.errors import ConflictError, ForkflowError, GitError
 from forkflow.gitrepo import GitRepo
-from forkflow.gitrepo.build import EXECUTABLE, REGULAR, FileChange, HistoryBuilder, Person, clone
+from forkflow.gitrepo.build import EXECUTABLE, REGULAR, FileChange, HistoryBuilder, Person, clone, set_remote_url
 from forkflow.manifest import MANIFEST_NAME, load_manifest
 
 
@@ -117,23 +118,46 @@ def load_history(path: Path) -> History:
 
 
 def build_example(source: Path, into: Path, *, on_step: Callable[[int, int], None] | None = None) -> BuiltExample:
-    """Build the example in ``source`` under the empty (or missing) folder ``into``."""
+    """Build the example in ``source`` under the empty (or missing) folder ``into``.
+
+    Everything is built in a hidden folder beside ``into`` and moved into place at the end,
+    so an interrupted build leaves nothing half-made behind.
+    """
     if into.exists() and any(into.iterdir()):
         raise ForkflowError(f"{into} is not empty; pick a new folder for the demo")
     manifest = load_manifest(source / MANIFEST_NAME)
     history = load_history(source / "history.toml")
-    scratch = GitRepo.init(into / ".build.git", bare=True)
-    heads = _replay(HistoryBuilder(scratch), manifest.model_dump()["nodes"], history, source, on_step)
-    forge = into / "forge"
+    into.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{into.name}.partial-", dir=into.parent))
+    try:
+        heads = _build(source, partial, manifest.model_dump()["nodes"], history, on_step)
+        if into.exists():
+            into.rmdir()  # empty, as checked above
+        partial.rename(into)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    work = into / "work"
+    set_remote_url(GitRepo(work), "origin", str(into / "forge" / "central.git"))
+    return BuiltExample(into, work, work / MANIFEST_NAME, heads)
+
+
+def _build(
+    source: Path,
+    root: Path,
+    nodes: list[dict[str, object]],
+    history: History,
+    on_step: Callable[[int, int], None] | None,
+) -> dict[str, str]:
+    scratch = GitRepo.init(root / ".build.git", bare=True)
+    heads = _replay(HistoryBuilder(scratch), nodes, history, source, on_step)
     for name, head in heads.items():
         scratch.set_ref(f"refs/heads/{name}", head)
-        target = forge / f"{name}.git"
+        target = root / "forge" / f"{name}.git"
         GitRepo.init(target, bare=True)
         HistoryBuilder(scratch).push(str(target), [f"+refs/heads/{name}:refs/heads/main"])
-    shutil.rmtree(into / ".build.git")
-    work = into / "work"
-    clone(str(forge / "central.git"), str(work))
-    return BuiltExample(into, work, work / MANIFEST_NAME, heads)
+    shutil.rmtree(root / ".build.git")
+    clone(str(root / "forge" / "central.git"), str(root / "work"))
+    return heads
 
 
 def _replay(

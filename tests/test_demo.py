@@ -71,3 +71,12 @@ def test_demo_command_builds_fetches_and_scans(tmp_path: Path) -> None:
     again = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d")])
     assert again.exit_code == 1
     assert again.output == f"error: {tmp_path / 'd'} is not empty; pick a new folder for the demo\n"
+
+
+def test_the_build_leaves_nothing_beside_the_folder_and_origin_points_inside(tmp_path: Path) -> None:
+    built = build_example(example_dir("landgrant"), tmp_path / "lg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lg"]
+    assert sorted(p.name for p in built.root.iterdir()) == ["forge", "work"]
+    origin = Git(built.work)("remote", "get-url", "origin").strip()
+    assert origin == str(tmp_path / "lg" / "forge" / "central.git")
+    assert Git(built.work)("status", "--porcelain") == ""

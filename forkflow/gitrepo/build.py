@@ -141,3 +141,10 @@ def clone(source: str, dest: str) -> GitRepo:
     except (pygit2.GitError, OSError) as err:
         raise GitError(f"cloning {source} failed: {err}") from None
     return GitRepo(dest)
+
+
+def set_remote_url(repo: GitRepo, name: str, url: str) -> None:
+    try:
+        repo.raw.remotes.set_url(name, url)
+    except (pygit2.GitError, KeyError, ValueError) as err:
+        raise GitError(f"the url of remote {name!r} cannot be set: {err}") from None
