@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from forkflow import __version__
 from forkflow.errors import ForkflowError
 from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
-from forkflow.model import ScanReport
+from forkflow.model import ScanReport, report_schema
 from forkflow.render import scan_markdown, scan_table, summary_lines
 from forkflow.scan import scan_network
 from forkflow.workspace import Workspace, open_workspace
@@ -177,7 +177,8 @@ def _run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (format: docs/scan-report.md).")
 @click.option("--markdown", is_flag=True, help="Print the report as Markdown.")
 @click.option("--no-cache", is_flag=True, help="Recompute everything instead of reading the store's cache.")
-def scan(repo: Path, manifest: Path | None, as_json: bool, markdown: bool, no_cache: bool) -> None:
+@click.option("--schema", is_flag=True, help="Print the JSON Schema of the --json report and exit.")
+def scan(repo: Path, manifest: Path | None, as_json: bool, markdown: bool, no_cache: bool, schema: bool) -> None:
     """Measure how far every node has drifted from its parent.
 
     For each node: ahead/behind (as git rev-list --left-right --count), the merge base and
@@ -185,6 +186,9 @@ def scan(repo: Path, manifest: Path | None, as_json: bool, markdown: bool, no_ca
     changes, and the files that would conflict if the parent were merged now.  Exit code 1
     when some node could not be scanned (each is named on stderr).
     """
+    if schema:
+        click.echo(json.dumps(report_schema(), indent=2, sort_keys=True))
+        return
     if as_json and markdown:
         raise click.UsageError("choose one of --json and --markdown")
     with _errors():

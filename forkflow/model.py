@@ -125,3 +125,11 @@ class ScanReport(BaseModel):
             if node.name == name:
                 return node
         raise KeyError(name)
+
+
+def report_schema() -> dict[str, object]:
+    """The JSON Schema of the scan report (published as docs/scan-report.schema.json)."""
+    schema = ScanReport.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://forkflow.invalid/schemas/scan-report-{REPORT_VERSION}.json"
+    return schema

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
@@ -204,3 +205,14 @@ def test_every_command_explains_itself(command: list[str]) -> None:
     assert result.exit_code == 0
     assert result.output.startswith(f"Usage: main {' '.join(command)}".rstrip() + " [OPTIONS]")
     assert len(result.output.splitlines()) > 8
+
+
+def test_json_report_validates_against_the_published_schema(small: Small) -> None:
+    published = json.loads((Path(__file__).parent.parent / "docs" / "scan-report.schema.json").read_text())
+    printed = json.loads(run("scan", "--schema").stdout)
+    assert printed == published  # docs/scan-report.schema.json is `forkflow scan --schema`
+    report = json.loads(run("scan", "--repo", str(small.git.path), "--json").stdout)
+    jsonschema.validate(report, published)
+    report["nodes"][1]["ahead"] = "two"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(report, published)
