@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from forkflow.cli import main
 from tests.gitcli import Git
+from tests.httpgit import serve_git
 
 
 def make_forge(root: Path) -> dict[str, str]:
@@ -156,3 +157,28 @@ def test_file_urls_and_remote_tracking_refs(tmp_path: Path) -> None:
     nodes = {node["name"]: node for node in json.loads(result.stdout)["nodes"]}
     assert nodes["eng"]["carried"] == nodes["pr12"]["carried"] == [heads["eng"]]
     assert nodes["agri"]["carried"] == [heads["agri"]]
+
+
+def test_fetch_over_http(tmp_path: Path) -> None:
+    """Remote URLs: libgit2's smart-HTTP client against git's own server on loopback."""
+    heads = make_forge(tmp_path)
+    with serve_git(tmp_path / "forge") as base:
+        manifest = MANIFEST.replace("../forge/", f"{base}/")
+        work = Git.init(tmp_path / "work")
+        work.commit(
+            "manifest",
+            {"forkflow.toml": manifest + f'\n[[node]]\nname = "gone"\nparent = "central"\nurl = "{base}/gone.git"\n'},
+        )
+        result = CliRunner().invoke(main, ["fetch", "--repo", str(work.path)])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[:3] == [
+        f"central: updated at {heads['central'][:12]}",
+        f"eng: updated at {heads['eng'][:12]}",
+        f"agri: updated at {heads['agri'][:12]}",
+    ]
+    assert lines[3].startswith(
+        f"error: {work.path / 'forkflow.toml'}: node 'gone': field 'url': cannot reach {base}/gone.git"
+    )
+    assert lines[4] == "fetched 3 of 4 node(s); 1 failed"
+    assert Git(work.path).head("refs/forkflow/nodes/agri") == heads["agri"]
