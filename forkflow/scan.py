@@ -61,7 +61,8 @@ def scan_network(
         if cached is not None:
             return _refreshed(ScanReport.model_validate_json(cached), now)
     report = _scan(network, repo, store, heads, problems, now, progress)
-    if store is not None and not problems:
+    complete = not problems and not any(node.unreadable or node.problems for node in report.nodes)
+    if store is not None and complete:
         store.save_report(key, report.model_dump_json())
     return report
 
@@ -153,14 +154,9 @@ def _compare_all(
     results = {name: cached[key] if key in cached else fresh[key] for name, key in keys.items()}
     facts.flush()
     if store is not None:
-        store.save_pairs(
-            {
-                key: result
-                for key, result in fresh.items()
-                if "history cannot be read" not in " ".join(result["problems"])
-            },
-            PAIR_VERSION,
-        )
+        # Only complete answers are kept: objects that are missing now may be fetched later.
+        complete = {key: result for key, result in fresh.items() if not result["unreadable"] and not result["problems"]}
+        store.save_pairs(complete, PAIR_VERSION)
     return results
 
 

@@ -186,3 +186,17 @@ def test_criss_cross_histories_agree_with_git(tmp_path: Path) -> None:
     report = scan(git.path, manifest=tmp_path / "m.toml")
     assert_agrees_with_git(git, report)
     assert report.node("n").conflicts == git_conflicts(git, "node", "main") == ["a.txt"]
+
+
+def test_incomplete_answers_are_not_cached(small: Small, tmp_path: Path) -> None:
+    """A comparison with unreadable commits is recomputed once the objects are back."""
+    e1 = small.ids["e1"]
+    blob = small.git("rev-parse", f"{e1}:lib/util.py").strip()
+    loose = small.git.path / ".git" / "objects" / blob[:2] / blob[2:]
+    saved = loose.read_bytes()
+    loose.chmod(0o644)
+    loose.unlink()
+    store = Store(tmp_path / "store.sqlite")
+    assert e1 in scan(small.git.path, store).node("eng").unreadable
+    loose.write_bytes(saved)
+    assert scan(small.git.path, store).node("eng").carried == [e1, small.ids["e2"]]
