@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
-from forkflow.cli import main
+from forkflow.cli import _errors, main
 from tests.gitcli import Git
 from tests.networks import Small, build_small
 
@@ -216,3 +216,23 @@ def test_json_report_validates_against_the_published_schema(small: Small) -> Non
     report["nodes"][1]["ahead"] = "two"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(report, published)
+
+
+def test_unexpected_errors_exit_3_with_the_traceback_in_a_log(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped, _errors():
+        raise ValueError("a bug")
+    assert stopped.value.code == 3
+    line = capsys.readouterr().err
+    assert line.startswith("forkflow: unexpected error; the traceback is in ") and line.endswith(
+        ". Please report it.\n"
+    )
+    log = Path(line.split(" is in ")[1].split(". Please")[0])
+    assert "ValueError: a bug" in log.read_text()
+    log.unlink()
+
+
+def test_interrupts_exit_130(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped, _errors():
+        raise KeyboardInterrupt
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == "interrupted; nothing was left half-written\n"
