@@ -28,6 +28,11 @@ def make_forge(root: Path) -> dict[str, str]:
     return heads
 
 
+def updated(heads: dict[str, str]) -> list[str]:
+    """What fetch prints for the three forge nodes fetched for the first time."""
+    return [f"{name}: updated at {heads[name][:12]}" for name in ("central", "eng", "agri")]
+
+
 MANIFEST = """\
 [network]
 name = "forge"
@@ -86,11 +91,7 @@ def test_unreachable_and_missing_branch_are_reported_and_the_rest_goes_on(tmp_pa
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     manifest = work / "forkflow.toml"
-    assert lines[:3] == [
-        f"central: updated at {heads['central'][:12]}",
-        f"eng: updated at {heads['eng'][:12]}",
-        f"agri: updated at {heads['agri'][:12]}",
-    ]
+    assert lines[:3] == updated(heads)
     assert lines[3].startswith(
         f"error: {manifest}: node 'gone': field 'url': cannot reach {tmp_path / 'forge' / 'gone.git'}: "
     )
@@ -172,11 +173,7 @@ def test_fetch_over_http(tmp_path: Path) -> None:
         result = CliRunner().invoke(main, ["fetch", "--repo", str(work.path)])
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert lines[:3] == [
-        f"central: updated at {heads['central'][:12]}",
-        f"eng: updated at {heads['eng'][:12]}",
-        f"agri: updated at {heads['agri'][:12]}",
-    ]
+    assert lines[:3] == updated(heads)
     assert lines[3].startswith(
         f"error: {work.path / 'forkflow.toml'}: node 'gone': field 'url': cannot reach {base}/gone.git"
     )
