@@ -66,10 +66,7 @@ class CommitFacts:
                 if is_full:
                     self.unreadable.add(commit_id)
             elif isinstance(result, PatchFacts):
-                row = CachedPatch(
-                    result.paths, True, result.patch_id, result.insertions, result.deletions, result.abbrev
-                )
-                self._remember(commit_id, row)
+                self._remember(commit_id, _full_row(result))
             else:
                 self._remember(commit_id, CachedPatch(result, False, None, 0, 0, 0))
 
@@ -89,7 +86,7 @@ class CommitFacts:
         except UnreadableError:
             self.unreadable.add(commit_id)
             return None
-        row = CachedPatch(facts.paths, True, facts.patch_id, facts.insertions, facts.deletions, facts.abbrev)
+        row = _full_row(facts)
         self._remember(commit_id, row)
         return row
 
@@ -123,3 +120,7 @@ class CommitFacts:
         self._new[commit_id] = row
         if len(self._new) >= 2000:
             self.flush()
+
+
+def _full_row(facts: PatchFacts) -> CachedPatch:
+    return CachedPatch(facts.paths, True, facts.patch_id, facts.insertions, facts.deletions, facts.abbrev)

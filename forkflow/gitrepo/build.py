@@ -52,11 +52,6 @@ class HistoryBuilder:
             return None
         return bytes(blob.data), int(entry.filemode)
 
-    def paths(self, commit_id: str) -> list[str]:
-        index = pygit2.Index()
-        index.read_tree(self._commit(commit_id).tree)
-        return sorted(entry.path for entry in index)
-
     def commit(
         self,
         parents: list[str],
