@@ -46,6 +46,50 @@ def git_loop(repo: Path) -> float:
     return time.perf_counter() - start
 
 
+def carried_commits(repo: Path) -> list[str]:
+    """Every non-merge commit some node has and its parent lacks, once each."""
+    manifest = tomllib.loads((repo / "forkflow.toml").read_text())
+    refs = {node["name"]: node["ref"] for node in manifest["node"]}
+    ranges = [f"{refs[node['parent']]}..{node['ref']}" for node in manifest["node"] if "parent" in node]
+    seen: dict[str, None] = {}
+    for spec in ranges:
+        command = ["git", "rev-list", "--no-merges", spec]
+        out = subprocess.run(command, cwd=repo, check=True, capture_output=True, text=True)
+        seen.update(dict.fromkeys(out.stdout.split()))
+    return list(seen)
+
+
+def floors(repo: Path, commits: list[str]) -> dict[str, float]:
+    """What the carried commits' patches cost at the least, on one core.
+
+    `libgit2`: pygit2's own tree-to-tree diff and patch text per commit (no patch-id yet);
+    `git`: `git diff-tree --stdin -p | git patch-id --stable`, git's C code end to end.
+    A cold scan must read every carried commit's patch (its patch-id, its diffstat, and
+    the lines that similar-change detection compares), so these bound it from below.
+    """
+    import pygit2
+
+    git_repo = pygit2.Repository(str(repo))
+    objects = [git_repo[commit] for commit in commits]
+    start = time.perf_counter()
+    flags = pygit2.enums.DiffOption.INDENT_HEURISTIC
+    size = 0
+    for commit in objects:
+        size += len(commit.parents[0].tree.diff_to_tree(commit.tree, flags=flags).patch or "")
+    libgit2 = time.perf_counter() - start
+    start = time.perf_counter()
+    subprocess.run(
+        "git diff-tree --stdin -p | git patch-id --stable",
+        shell=True,
+        cwd=repo,
+        input="\n".join(commits) + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    return {"libgit2": libgit2, "git": time.perf_counter() - start}
+
+
 def push_upstream_commit(repo: Path) -> str:
     """One new commit on central (a real change to one file); returns the old head."""
     old = subprocess.run(["git", "rev-parse", "main"], cwd=repo, check=True, capture_output=True, text=True)
@@ -100,6 +144,8 @@ def main() -> None:
         print(f"generating {repo} ...", flush=True)
         generate(repo, nodes=args.nodes, carried=args.carried, upstream=args.upstream)
     baseline = git_loop(repo)
+    carried = carried_commits(repo)
+    floor = floors(repo, carried)
     colds, warms = [], []
     for _ in range(args.runs):
         shutil.rmtree(repo / ".forkflow", ignore_errors=True)
@@ -129,6 +175,9 @@ def main() -> None:
         f"{baseline / moved['seconds']:6.1f}x faster   peak {moved['peak_mib']:.0f} MiB"
     )
     print("targets: cold >= 10x, warm >= 100x")
+    print(f"floors for the {len(carried)} carried commits' patches, one core (see floors()):")
+    for label, key in (("pygit2 diff + patch text alone", "libgit2"), ("git diff-tree -p | patch-id --stable", "git")):
+        print(f"  {label:<43} {floor[key]:8.2f} s   {baseline / floor[key]:6.1f}x the git loop")
 
 
 if __name__ == "__main__":
