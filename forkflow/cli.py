@@ -208,7 +208,14 @@ def run_scan(space: Workspace, *, use_cache: bool = True) -> ScanReport:
         def step(what: str, done: int, total: int) -> None:
             progress.update(task, description=what, completed=done, total=total)
 
-        report = scan_network(space.network, space.repo, space.store if use_cache else None, now=_now(), progress=step)
+        report = scan_network(
+            space.network,
+            space.repo,
+            space.store if use_cache else None,
+            policy=space.policy,
+            now=_now(),
+            progress=step,
+        )
     space.store.record_scan(space.network.name, report.model_dump(mode="json"))
     return report
 
@@ -268,3 +275,8 @@ def demo(into: Path | None, example: str, as_json: bool, markdown: bool) -> None
         report = run_scan(space)
         print_scan(report, as_json=as_json, markdown=markdown)
         click.echo(f"\nThe network is in {built.root}. Next: cd {built.work} && forkflow scan", err=True)
+
+
+from forkflow import cli_proposals  # noqa: E402  (registers shared, propose, proposals, contribute)
+
+__all__ = ["cli_proposals", "main"]

@@ -37,7 +37,8 @@ class CommitFacts:
         for cid, row in self._store.patches(missing).items():
             if row.abbrev and row.abbrev != self._abbrev:
                 continue  # a binary patch-id made with a shorter abbreviation than git uses now
-            self._known[cid] = row
+            stale = row.full and row.features is None  # written before fingerprints: recompute
+            self._known[cid] = CachedPatch(row.paths, False, None, 0, 0, 0) if stale else row
 
     def prefetch(
         self, full: Iterable[str], paths: Iterable[str] = (), *, on_progress: Callable[[int, int], None] | None = None
@@ -123,4 +124,6 @@ class CommitFacts:
 
 
 def _full_row(facts: PatchFacts) -> CachedPatch:
-    return CachedPatch(facts.paths, True, facts.patch_id, facts.insertions, facts.deletions, facts.abbrev)
+    return CachedPatch(
+        facts.paths, True, facts.patch_id, facts.insertions, facts.deletions, facts.abbrev, facts.fingerprint
+    )

@@ -65,17 +65,39 @@ class CommitReport(BaseModel):
     paths: list[str]
 
 
-class SharedChange(BaseModel):
-    """A change that several nodes carry."""
+class Variant(BaseModel):
+    """One way the nodes carry a shared change: the nodes and the commits (oldest first) of one of them."""
 
     model_config = ConfigDict(frozen=True)
 
-    id: str
-    kind: str
     nodes: list[str]
     commits: list[str]
-    patch_id: str | None = None
+
+
+class SharedChange(BaseModel):
+    """A change that several nodes carry: the same patch (exact) or similar changes (similar)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="stays the same across runs: from the patch-ids of the (oldest) variant")
+    kind: str = Field(description="exact (the same patch-ids) or similar (see README: similar changes)")
+    nodes: list[str] = Field(description="the carriers, tree order")
+    commits: list[str] = Field(description="every carrier's commits of this change")
+    patch_id: str | None = Field(None, description="the first patch-id of the oldest variant")
     summary: str = ""
+    patch_ids: list[str] = Field(default_factory=list)
+    authors: list[str] = Field(default_factory=list, description="'Name <email>' of every commit's author")
+    paths: list[str] = Field(default_factory=list)
+    first_seen: str | None = Field(None, description="the earliest author date of its commits")
+    insertions: int = 0
+    deletions: int = 0
+    score: float | None = Field(None, description="similar changes: the weakest similarity between two variants")
+    target: str | None = Field(None, description="where it is proposed: the carriers' nearest common ancestor")
+    variants: list[Variant] = Field(default_factory=list, description="most carried first for exact changes")
+
+    @property
+    def size(self) -> int:
+        return self.insertions + self.deletions
 
 
 class UnmetNeeds(BaseModel):

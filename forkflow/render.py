@@ -98,12 +98,12 @@ def summary_lines(report: ScanReport) -> list[str]:
         "",
         f"Unmet needs: {needs.percent:.1f}% ({needs.unmet} carried change(s) the parents do not ship; "
         f"{needs.met} already upstreamed)",
-        f"Shared changes (same patch in several nodes): {len(report.shared)}",
+        f"Shared changes (carried by several nodes): {len(report.shared)}",
     ]
     for change in report.shared[:10]:
         lines.append(f"  {change.id}  {len(change.nodes)} nodes  {change.summary}  ({', '.join(change.nodes)})")
     if len(report.shared) > 10:
-        lines.append(f"  ... and {len(report.shared) - 10} more (forkflow scan --json lists all)")
+        lines.append(f"  ... and {len(report.shared) - 10} more (forkflow shared lists all)")
     return lines
 
 
@@ -139,9 +139,12 @@ def scan_markdown(report: ScanReport) -> str:
         )
     out += ["", f"## Shared changes ({len(report.shared)})", ""]
     if report.shared:
-        out += ["| change | nodes | summary |", "| --- | --- | --- |"]
+        out += ["| change | kind | nodes | summary | proposed to |", "| --- | --- | --- | --- | --- |"]
         for change in report.shared:
-            out.append(f"| `{change.id}` | {', '.join(change.nodes)} | {change.summary} |")
+            kind = change.kind if change.score is None else f"{change.kind} ({change.score:.2f})"
+            out.append(
+                f"| `{change.id}` | {kind} | {', '.join(change.nodes)} | {change.summary} | {change.target or ''} |"
+            )
     else:
         out.append("No change is carried by more than one node.")
     if report.problems:

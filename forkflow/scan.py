@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -29,11 +28,12 @@ from forkflow.model import (
     NodeReport,
     Problem,
     ScanReport,
-    SharedChange,
     UnmetNeeds,
 )
 from forkflow.network import Network
 from forkflow.parallel import predict_conflicts
+from forkflow.policy import Policy
+from forkflow.shared import SHARED_VERSION, find_shared_changes
 from forkflow.store import Store
 
 Progress = Callable[[str, int, int], None]
@@ -45,6 +45,7 @@ def scan_network(
     repo: GitRepo,
     store: Store | None = None,
     *,
+    policy: Policy | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> ScanReport:
@@ -54,23 +55,25 @@ def scan_network(
     the rest of the network is scanned.
     """
     now = now or datetime.now(UTC)
+    policy = policy or Policy()
     heads, problems = _resolve_heads(network, repo)
-    key = _report_key(network, heads, repo)
+    key = _report_key(network, heads, repo, policy)
     if store is not None and not problems:
         cached = store.cached_report(key)
         if cached is not None:
             return _refreshed(ScanReport.model_validate_json(cached), now)
-    report = _scan(network, repo, store, heads, problems, now, progress)
+    report = _scan(network, repo, store, heads, problems, now, progress, policy)
     complete = not problems and not any(node.unreadable or node.problems for node in report.nodes)
     if store is not None and complete:
         store.save_report(key, report.model_dump_json())
     return report
 
 
-def _report_key(network: Network, heads: dict[str, str | None], repo: GitRepo) -> str:
-    """What a whole report depends on: the nodes as the manifest gives them, and their heads."""
+def _report_key(network: Network, heads: dict[str, str | None], repo: GitRepo, policy: Policy) -> str:
+    """What a whole report depends on: the nodes as the manifest gives them, their heads, the similarity rules."""
     nodes = [[name, network.spec(name).model_dump_json(), heads[name]] for name in network.tree_order()]
-    material = json.dumps([REPORT_VERSION, PAIR_VERSION, network.name, repo.abbrev_length(), nodes])
+    rules = [SHARED_VERSION, policy.similarity.model_dump()]
+    material = json.dumps([REPORT_VERSION, PAIR_VERSION, network.name, repo.abbrev_length(), nodes, rules])
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -94,18 +97,19 @@ def _scan(
     problems: list[Problem],
     now: datetime,
     progress: Progress | None,
+    policy: Policy,
 ) -> ScanReport:
     facts = CommitFacts(repo, store)
     pairs = _compare_all(network, repo, store, facts, heads, progress)
     nodes = [_node_report(network, repo, name, heads, pairs, now) for name in network.tree_order()]
     facts.flush()
-    commits = _commit_reports(repo, facts, nodes)
+    commits, fingerprints = _commit_reports(repo, facts, nodes)
     return ScanReport(
         network=network.name,
         scanned_at=now.isoformat(timespec="seconds"),
         nodes=nodes,
         commits=commits,
-        shared=exact_shared_changes(nodes, commits),
+        shared=find_shared_changes(network, nodes, commits, fingerprints, policy.similarity),
         unmet_needs=_unmet_needs(nodes),
         problems=problems,
     )
@@ -245,23 +249,17 @@ def _node_report(
     )
 
 
-def _commit_reports(repo: GitRepo, facts: CommitFacts, nodes: list[NodeReport]) -> dict[str, CommitReport]:
+def _commit_reports(
+    repo: GitRepo, facts: CommitFacts, nodes: list[NodeReport]
+) -> tuple[dict[str, CommitReport], dict[str, tuple[int, ...]]]:
     wanted = sorted({cid for node in nodes for cid in (*node.carried, *node.upstreamed)})
     facts.load(wanted)
     commits = {}
+    fingerprints = {}
     for commit_id in wanted:
-        info = repo.commit_info(commit_id)
-        row = facts.full(commit_id)
-        commits[commit_id] = CommitReport(
-            summary=info.summary,
-            author=info.author_name,
-            email=info.author_email,
-            date=datetime.fromtimestamp(info.author_time, UTC).isoformat(timespec="seconds"),
-            patch_id=row.patch_id if row else None,
-            insertions=row.insertions if row else 0,
-            deletions=row.deletions if row else 0,
-            paths=list(row.paths) if row else [],
-        )
+        commits[commit_id], tokens = commit_report(repo, facts, commit_id)
+        if tokens:
+            fingerprints[commit_id] = tokens
     for index, node in enumerate(nodes):
         if node.carried:
             touched = {p for cid in node.carried for p in commits[cid].paths}
@@ -271,34 +269,24 @@ def _commit_reports(repo: GitRepo, facts: CommitFacts, nodes: list[NodeReport]) 
                 deletions=sum(commits[cid].deletions for cid in node.carried),
             )
             nodes[index] = node.model_copy(update={"diffstat": stat})
-    return commits
+    return commits, fingerprints
 
 
-def exact_shared_changes(nodes: list[NodeReport], commits: dict[str, CommitReport]) -> list[SharedChange]:
-    """Carried commits with the same patch-id in two or more nodes, biggest first."""
-    carriers: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for node in nodes:
-        for cid in node.carried:
-            patch_id = commits[cid].patch_id
-            if patch_id is not None:
-                carriers[patch_id][node.name].append(cid)
-    shared = []
-    for patch_id, by_node in carriers.items():
-        if len(by_node) < 2:
-            continue
-        ids = sorted({cid for cids in by_node.values() for cid in cids})
-        shared.append(
-            SharedChange(
-                id=f"exact-{patch_id[:12]}",
-                kind="exact",
-                nodes=sorted(by_node),
-                commits=ids,
-                patch_id=patch_id,
-                summary=commits[ids[0]].summary,
-            )
-        )
-    shared.sort(key=lambda change: (-len(change.nodes), change.id))
-    return shared
+def commit_report(repo: GitRepo, facts: CommitFacts, commit_id: str) -> tuple[CommitReport, tuple[int, ...]]:
+    """What the report says about one commit, and its fingerprint (empty when unreadable)."""
+    info = repo.commit_info(commit_id)
+    row = facts.full(commit_id)
+    report = CommitReport(
+        summary=info.summary,
+        author=info.author_name,
+        email=info.author_email,
+        date=datetime.fromtimestamp(info.author_time, UTC).isoformat(timespec="seconds"),
+        patch_id=row.patch_id if row else None,
+        insertions=row.insertions if row else 0,
+        deletions=row.deletions if row else 0,
+        paths=list(row.paths) if row else [],
+    )
+    return report, (row.features or ()) if row else ()
 
 
 def _unmet_needs(nodes: list[NodeReport]) -> UnmetNeeds:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from forkflow.errors import StoreError
+from forkflow.fingerprint import pack, unpack
 
 SCHEMA_VERSION = 1
 
@@ -31,7 +32,8 @@ CREATE TABLE IF NOT EXISTS patch (
     patch_id TEXT,                -- NULL for an empty diff or a merge
     insertions INTEGER NOT NULL DEFAULT 0,
     deletions INTEGER NOT NULL DEFAULT 0,
-    abbrev INTEGER NOT NULL DEFAULT 0
+    abbrev INTEGER NOT NULL DEFAULT 0,
+    features BLOB                 -- the fingerprint (forkflow.fingerprint), packed
 );
 CREATE TABLE IF NOT EXISTS pair (
     parent_head TEXT NOT NULL,
@@ -45,6 +47,13 @@ CREATE TABLE IF NOT EXISTS report_cache (
     saved_at REAL NOT NULL,
     report TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS proposal (
+    number INTEGER PRIMARY KEY AUTOINCREMENT,  -- what people type: forkflow proposals show 3
+    network TEXT NOT NULL,
+    change_id TEXT NOT NULL,      -- the shared change it proposes
+    record TEXT NOT NULL          -- JSON: forkflow.forge.Proposal
+);
+CREATE INDEX IF NOT EXISTS proposal_change ON proposal(network, change_id);
 CREATE TABLE IF NOT EXISTS scan (
     run_id TEXT PRIMARY KEY,
     network TEXT NOT NULL,
@@ -62,6 +71,7 @@ class CachedPatch:
     insertions: int
     deletions: int
     abbrev: int
+    features: tuple[int, ...] | None = None  # None: not computed yet (rows of an older forkflow)
 
 
 class Store:
@@ -79,6 +89,9 @@ class Store:
                     if statement.strip():
                         self._db.execute(statement)
                 self._db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                columns = {row[1] for row in self._db.execute("PRAGMA table_info(patch)")}
+                if "features" not in columns:  # a store written before fingerprints existed
+                    self._db.execute("ALTER TABLE patch ADD COLUMN features BLOB")
         except sqlite3.DatabaseError as err:
             raise StoreError(
                 f"{self.path}: the forkflow store cannot be opened ({err}); "
@@ -117,12 +130,14 @@ class Store:
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
-                f"SELECT commit_id, paths, full, patch_id, insertions, deletions, abbrev "
+                f"SELECT commit_id, paths, full, patch_id, insertions, deletions, abbrev, features "
                 f"FROM patch WHERE commit_id IN ({marks})",
                 chunk,
             )
             for row in rows:
-                found[row[0]] = CachedPatch(tuple(json.loads(row[1])), bool(row[2]), row[3], row[4], row[5], row[6])
+                features = unpack(row[7]) if row[7] is not None else None
+                paths = tuple(json.loads(row[1]))
+                found[row[0]] = CachedPatch(paths, bool(row[2]), row[3], row[4], row[5], row[6], features)
         return found
 
     def save_patches(self, rows: dict[str, CachedPatch]) -> None:
@@ -130,13 +145,22 @@ class Store:
             return
         with self.transaction() as db:
             db.executemany(
-                "INSERT INTO patch(commit_id, paths, full, patch_id, insertions, deletions, abbrev) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO patch(commit_id, paths, full, patch_id, insertions, deletions, abbrev, features) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(commit_id) DO UPDATE SET paths=excluded.paths, full=excluded.full, "
-                "patch_id=excluded.patch_id, insertions=excluded.insertions, "
-                "deletions=excluded.deletions, abbrev=excluded.abbrev WHERE excluded.full >= patch.full",
+                "patch_id=excluded.patch_id, insertions=excluded.insertions, deletions=excluded.deletions, "
+                "abbrev=excluded.abbrev, features=excluded.features WHERE excluded.full >= patch.full",
                 [
-                    (cid, json.dumps(list(p.paths)), int(p.full), p.patch_id, p.insertions, p.deletions, p.abbrev)
+                    (
+                        cid,
+                        json.dumps(list(p.paths)),
+                        int(p.full),
+                        p.patch_id,
+                        p.insertions,
+                        p.deletions,
+                        p.abbrev,
+                        pack(p.features) if p.features is not None else None,
+                    )
                     for cid, p in rows.items()
                 ],
             )
@@ -196,3 +220,21 @@ class Store:
     def scans(self, network: str) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT report FROM scan WHERE network=? ORDER BY scanned_at, rowid", (network,))
         return [json.loads(row[0]) for row in rows]
+
+    # proposals (the local forge's record) -------------------------------------------------
+
+    def add_proposal(self, network: str, change_id: str, record: dict[str, Any]) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO proposal(network, change_id, record) VALUES (?, ?, ?)",
+                (network, change_id, json.dumps(record, sort_keys=True)),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def update_proposal(self, number: int, record: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE proposal SET record=? WHERE number=?", (json.dumps(record, sort_keys=True), number))
+
+    def proposals(self, network: str) -> list[tuple[int, dict[str, Any]]]:
+        rows = self._db.execute("SELECT number, record FROM proposal WHERE network=? ORDER BY number", (network,))
+        return [(int(row[0]), json.loads(row[1])) for row in rows]

@@ -10,6 +10,7 @@ from forkflow.errors import ManifestError
 from forkflow.gitrepo import GitRepo, discover, read_blob_at
 from forkflow.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest
 from forkflow.network import Network
+from forkflow.policy import Policy, find_policy, load_policy
 from forkflow.store import Store
 
 
@@ -19,6 +20,7 @@ class Workspace:
     manifest: Manifest
     network: Network
     store: Store
+    policy: Policy
 
     def close(self) -> None:
         self.store.close()
@@ -32,8 +34,9 @@ def open_workspace(repo_path: str | Path = ".", manifest_path: str | Path | None
     """
     repo = discover(repo_path)
     manifest = _find_manifest(repo, manifest_path)
+    policy = load_policy(find_policy(manifest.network.policy, manifest.path.parent))
     store = Store.for_repository(repo.git_dir, repo.workdir)
-    return Workspace(repo, manifest, Network(manifest), store)
+    return Workspace(repo, manifest, Network(manifest), store, policy)
 
 
 def _find_manifest(repo: GitRepo, manifest_path: str | Path | None) -> Manifest:

@@ -79,12 +79,18 @@ class Git:
                 target.write_text(content)
 
     def commit(
-        self, message: str, files: dict[str, str | bytes | None] | None = None, *, allow_empty: bool = False
+        self,
+        message: str,
+        files: dict[str, str | bytes | None] | None = None,
+        *,
+        allow_empty: bool = False,
+        author: str | None = None,
     ) -> str:
         if files:
             self.write(files)
         self("add", "-A")
-        self("commit", "-q", "-m", message, *(["--allow-empty"] if allow_empty else []))
+        extra = (["--allow-empty"] if allow_empty else []) + ([f"--author={author}"] if author else [])
+        self("commit", "-q", "-m", message, *extra)
         return self.head()
 
     def head(self, ref: str = "HEAD") -> str:

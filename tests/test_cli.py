@@ -51,8 +51,8 @@ def test_scan_table(small: Small) -> None:
         "  vet: central tier but carries 1 local commit(s)",
         "",
         "Unmet needs: 85.7% (6 carried change(s) the parents do not ship; 1 already upstreamed)",
-        "Shared changes (same patch in several nodes): 1",
-        "  exact-e8917474f9d2  2 nodes  Fix util constant  (agri, eng)",
+        "Shared changes (carried by several nodes): 1",
+        "  exact-e8917474f9d2  2 nodes  Fix util constant  (eng, agri)",
     ]
 
 
@@ -75,9 +75,9 @@ def test_scan_markdown(small: Small) -> None:
         "\n"
         "## Shared changes (1)\n"
         "\n"
-        "| change | nodes | summary |\n"
-        "| --- | --- | --- |\n"
-        "| `exact-e8917474f9d2` | agri, eng | Fix util constant |\n"
+        "| change | kind | nodes | summary | proposed to |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        "| `exact-e8917474f9d2` | exact | eng, agri | Fix util constant | central |\n"
     )
 
 
@@ -161,10 +161,19 @@ def test_scan_json_is_the_documented_format(small: Small) -> None:
         {
             "id": "exact-e8917474f9d2",
             "kind": "exact",
-            "nodes": ["agri", "eng"],
+            "nodes": ["eng", "agri"],
             "commits": sorted([ids["a1"], ids["e1"]]),
             "patch_id": small.git.patch_id(ids["e1"]),
             "summary": "Fix util constant",
+            "patch_ids": [small.git.patch_id(ids["e1"])],
+            "authors": ["Test Author <author@example.edu>"],
+            "paths": ["lib/util.py"],
+            "first_seen": report["commits"][ids["e1"]]["date"],
+            "insertions": 1,
+            "deletions": 1,
+            "score": None,
+            "target": "central",
+            "variants": [{"nodes": ["eng", "agri"], "commits": [ids["e1"]]}],
         }
     ]
     assert report["unmet_needs"] == {"percent": 85.7, "unmet": 6, "met": 1}

@@ -66,7 +66,7 @@ def test_small_network_by_hand(small: Small) -> None:
     assert (vet.ahead, vet.carried, vet.conflicts) == (1, [ids["v1"]], [])
     assert eng.diffstat.model_dump() == {"files": 2, "insertions": 2, "deletions": 2}
     assert [(c.kind, c.nodes, c.commits) for c in report.shared] == [
-        ("exact", ["agri", "eng"], sorted([ids["a1"], ids["e1"]]))
+        ("exact", ["eng", "agri"], sorted([ids["a1"], ids["e1"]]))
     ]
     assert report.unmet_needs.model_dump() == {"percent": 85.7, "unmet": 6, "met": 1}
     committed = small.git("log", "-1", "--format=%cI", ids["c2"]).strip()

@@ -4,6 +4,21 @@ Everything here takes and returns forkflow's own types (commit ids as hex string
 dataclasses) and turns pygit2's errors into :mod:`forkflow.errors`.
 """
 
+from forkflow.gitrepo.apply import Applied, add_trailers, apply_commits, diffstat, is_ancestor, merge_into
+from forkflow.gitrepo.build import Person
 from forkflow.gitrepo.repo import CommitInfo, GitRepo, PatchFacts, discover, read_blob_at
 
-__all__ = ["CommitInfo", "GitRepo", "PatchFacts", "discover", "read_blob_at"]
+__all__ = [
+    "Applied",
+    "CommitInfo",
+    "GitRepo",
+    "PatchFacts",
+    "Person",
+    "add_trailers",
+    "apply_commits",
+    "diffstat",
+    "discover",
+    "is_ancestor",
+    "merge_into",
+    "read_blob_at",
+]

@@ -9,6 +9,7 @@ import pygit2
 from pygit2.enums import SortMode
 
 from forkflow.errors import GitError, UnreadableError
+from forkflow.fingerprint import fingerprint
 from forkflow.gitrepo.patch import Abbreviator, TreeReader, commit_changes, commit_diff_lines, delta_paths
 from forkflow.patchid import stable_patch_id
 from forkflow.types import CommitId
@@ -43,6 +44,7 @@ class PatchFacts:
     deletions: int
     paths: tuple[str, ...]
     abbrev: int = 0  # abbreviation length the patch-id used for binary files (0: none)
+    fingerprint: tuple[int, ...] = ()  # what similar-change detection compares (forkflow.fingerprint)
 
 
 class GitRepo:
@@ -129,6 +131,46 @@ class GitRepo:
             summary=(commit.message.splitlines() or [""])[0],
         )
 
+    def own_commits(self, head: str, hide: str) -> list[CommitId]:
+        """Non-merge commits reachable from ``head`` and not from ``hide``, oldest first (git log --reverse)."""
+        try:
+            walker = self._repo.walk(pygit2.Oid(hex=head), SortMode.TOPOLOGICAL | SortMode.REVERSE)
+            walker.hide(pygit2.Oid(hex=hide))
+            return [CommitId(str(c.id)) for c in walker if len(c.parent_ids) == 1]
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from None
+
+    def revparse(self, spec: str) -> CommitId:
+        """The commit a revision names (a branch, a tag, an abbreviated id, HEAD~2 ...)."""
+        try:
+            return CommitId(str(self._repo.revparse_single(spec).peel(pygit2.Commit).id))
+        except (KeyError, ValueError, pygit2.GitError) as err:
+            raise GitError(f"{spec!r} does not name a commit in {self.git_dir} ({err})") from None
+
+    def first_parent_chain(self, base: str, head: str) -> list[CommitId]:
+        """The commits from ``base`` (excluded) to ``head`` along first parents, oldest first."""
+        chain: list[CommitId] = []
+        current = self._commit(head)
+        while str(current.id) != base:
+            chain.append(CommitId(str(current.id)))
+            if not current.parent_ids:
+                raise GitError(f"{base[:12]} is not a first-parent ancestor of {head[:12]}")
+            current = self._commit(str(current.parent_ids[0]))
+        return chain[::-1]
+
+    def identity(self) -> tuple[str | None, str | None]:
+        """user.name and user.email from git's configuration, when set."""
+        values: list[str | None] = []
+        for key in ("user.name", "user.email"):
+            try:
+                values.append(str(self._repo.config[key]))
+            except (KeyError, pygit2.GitError):
+                values.append(None)
+        return values[0], values[1]
+
+    def commit_message(self, commit_id: str) -> str:
+        return str(self._commit(commit_id).message)
+
     def commit_time(self, commit_id: str) -> int:
         return int(self._commit(commit_id).commit_time)
 
@@ -148,7 +190,7 @@ class GitRepo:
             lines, insertions, deletions, used = commit_diff_lines(self._repo, deltas, self._abbrev)
         except (pygit2.GitError, KeyError, ValueError) as err:
             raise UnreadableError(f"commit {commit_id[:12]}: objects are missing ({err})") from None
-        return PatchFacts(stable_patch_id(lines), insertions, deletions, delta_paths(deltas), used)
+        return PatchFacts(stable_patch_id(lines), insertions, deletions, delta_paths(deltas), used, fingerprint(lines))
 
     def touched_paths(self, commit_id: str) -> tuple[str, ...]:
         """Paths the commit changes against its first parent; needs trees only, no file contents."""

@@ -1,0 +1,251 @@
+"""The command line for shared changes and proposals: shared, propose, proposals, contribute."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich import box
+from rich.table import Table
+
+from forkflow.cli import EXIT_ERROR, _errors, _now, _out, _workspace_options, main, run_scan
+from forkflow.contribute import plan_contribution, resolve_contribution
+from forkflow.forge import Proposal
+from forkflow.forge.local import LocalForge
+from forkflow.model import SharedChange
+from forkflow.propose import ProposalPlan, Step, apply_plan, committer_for, plan_proposals
+from forkflow.workspace import Workspace, open_workspace
+
+
+def _forge(space: Workspace) -> LocalForge:
+    return LocalForge(space.repo, space.store, space.manifest)
+
+
+@main.command()
+@_workspace_options
+@click.option("--json", "as_json", is_flag=True, help="Print the shared list of the scan report (JSON).")
+def shared(repo: Path, manifest: Path | None, as_json: bool) -> None:
+    """List the changes several nodes carry, biggest first.
+
+    Exact: the same patch in several nodes; similar: changes that do the same thing to the
+    same code (see README: "How similar changes are found").  A run of consecutive commits
+    that the same nodes carry is one change (a series).
+    """
+    with _errors():
+        space = open_workspace(repo, manifest)
+        report = run_scan(space)
+        if as_json:
+            click.echo(json.dumps([change.model_dump(mode="json") for change in report.shared], indent=2))
+            return
+        console = _out()
+        if not report.shared:
+            console.print("No shared changes: no two nodes carry the same or a similar change.")
+            return
+        console.print(_shared_table(report.shared))
+
+
+def _shared_table(changes: list[SharedChange]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, title_justify="left")
+    table.title = f"{len(changes)} shared change(s), biggest first"
+    for column in ("id", "kind", "nodes", "commits", "+/-", "to", "change"):
+        if column in ("commits", "+/-"):
+            table.add_column(column, no_wrap=True, justify="right")
+        else:
+            table.add_column(column, no_wrap=column != "change")
+    for change in changes:
+        commits = len(change.variants[0].commits) if change.variants else len(change.commits)
+        kind = change.kind if change.score is None else f"{change.kind} {change.score:.2f}"
+        table.add_row(
+            change.id,
+            kind,
+            str(len(change.nodes)),
+            str(commits),
+            f"+{change.insertions} -{change.deletions}",
+            change.target or "",
+            f"{change.summary}\n[dim]{', '.join(change.nodes)}[/dim]",
+        )
+    return table
+
+
+@main.command()
+@_workspace_options
+@click.option("--dry-run", is_flag=True, help="Print the plan; open, update or mark nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan (or what was done) as JSON.")
+def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> None:
+    """Open one bubble-up proposal per shared change that the policy says is ready.
+
+    Each goes to the carriers' nearest common ancestor, on a branch forkflow/bubble-up/<id>
+    built in memory from the variant that applies cleanly.  Re-running opens nothing twice;
+    proposals whose change reached the target are marked merged.
+    """
+    with _errors():
+        space = open_workspace(repo, manifest)
+        report = run_scan(space)
+        forge = _forge(space)
+        now = _now()
+        plan = plan_proposals(
+            report,
+            space.network,
+            space.repo,
+            space.policy,
+            forge.proposals(),
+            committer=committer_for(space.repo),
+            now=now,
+        )
+        done = [] if dry_run else apply_plan(plan, forge, now)
+        _print_plan(plan, done, dry_run=dry_run, as_json=as_json)
+
+
+def _print_plan(plan: ProposalPlan, done: list[Proposal], *, dry_run: bool, as_json: bool) -> None:
+    numbers = {proposal.change_id: proposal.number for proposal in done}
+    if as_json:
+        rows = [
+            {
+                "step": action.step.value,
+                "change": action.change_id,
+                "reason": action.reason,
+                "number": numbers.get(action.change_id) or (action.proposal.number if action.proposal else None),
+                "proposal": action.proposal.model_dump(mode="json") if action.proposal else None,
+            }
+            for action in plan.actions
+        ]
+        click.echo(json.dumps({"dry_run": dry_run, "actions": rows}, indent=2))
+        return
+    verb = {Step.OPEN: "open", Step.UPDATE: "update", Step.REOPEN: "reopen", Step.MERGED: "merged", Step.SKIP: "skip"}
+    for action in plan.actions:
+        number = numbers.get(action.change_id) or (action.proposal.number if action.proposal else 0)
+        label = f"#{number} " if number else ""
+        line = f"{verb[action.step]:<7} {label}{action.change_id}: "
+        if action.proposal is not None and action.step not in (Step.MERGED, Step.SKIP):
+            line += action.proposal.title
+            if action.proposal.head is None:
+                line += f"  [no clean variant: conflicts in {', '.join(action.proposal.conflicts)}]"
+            line += f"  -> {action.proposal.target}  ({action.reason})"
+        else:
+            line += action.reason
+        click.echo(line)
+    opened = len(plan.of(Step.OPEN)) + len(plan.of(Step.REOPEN))
+    summary = f"{opened} to open, {len(plan.of(Step.UPDATE))} to update, {len(plan.of(Step.MERGED))} merged"
+    click.echo(("dry run: " if dry_run else "") + summary)
+
+
+@main.group()
+def proposals() -> None:
+    """List, show, close and merge the proposals forkflow opened (local forge)."""
+
+
+@proposals.command("list")
+@_workspace_options
+@click.option("--state", type=click.Choice(["open", "merged", "closed", "all"]), default="all", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+def list_proposals(repo: Path, manifest: Path | None, state: str, as_json: bool) -> None:
+    """Every proposal, oldest first."""
+    with _errors():
+        space = open_workspace(repo, manifest)
+        found = [p for p in _forge(space).proposals() if state in ("all", p.state)]
+        if as_json:
+            click.echo(json.dumps([p.model_dump(mode="json") for p in found], indent=2))
+            return
+        if not found:
+            click.echo("No proposals yet; `forkflow propose` opens them.")
+        for p in found:
+            click.echo(f"#{p.number:<3} {p.state:<6} {p.target:<14} {len(p.carriers)} nodes  {p.title}  [{p.branch}]")
+
+
+@proposals.command("show")
+@_workspace_options
+@click.argument("number", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
+def show_proposal(repo: Path, manifest: Path | None, number: int, as_json: bool) -> None:
+    """One proposal: its title, state, branch and the body a maintainer reads."""
+    with _errors():
+        p = _forge(open_workspace(repo, manifest)).get(number)
+        if as_json:
+            click.echo(json.dumps(p.model_dump(mode="json"), indent=2))
+            return
+        click.echo(f"#{p.number} {p.title}")
+        click.echo(f"state: {p.state}   target: {p.target}   branch: {p.branch}   head: {p.head or '(none)'}")
+        click.echo(f"carriers: {', '.join(p.carriers)}\n")
+        click.echo(p.body, nl=False)
+
+
+@proposals.command("close")
+@_workspace_options
+@click.argument("number", type=int)
+def close_proposal(repo: Path, manifest: Path | None, number: int) -> None:
+    """Close a proposal; it is not reopened unless more nodes come to carry its change."""
+    with _errors():
+        p = _forge(open_workspace(repo, manifest)).close(number, _now().isoformat(timespec="seconds"))
+        click.echo(f"closed #{p.number}: {p.title}")
+
+
+@proposals.command("merge")
+@_workspace_options
+@click.argument("number", type=int)
+@click.option("--dry-run", is_flag=True, help="Say what would be merged where; write nothing.")
+def merge_proposal(repo: Path, manifest: Path | None, number: int, dry_run: bool) -> None:
+    """Merge a proposal into its target node, as a maintainer's merge button would."""
+    with _errors():
+        space = open_workspace(repo, manifest)
+        forge = _forge(space)
+        p = forge.get(number)
+        if dry_run:
+            click.echo(f"would merge #{p.number} ({p.branch}, {p.head}) into {p.target}")
+            return
+        done = forge.merge(number, committer=committer_for(space.repo), when=int(_now().timestamp()))
+        click.echo(f"merged #{done.number} into {done.target} as {done.merge_commit}: {done.title}")
+
+
+@main.command()
+@_workspace_options
+@click.argument("revs", nargs=-1, metavar="[COMMITS|BRANCH]")
+@click.option("--node", help="The node the commits belong to (default: the node whose head is HEAD).")
+@click.option("--to", "to", metavar="PARENT|central", help="Propose to this node (default: the node's parent).")
+@click.option("--dry-run", is_flag=True, help="Show what would be proposed; open nothing.")
+def contribute(
+    repo: Path, manifest: Path | None, revs: tuple[str, ...], node: str | None, to: str | None, dry_run: bool
+) -> None:
+    """Propose one node's own change upstream, before anyone else carries it.
+
+    With a BRANCH (or nothing: HEAD), every commit of it that the target lacks; with COMMITS,
+    those.  The proposal credits other nodes that carry the same or a similar change.
+    """
+    with _errors():
+        space = open_workspace(repo, manifest)
+        report = run_scan(space)
+        forge = _forge(space)
+        name, target, commits = resolve_contribution(space.repo, space.network, report, list(revs), node, to)
+        action, change = plan_contribution(
+            report,
+            space.network,
+            space.repo,
+            space.store,
+            space.policy,
+            forge.proposals(),
+            node=name,
+            target=target,
+            commits=commits,
+            committer=committer_for(space.repo),
+            now=_now(),
+        )
+        click.echo(f"{len(commits)} commit(s) of {name} -> {target}: {change.summary}")
+        others = [n for n in change.nodes if n != name]
+        if others:
+            click.echo(f"also carried by: {', '.join(others)} (credited in the proposal)")
+        protected = space.policy.protected(change.paths)
+        if protected:
+            click.echo(f"touches protected paths ({space.policy.source}): {', '.join(protected)}")
+        if action.step == Step.SKIP or action.proposal is None:
+            click.echo(f"nothing to open: {action.reason}")
+            return
+        if action.proposal.head is None:
+            click.echo(f"it does not apply cleanly on {target}: conflicts in {', '.join(action.proposal.conflicts)}")
+        if dry_run:
+            click.echo(f"dry run: would open {action.proposal.title!r} on {action.proposal.branch}")
+            return
+        opened = forge.open(action.proposal)
+        click.echo(f"opened #{opened.number}: {opened.title} [{opened.branch}]")
+        if opened.head is None:
+            sys.exit(EXIT_ERROR)

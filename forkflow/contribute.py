@@ -1,0 +1,182 @@
+"""``forkflow contribute``: a developer proposes one node's own change upstream, before others carry it.
+
+The same machinery as bubble-up: the commits are applied in memory on the target's head, the
+policy is checked, and other nodes that already carry the same or a similar change are found
+and credited, so the proposal is a shared change from the start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from forkflow.errors import ForkflowError
+from forkflow.facts import CommitFacts
+from forkflow.forge import Proposal, ProposalState
+from forkflow.gitrepo import GitRepo, Person, is_ancestor
+from forkflow.model import ScanReport, SharedChange, Variant
+from forkflow.network import Network
+from forkflow.policy import Policy
+from forkflow.propose import Action, Step, build_change, draft_proposal
+from forkflow.scan import commit_report
+from forkflow.similar import Unit, find_similar
+from forkflow.store import Store
+
+
+def resolve_contribution(
+    repo: GitRepo, network: Network, report: ScanReport, revs: Sequence[str], node: str | None, to: str | None
+) -> tuple[str, str, list[str]]:
+    """(node, target, commits oldest first) from what the user typed."""
+    head = repo.revparse("HEAD") if not revs else None
+    node = node or _guess_node(repo, report, revs[0] if revs else "HEAD")
+    if node not in {spec.name for spec in network.manifest.nodes}:
+        raise ForkflowError(f"no node is named {node!r} in {network.manifest.path}; pass --node NAME")
+    target = _target(network, node, to)
+    target_head = report.node(target).head
+    if target_head is None:
+        raise ForkflowError(f"the target {target!r} was not scanned; run `forkflow fetch`")
+    if len(revs) == 1 or head is not None:
+        tip = repo.revparse(revs[0]) if revs else head
+        assert tip is not None
+        commits = [str(c) for c in repo.own_commits(tip, target_head)]
+    else:
+        commits = [str(repo.revparse(rev)) for rev in revs]
+    if not commits:
+        raise ForkflowError(f"nothing to contribute: {target} already has every commit of {revs or ['HEAD']}")
+    return node, target, commits
+
+
+def _target(network: Network, node: str, to: str | None) -> str:
+    if to is None:
+        parent = network.parent(node)
+        if parent is None:
+            raise ForkflowError(f"{node!r} is the root of the network; there is nowhere upstream to contribute to")
+        return parent
+    target = network.root if to == "central" else to
+    if target not in {spec.name for spec in network.manifest.nodes}:
+        raise ForkflowError(f"--to {to!r}: no node has that name")
+    ancestors = set()
+    current = network.parent(node)
+    while current is not None:
+        ancestors.add(current)
+        current = network.parent(current)
+    if target not in ancestors:
+        raise ForkflowError(f"--to {to!r}: {target!r} is not upstream of {node!r}")
+    return target
+
+
+def _guess_node(repo: GitRepo, report: ScanReport, rev: str) -> str:
+    """The node whose head is the named commit, or contains it (the nearest one)."""
+    tip = repo.revparse(rev)
+    distance = {}
+    for node in report.nodes:
+        if node.head == tip:
+            return node.name
+        if node.head is not None and node.parent is not None and is_ancestor(repo, node.head, tip):
+            distance[node.name] = len(repo.own_commits(tip, node.head))
+    if distance:
+        return min(distance, key=lambda name: (distance[name], name))
+    raise ForkflowError(f"{rev} is not the head of any node; say which node it belongs to with --node NAME")
+
+
+def plan_contribution(
+    report: ScanReport,
+    network: Network,
+    repo: GitRepo,
+    store: Store,
+    policy: Policy,
+    existing: Sequence[Proposal],
+    *,
+    node: str,
+    target: str,
+    commits: list[str],
+    committer: Person,
+    now: datetime,
+) -> tuple[Action, SharedChange]:
+    """The proposal for ``commits`` of ``node`` to ``target``, crediting nodes that carry it too."""
+    facts = CommitFacts(repo, store)
+    infos = dict(report.commits)
+    prints: dict[str, tuple[int, ...]] = {}
+    for cid in commits:
+        infos[cid], prints[cid] = commit_report(repo, facts, cid)
+    facts.flush()
+    full = report.model_copy(update={"commits": infos})
+    variants = [Variant(nodes=[node], commits=commits), *_carried_elsewhere(full, repo, store, policy, node, commits)]
+    patch_ids = [p for cid in commits if (p := infos[cid].patch_id) is not None]
+    digest = hashlib.sha1("\n".join(patch_ids or commits).encode(), usedforsecurity=False).hexdigest()
+    change_id = f"contrib-{digest[:12]}"
+    nodes = list(dict.fromkeys(name for variant in variants for name in variant.nodes))
+    change = SharedChange(
+        id=change_id,
+        kind="exact" if len(variants) == 1 else "similar",
+        nodes=nodes,
+        commits=sorted({cid for variant in variants for cid in variant.commits}),
+        patch_id=patch_ids[0] if patch_ids else None,
+        patch_ids=patch_ids,
+        summary=infos[commits[0]].summary,
+        authors=list(dict.fromkeys(f"{infos[c].author} <{infos[c].email}>" for v in variants for c in v.commits)),
+        paths=sorted({path for cid in commits for path in infos[cid].paths}),
+        first_seen=min(infos[c].date for c in commits),
+        insertions=sum(infos[c].insertions for c in commits),
+        deletions=sum(infos[c].deletions for c in commits),
+        score=None,
+        target=target,
+        variants=variants,
+    )
+    live = [p for p in existing if p.change_id == change_id and p.state == ProposalState.OPEN]
+    if live:
+        return Action(Step.SKIP, change_id, f"already open as #{live[-1].number}"), change
+    head = full.node(target).head
+    assert head is not None
+    build = build_change(repo, full, change, head, committer=committer, when=int(now.timestamp()))
+    if build.already_there:
+        return Action(Step.SKIP, change_id, f"{target} already has it"), change
+    draft = draft_proposal(full, network, repo, policy, change, build, head, now)
+    draft = draft.model_copy(update={"source": "contribute", "labels": ["forkflow:contribution"]})
+    return Action(Step.OPEN, change_id, f"{len(commits)} commit(s) of {node}", draft), change
+
+
+def _carried_elsewhere(
+    report: ScanReport, repo: GitRepo, store: Store, policy: Policy, node: str, commits: list[str]
+) -> list[Variant]:
+    """Other nodes' carried commits that are the same change (same patch-ids) or a similar one."""
+    mine = {report.commits[c].patch_id for c in commits} - {None}
+    variants: list[Variant] = []
+    facts = CommitFacts(repo, store)
+    units = [Unit(key="contribution", nodes=frozenset([node]), commits=tuple(commits), tokens=_tokens(facts, commits))]
+    for other in report.nodes:
+        if other.name == node:
+            continue
+        same = [cid for cid in other.carried if report.commits[cid].patch_id in mine]
+        if same:
+            variants.append(Variant(nodes=[other.name], commits=same))
+            continue
+        for position, cid in enumerate(other.carried):
+            tokens = _tokens(facts, [cid])
+            if tokens:
+                units.append(
+                    Unit(
+                        key=cid,
+                        nodes=frozenset([other.name]),
+                        commits=(cid,),
+                        tokens=tokens,
+                        message=report.commits[cid].summary,
+                        order=(other.name, position),
+                    )
+                )
+    for group in find_similar(units, policy.similarity.threshold, messages=policy.similarity.messages):
+        if any(unit.key == "contribution" for unit in group.units):
+            for unit in group.units:
+                if unit.key != "contribution":
+                    variants.append(Variant(nodes=sorted(unit.nodes), commits=list(unit.commits)))
+    return variants
+
+
+def _tokens(facts: CommitFacts, commits: Sequence[str]) -> frozenset[int]:
+    out: set[int] = set()
+    for cid in commits:
+        row = facts.full(cid)
+        if row is not None and row.features:
+            out.update(row.features)
+    return frozenset(out)

@@ -1,0 +1,78 @@
+"""Forges: where proposals live.  ``local`` (the embedded default) keeps them in the working
+repository and the store; a GitHub forge puts the same thing behind the same interface.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from forkflow.gitrepo import Person
+
+BUBBLE_UP_LABEL = "forkflow:bubble-up"
+BRANCH_PREFIX = "forkflow/bubble-up/"
+
+
+class ProposalState(StrEnum):
+    OPEN = "open"
+    MERGED = "merged"
+    CLOSED = "closed"
+
+
+class Proposal(BaseModel):
+    """A bubble-up proposal: a branch on the target's head, a title and a body, and its carriers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int = 0
+    change_id: str
+    kind: str = "exact"
+    target: str
+    branch: str
+    state: ProposalState = ProposalState.OPEN
+    title: str
+    body: str
+    base: str = Field(description="the target's head the branch was built on")
+    head: str | None = Field(None, description="the branch's head; None when no variant applied cleanly")
+    carriers: list[str] = Field(default_factory=list)
+    commits: list[str] = Field(default_factory=list, description="the carriers' commits it was made from")
+    patch_ids: list[str] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=lambda: [BUBBLE_UP_LABEL])
+    source: str = Field("bubble-up", description="bubble-up (a shared change) or contribute (one node's commits)")
+    created_at: str = ""
+    updated_at: str = ""
+    closed_at: str | None = None
+    merged_at: str | None = None
+    merge_commit: str | None = None
+    url: str | None = None
+
+
+class Forge(Protocol):
+    """What forkflow needs from a forge."""
+
+    name: str
+
+    def proposals(self) -> list[Proposal]:
+        """Every proposal forkflow opened, oldest first."""
+        ...
+
+    def get(self, number: int) -> Proposal: ...
+
+    def open(self, proposal: Proposal) -> Proposal:
+        """Push the branch (when there is one) and record the proposal; returns it with its number."""
+        ...
+
+    def update(self, proposal: Proposal) -> Proposal:
+        """Replace the branch, title, body and carriers of an existing proposal."""
+        ...
+
+    def close(self, number: int, when: str) -> Proposal: ...
+
+    def mark_merged(self, number: int, commit: str | None, when: str) -> Proposal: ...
+
+    def merge(self, number: int, *, committer: Person, when: int) -> Proposal:
+        """Merge the proposal into its target (what a maintainer's merge button does)."""
+        ...

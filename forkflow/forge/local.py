@@ -1,0 +1,104 @@
+"""The local forge: proposal branches in the working repository, records in the store.
+
+A proposal's branch is ``refs/heads/forkflow/bubble-up/<change id>``; merging it writes a
+merge commit onto the target node: pushed to the node's url when it has one (and its
+``refs/forkflow/nodes/`` ref moved along, so the next scan sees it without a fetch), or
+written to the node's ref in this repository.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from forkflow.errors import ForgeError, GitError
+from forkflow.forge import Proposal, ProposalState
+from forkflow.gitrepo import GitRepo, Person, merge_into
+from forkflow.gitrepo.build import HistoryBuilder
+from forkflow.manifest import Manifest
+from forkflow.store import Store
+
+
+class LocalForge:
+    """Proposals kept beside the network: works offline, needs no token."""
+
+    name = "local"
+
+    def __init__(self, repo: GitRepo, store: Store, manifest: Manifest):
+        self._repo = repo
+        self._store = store
+        self._manifest = manifest
+        self._network = manifest.network.name
+
+    def proposals(self) -> list[Proposal]:
+        return [Proposal.model_validate({**record, "number": n}) for n, record in self._store.proposals(self._network)]
+
+    def get(self, number: int) -> Proposal:
+        for proposal in self.proposals():
+            if proposal.number == number:
+                return proposal
+        known = ", ".join(f"#{p.number}" for p in self.proposals()) or "none yet"
+        raise ForgeError(f"no proposal #{number} in network {self._network!r} (proposals: {known})")
+
+    def open(self, proposal: Proposal) -> Proposal:
+        self._write_branch(proposal)
+        number = self._store.add_proposal(self._network, proposal.change_id, self._record(proposal))
+        return proposal.model_copy(update={"number": number})
+
+    def update(self, proposal: Proposal) -> Proposal:
+        self.get(proposal.number)
+        self._write_branch(proposal)
+        self._store.update_proposal(proposal.number, self._record(proposal))
+        return proposal
+
+    def close(self, number: int, when: str) -> Proposal:
+        proposal = self.get(number)
+        if proposal.state != ProposalState.OPEN:
+            raise ForgeError(f"proposal #{number} is {proposal.state}, not open; nothing to close")
+        closed = proposal.model_copy(update={"state": ProposalState.CLOSED, "closed_at": when, "updated_at": when})
+        self._store.update_proposal(number, self._record(closed))
+        return closed
+
+    def mark_merged(self, number: int, commit: str | None, when: str) -> Proposal:
+        proposal = self.get(number)
+        update = {"state": ProposalState.MERGED, "merged_at": when, "merge_commit": commit, "updated_at": when}
+        merged = proposal.model_copy(update=update)
+        self._store.update_proposal(number, self._record(merged))
+        return merged
+
+    def merge(self, number: int, *, committer: Person, when: int) -> Proposal:
+        proposal = self.get(number)
+        if proposal.state != ProposalState.OPEN:
+            raise ForgeError(f"proposal #{number} is {proposal.state}, not open; nothing to merge")
+        if proposal.head is None:
+            raise ForgeError(
+                f"proposal #{number} has no branch: no variant applied cleanly on {proposal.target} "
+                f"(conflicts in {', '.join(proposal.conflicts)}); resolve it by hand"
+            )
+        spec = self._manifest.node(proposal.target)
+        target_head = self._repo.resolve(spec.head_ref)
+        if target_head is None:
+            raise ForgeError(f"node {proposal.target!r}: {spec.head_ref} is missing; run `forkflow fetch`")
+        message = f"Merge proposal #{number}: {proposal.title}\n\nForkflow-Change: {proposal.change_id}\n"
+        merged = merge_into(self._repo, target_head, proposal.head, committer=committer, when=when, message=message)
+        self._repo.set_ref(spec.head_ref, merged)
+        if spec.url is not None:
+            refspec = f"{spec.head_ref}:refs/heads/{spec.branch or 'main'}"  # a fast-forward of the node's branch
+            try:
+                HistoryBuilder(self._repo).push(self._manifest.resolve_url(spec.url), [refspec])
+            except GitError as err:
+                self._repo.set_ref(spec.head_ref, target_head)  # leave nothing half-done
+                raise ForgeError(f"node {proposal.target!r}: the merge could not be pushed: {err}") from None
+        stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
+        return self.mark_merged(number, merged, stamp)
+
+    def _write_branch(self, proposal: Proposal) -> None:
+        if proposal.head is None:
+            return
+        try:
+            self._repo.set_ref(f"refs/heads/{proposal.branch}", proposal.head)
+        except GitError as err:
+            raise ForgeError(f"proposal branch {proposal.branch} cannot be written: {err}") from None
+
+    @staticmethod
+    def _record(proposal: Proposal) -> dict[str, object]:
+        return proposal.model_dump(mode="json", exclude={"number"})

@@ -1,0 +1,153 @@
+"""Policies: the robot's rules, read from ``policies/*.toml`` (shipped) or a file of the user's.
+
+Parsing is strict: an unknown key is an error, and every problem is one line naming the
+file and the dotted field (:class:`~forkflow.errors.PolicyError`).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from forkflow.errors import PolicyError
+
+POLICY_SUFFIX = ".toml"
+
+
+class BubbleUp(BaseModel):
+    """When a shared change is proposed to the parent, and how many proposals a run opens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_nodes: int = Field(2, ge=2, description="propose a change once this many nodes carry it")
+    min_share: float = Field(
+        0.5, ge=0.0, le=1.0, description="or once this share of the target's children carry it (0: off)"
+    )
+    max_proposals: int = Field(10, ge=0, description="new proposals per run, biggest impact first")
+
+
+class Similarity(BaseModel):
+    """How similar two changes must be to count as the same change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float = Field(0.5, gt=0.0, le=1.0, description="similarity (0..1) at which two changes are one")
+    messages: bool = Field(True, description="commit messages decide for changes just under the threshold")
+
+
+class Policy(BaseModel):
+    """One policy file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    protected_paths: tuple[str, ...] = Field((), description="globs of paths only central may change")
+    bubble_up: BubbleUp = BubbleUp()
+    similarity: Similarity = Similarity()
+    source: str = Field("<built-in>", exclude=True, description="where the policy was read from")
+
+    def protected(self, paths: list[str] | tuple[str, ...]) -> list[str]:
+        """The paths among ``paths`` that a protected glob matches."""
+        patterns = [_glob(pattern) for pattern in self.protected_paths]
+        return [path for path in paths if any(pattern.fullmatch(path) for pattern in patterns)]
+
+
+@cache
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A glob as a regular expression: ``*`` and ``?`` stay inside one folder, ``**`` crosses folders."""
+    out = []
+    index = 0
+    while index < len(pattern):
+        if pattern.startswith("**/", index):
+            out.append("(?:.*/)?")
+            index += 3
+        elif pattern.startswith("**", index):
+            out.append(".*")
+            index += 2
+        else:
+            char = pattern[index]
+            out.append("[^/]*" if char == "*" else "[^/]" if char == "?" else re.escape(char))
+            index += 1
+    return re.compile("".join(out))
+
+
+def policy_dirs() -> list[Path]:
+    """Where shipped policies live: inside the installed package, or beside it in a checkout."""
+    here = Path(__file__).resolve().parent
+    return [folder for folder in (here / "_data" / "policies", here.parent / "policies") if folder.is_dir()]
+
+
+def shipped_policies() -> dict[str, Path]:
+    """The shipped policies by name (``default``, ...)."""
+    found: dict[str, Path] = {}
+    for folder in reversed(policy_dirs()):
+        found.update({path.stem: path for path in sorted(folder.glob(f"*{POLICY_SUFFIX}"))})
+    return found
+
+
+def find_policy(name: str, base: Path | None = None) -> Path:
+    """A policy named in the manifest: a shipped name, or a path (relative to ``base``)."""
+    if "/" not in name and not name.endswith(POLICY_SUFFIX):
+        shipped = shipped_policies()
+        if name not in shipped:
+            known = ", ".join(sorted(shipped)) or "none"
+            raise PolicyError(f"{name!r} is not a shipped policy (shipped: {known}); give a path to a .toml file")
+        return shipped[name]
+    path = Path(name)
+    return path if path.is_absolute() or base is None else base / path
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and check a policy file; raise :class:`PolicyError` naming every problem.
+
+    A shipped policy is named ``policies/<name>.toml`` in messages and reports, wherever it is installed.
+    """
+    path = Path(path)
+    shipped = {location.resolve(): name for name, location in shipped_policies().items()}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: no such policy file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise PolicyError(f"{path}: cannot be read: {err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise PolicyError(f"{path}: is not valid TOML: {err}") from None
+    name = shipped.get(path.resolve())
+    return parse_policy(raw, f"policies/{name}{POLICY_SUFFIX}" if name else str(path))
+
+
+def parse_policy(raw: dict[str, Any], shown: str) -> Policy:
+    """Check already-parsed TOML data as the policy file ``shown``."""
+    if "source" in raw:
+        raise PolicyError(f"{shown}: field 'source': unknown field")
+    try:
+        return Policy.model_validate({**raw, "source": shown})
+    except ValidationError as err:
+        lines = [f"{shown}: field {_dotted(p['loc'])!r}: {_plain(p)}" for p in err.errors()]
+        raise PolicyError("\n".join(lines)) from None
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _plain(problem: Any) -> str:
+    if problem["type"] == "extra_forbidden":
+        return "unknown field (check its spelling against the policy format in the README)"
+    return str(problem["msg"]).removeprefix("Value error, ")
+
+
+def policy_schema() -> dict[str, Any]:
+    """The JSON Schema of a policy file."""
+    schema = Policy.model_json_schema(mode="validation")
+    schema["properties"].pop("source", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://forkflow.invalid/schemas/policy.json"
+    return schema

@@ -1,0 +1,244 @@
+"""Similar changes: changes that are not byte-identical but do the same thing to the same code.
+
+How it decides (the README says the same in words):
+
+1. Every change has a fingerprint (:mod:`forkflow.fingerprint`): its changed lines with
+   whitespace, comments and quote style taken out, the words of those lines, and its paths.
+2. Tokens are weighted by how rare they are among all the changes compared (a line every
+   change adds says nothing), and by kind: removed lines weigh most, then added lines, then
+   words, then paths.
+3. The similarity of two changes is their weighted Jaccard index: the weight of the tokens
+   they share over the weight of all their tokens.  Commit messages add up to
+   ``MESSAGE_BONUS`` (a secondary signal, for changes just under the threshold).
+4. Candidates come from an inverted index over the rarer tokens, so the work grows with the
+   number of changes, not its square.
+5. A change split into several commits in one node and squashed into one in another is found
+   by containment: when two or more consecutive commits of one node each lie mostly inside a
+   change of another node, their union is compared as one change.
+6. Grouping is complete-linkage: two groups join only when every pair across them is similar
+   enough and no node would carry two members, so chains of weak links do not snowball.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from forkflow.fingerprint import KIND_MASK, LINE_ADDED, LINE_REMOVED, PATH, WORD_ADDED, WORD_REMOVED
+
+KIND_WEIGHTS = {LINE_REMOVED: 1.5, LINE_ADDED: 1.0, WORD_REMOVED: 0.6, WORD_ADDED: 0.4, PATH: 0.3}
+MESSAGE_BONUS = 0.1
+CONTAINED = 0.7
+"""A commit lies inside another change when this share of its weight is in the other's."""
+MAX_POSTINGS = 64
+"""Tokens carried by more changes than this do not propose candidates (they still score)."""
+MAX_PART = 8
+"""At most this many consecutive commits are put together when looking for a split change."""
+
+_MESSAGE_WORD = re.compile(r"[a-z0-9]{3,}")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One change as a node carries it: one commit, or several (a series) with one fingerprint."""
+
+    key: str
+    nodes: frozenset[str]
+    commits: tuple[str, ...]
+    tokens: frozenset[int]
+    message: str = ""
+    order: tuple[str, int] | None = None  # (node, position among its carried commits) for single-node units
+
+
+@dataclass
+class Group:
+    """Units found to be the same change; ``score`` is the weakest link among them."""
+
+    units: list[Unit]
+    score: float
+    pairs: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> frozenset[str]:
+        return frozenset().union(*(unit.nodes for unit in self.units))
+
+
+class Weights:
+    """Token weights: rarer tokens weigh more (inverse document frequency), by kind."""
+
+    def __init__(self, units: Sequence[Unit]):
+        self.df: Counter[int] = Counter()
+        for unit in units:
+            self.df.update(unit.tokens)
+        self.total = max(1, len(units))
+
+    def of(self, token: int) -> float:
+        rarity = math.log((self.total + 1) / (self.df.get(token, 0) + 0.5))
+        return KIND_WEIGHTS[token & KIND_MASK] * max(rarity, 0.05)
+
+    def mass(self, tokens: Iterable[int]) -> float:
+        return sum(self.of(token) for token in tokens)
+
+
+def similarity(a: frozenset[int], b: frozenset[int], weights: Weights) -> float:
+    """Weighted Jaccard index of two fingerprints (0: nothing in common, 1: the same tokens)."""
+    shared = weights.mass(a & b)
+    if shared == 0:
+        return 0.0
+    return shared / weights.mass(a | b)
+
+
+def containment(part: frozenset[int], whole: frozenset[int], weights: Weights) -> float:
+    """The share of ``part``'s weight that ``whole`` has too."""
+    mass = weights.mass(part)
+    return weights.mass(part & whole) / mass if mass else 0.0
+
+
+def message_similarity(a: str, b: str) -> float:
+    """Jaccard index of the words of two commit messages' first lines."""
+    left = set(_MESSAGE_WORD.findall(a.lower()))
+    right = set(_MESSAGE_WORD.findall(b.lower()))
+    return len(left & right) / len(left | right) if left and right else 0.0
+
+
+def find_similar(units: Sequence[Unit], threshold: float, *, messages: bool = True) -> list[Group]:
+    """Groups of two or more units, from different nodes, that are the same change."""
+    weights = Weights(units)
+    scorer = _Scorer(weights, messages)
+    pairs = _candidate_pairs(units, weights)
+    scored = {}
+    for i, j in pairs:
+        a, b = units[i], units[j]
+        if a.nodes & b.nodes:
+            continue
+        score = scorer.score(a, b)
+        if score >= threshold:
+            scored[(i, j)] = score
+    composites = _split_changes(units, pairs, scored, weights, scorer, threshold)
+    everything = list(units) + [unit for unit, _ in composites]
+    for unit, links in composites:
+        index = everything.index(unit)
+        for other, score in links:
+            scored[(min(index, other), max(index, other))] = score
+    return _complete_linkage(everything, scored, scorer, threshold)
+
+
+class _Scorer:
+    def __init__(self, weights: Weights, messages: bool):
+        self.weights = weights
+        self.messages = messages
+        self._memo: dict[tuple[str, str], float] = {}
+
+    def score(self, a: Unit, b: Unit) -> float:
+        key = (a.key, b.key) if a.key < b.key else (b.key, a.key)
+        known = self._memo.get(key)
+        if known is None:
+            known = similarity(a.tokens, b.tokens, self.weights)
+            if self.messages and known > 0:
+                known = min(1.0, known + MESSAGE_BONUS * message_similarity(a.message, b.message))
+            self._memo[key] = known
+        return known
+
+
+def _candidate_pairs(units: Sequence[Unit], weights: Weights) -> set[tuple[int, int]]:
+    """Pairs of units that share at least one token rare enough to be indexed."""
+    postings: dict[int, list[int]] = defaultdict(list)
+    for index, unit in enumerate(units):
+        for token in unit.tokens:
+            if token & KIND_MASK != PATH and weights.df[token] <= MAX_POSTINGS:
+                postings[token].append(index)
+    pairs: set[tuple[int, int]] = set()
+    for members in postings.values():
+        for offset, i in enumerate(members):
+            for j in members[offset + 1 :]:
+                pairs.add((i, j))
+    return pairs
+
+
+def _split_changes(
+    units: Sequence[Unit],
+    pairs: set[tuple[int, int]],
+    scored: dict[tuple[int, int], float],
+    weights: Weights,
+    scorer: _Scorer,
+    threshold: float,
+) -> list[tuple[Unit, list[tuple[int, float]]]]:
+    """Consecutive commits of one node that together are the same change as one unit elsewhere."""
+    inside: dict[tuple[int, str], list[int]] = defaultdict(list)  # (whole, node) -> parts of that node
+    for i, j in pairs:
+        for part, whole in ((i, j), (j, i)):
+            unit = units[part]
+            if unit.order is None or unit.nodes & units[whole].nodes:
+                continue
+            if containment(unit.tokens, units[whole].tokens, weights) >= CONTAINED:
+                inside[(whole, unit.order[0])].append(part)
+    found: dict[tuple[str, ...], tuple[Unit, list[tuple[int, float]]]] = {}
+    for (whole, _node), parts in sorted(inside.items()):
+        for run in _consecutive_runs(units, parts):
+            commits = tuple(c for index in run for c in units[index].commits)
+            composite = found.get(commits, (None, []))[0] or Unit(
+                key="+".join(units[index].key for index in run),
+                nodes=units[run[0]].nodes,
+                commits=commits,
+                tokens=frozenset().union(*(units[index].tokens for index in run)),
+                message=units[run[0]].message,
+            )
+            score = scorer.score(composite, units[whole])
+            if score >= threshold and score > max(scored.get((min(p, whole), max(p, whole)), 0.0) for p in run):
+                found.setdefault(commits, (composite, []))[1].append((whole, score))
+    return list(found.values())
+
+
+def _consecutive_runs(units: Sequence[Unit], parts: list[int]) -> list[list[int]]:
+    """Runs of two or more of ``parts`` that are next to each other in their node's carried commits."""
+    ordered = sorted(set(parts), key=lambda index: units[index].order or ("", 0))
+    runs: list[list[int]] = []
+    for index in ordered:
+        position = (units[index].order or ("", 0))[1]
+        if runs and (units[runs[-1][-1]].order or ("", 0))[1] + 1 == position and len(runs[-1]) < MAX_PART:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return [run for run in runs if len(run) >= 2]
+
+
+def _complete_linkage(
+    units: Sequence[Unit], scored: dict[tuple[int, int], float], scorer: _Scorer, threshold: float
+) -> list[Group]:
+    """Join groups from the strongest pair down, only when every cross pair clears the threshold."""
+    group_of = {index: index for index in range(len(units))}
+    members: dict[int, list[int]] = {index: [index] for index in range(len(units))}
+    weakest: dict[int, float] = {index: 1.0 for index in range(len(units))}
+    for i, j in sorted(scored, key=lambda pair: (-scored[pair], pair)):
+        gi, gj = group_of[i], group_of[j]
+        if gi == gj:
+            continue
+        left, right = members[gi], members[gj]
+        if _overlap(units, left, right):
+            continue
+        links = [scorer.score(units[a], units[b]) for a in left for b in right]
+        if min(links) < threshold:
+            continue
+        for index in right:
+            group_of[index] = gi
+        left.extend(right)
+        del members[gj]
+        weakest[gi] = min(weakest[gi], weakest.pop(gj), *links)
+    groups = []
+    for root, indexes in members.items():
+        if len(indexes) < 2:
+            continue
+        chosen = [units[index] for index in indexes]
+        pairs = {(a.key, b.key): scorer.score(a, b) for n, a in enumerate(chosen) for b in chosen[n + 1 :]}
+        groups.append(Group(units=chosen, score=round(weakest[root], 3), pairs=pairs))
+    return groups
+
+
+def _overlap(units: Sequence[Unit], left: list[int], right: list[int]) -> bool:
+    """Whether the two groups share a node or a commit (a node carries a change once)."""
+    nodes = frozenset().union(*(units[index].nodes for index in left))
+    commits = {c for index in left for c in units[index].commits}
+    return any(units[index].nodes & nodes or commits.intersection(units[index].commits) for index in right)

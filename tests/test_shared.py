@@ -1,0 +1,120 @@
+"""Shared changes on a network whose answer is known by construction (tests/sharednet.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from forkflow.gitrepo import GitRepo
+from forkflow.manifest import load_manifest
+from forkflow.model import ScanReport
+from forkflow.network import Network
+from forkflow.policy import Policy, Similarity
+from forkflow.scan import scan_network
+from forkflow.store import Store
+from tests.gitcli import Git
+from tests.sharednet import NODES, SharedNet, build_shared_network, manifest_text
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> SharedNet:
+    return build_shared_network(tmp_path_factory.mktemp("shared"))
+
+
+def scan(path: Path, *, store: Store | None = None, policy: Policy | None = None) -> ScanReport:
+    network = Network(load_manifest(path / "forkflow.toml"))
+    return scan_network(network, GitRepo(path), store, policy=policy, now=NOW)
+
+
+def named(net: SharedNet, report: ScanReport) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(kind, carriers, variants as the labels of their commits) for every shared change, in report order."""
+    labels = {commit: label for label, commit in net.ids.items()}
+    return [
+        (change.kind, change.nodes, [[labels[c] for c in variant.commits] for variant in change.variants])
+        for change in report.shared
+    ]
+
+
+def test_every_shared_change_is_found_once_and_nothing_else(net: SharedNet) -> None:
+    report = scan(net.git.path)
+    assert named(net, report) == [
+        ("exact", ["alpha", "beta", "gamma"], [["a1"]]),
+        ("exact", ["alpha", "beta"], [["a2", "a3"]]),  # a series: one change, not one per commit
+        ("similar", ["alpha", "beta"], [["a4", "a5"], ["b4"]]),  # split in alpha, squashed in beta
+        ("exact", ["alpha-dept", "gamma-dept"], [["x1"]]),  # departments of two different colleges
+        ("similar", ["gamma", "delta"], [["g1"], ["d1"]]),  # re-typed; epsilon's change to the same lines is not it
+    ]
+
+
+def test_exact_changes_are_what_git_patch_id_says(net: SharedNet) -> None:
+    report = scan(net.git.path)
+    for change in report.shared:
+        if change.kind != "exact":
+            continue
+        by_git = {net.git.patch_id(commit) for commit in change.commits}
+        assert by_git == set(change.patch_ids)
+        carriers_by_git = {
+            node.name for node in report.nodes if any(net.git.patch_id(c) in by_git for c in node.carried)
+        }
+        assert carriers_by_git == set(change.nodes)
+
+
+def test_each_change_says_who_wrote_it_where_and_when(net: SharedNet) -> None:
+    report = scan(net.git.path)
+    faststart = report.shared[2]
+    assert faststart.authors == ["Alice Adams <alice@alpha.example.edu>", "Boris Brandt <boris@beta.example.edu>"]
+    assert faststart.paths == ["app/transcode.py", "tests/test_transcode.py"]
+    assert faststart.first_seen == report.commits[net.ids["a4"]].date
+    assert faststart.score == 1.0  # the two commits together are exactly the squashed one
+    assert faststart.target == "central"
+    cookie = report.shared[4]
+    assert cookie.score is not None and 0.5 <= cookie.score <= 1.0
+    assert report.shared[0].score is None
+
+
+def test_departments_of_two_colleges_propose_to_their_common_ancestor(net: SharedNet) -> None:
+    report = scan(net.git.path)
+    assert report.shared[3].nodes == ["alpha-dept", "gamma-dept"]
+    assert report.shared[3].target == "central"
+
+
+def test_ids_stay_the_same_across_runs_and_when_a_carrier_joins(net: SharedNet, tmp_path: Path) -> None:
+    first = {change.summary: change.id for change in scan(net.git.path).shared}
+    Git(tmp_path)("clone", "-q", str(net.git.path), "clone")
+    clone = Git(tmp_path / "clone")
+    for name, _, _ in NODES:
+        clone("branch", "-q", name, f"origin/{name}")
+    clone.checkout("-b", "zeta", net.ids["c0"])
+    clone.cherry_pick(net.ids["a1"])
+    (clone.path / "forkflow.toml").write_text(manifest_text([*NODES, ("zeta", "central", "developer")]))
+    again = scan(clone.path)
+    assert {change.summary: change.id for change in again.shared} == first
+    assert again.shared[0].nodes == ["alpha", "beta", "gamma", "zeta"]
+
+
+def test_the_threshold_comes_from_the_policy(net: SharedNet) -> None:
+    strict = Policy(similarity=Similarity(threshold=1.0, messages=False))
+    kinds = [(change.kind, change.nodes) for change in scan(net.git.path, policy=strict).shared]
+    assert ("similar", ["gamma", "delta"]) in kinds  # the re-typed cookie change is token for token the same
+    assert ("similar", ["alpha", "beta"]) in kinds
+    loose = Policy(similarity=Similarity(threshold=0.05, messages=False))
+    changes = scan(net.git.path, policy=loose).shared
+    for change in changes:
+        assert len(set(change.nodes)) == len(change.nodes)  # a node carries a change once
+        if change.kind == "similar":
+            assert change.score is not None and change.score >= 0.05  # every pair clears it: complete linkage
+
+
+def test_a_cached_report_is_not_reused_under_another_threshold(net: SharedNet, tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.sqlite")
+    default = scan(net.git.path, store=store)
+    strict = scan(net.git.path, store=store, policy=Policy(similarity=Similarity(threshold=1.0, messages=False)))
+    assert len(default.shared) == 5
+    assert [c.kind for c in strict.shared].count("similar") == 2
+    assert scan(net.git.path, store=store).model_dump(exclude={"scanned_at"}) == default.model_dump(
+        exclude={"scanned_at"}
+    )
