@@ -109,7 +109,7 @@ def child(repo: Path) -> None:
 
     space = open_workspace(repo)
     start = time.perf_counter()
-    report = scan_network(space.network, space.repo, space.store)
+    report = scan_network(space.network, space.repo, space.store, policy=space.policy)
     elapsed = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     worker_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker
