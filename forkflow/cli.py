@@ -228,6 +228,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def round_lines(opened: list[Any], merged: list[Any], before: ScanReport, after: ScanReport) -> list[str]:
+    """The demo's bubble-up round in words."""
+    lines = ["", f"Bubble-up round: {len(opened)} proposal(s) opened (forkflow proposals list)"]
+    for proposal in opened:
+        lines.append(f"  #{proposal.number:<3} {proposal.title}  -> {proposal.target} ({len(proposal.carriers)} nodes)")
+    for proposal in merged:
+        lines.append(f"  merged #{proposal.number} into {proposal.target}: {proposal.title}")
+    lines.append(
+        f"Unmet needs: {before.unmet_needs.percent:.1f}% before, {after.unmet_needs.percent:.1f}% after "
+        f"({before.unmet_needs.unmet - after.unmet_needs.unmet} carried commit(s) now upstreamed)"
+    )
+    return lines
+
+
 def print_scan(report: ScanReport, *, as_json: bool = False, markdown: bool = False) -> None:
     if as_json:
         click.echo(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=False))
@@ -249,11 +263,15 @@ def print_scan(report: ScanReport, *, as_json: bool = False, markdown: bool = Fa
 @click.option("--example", default="landgrant", show_default=True, help="Which example network to build.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scan report as JSON.")
 @click.option("--markdown", is_flag=True, help="Print the scan report as Markdown.")
-def demo(into: Path | None, example: str, as_json: bool, markdown: bool) -> None:
-    """Build the Land Grant example network, fetch every node and scan it.
+@click.option("--no-proposals", is_flag=True, help="Stop after the first scan (no bubble-up round).")
+def demo(into: Path | None, example: str, as_json: bool, markdown: bool, no_proposals: bool) -> None:
+    """Build the Land Grant example network, fetch every node, scan it, and run one bubble-up round.
 
     Runs offline with no token: the nodes are local repositories under DIR/forge and the
-    working repository is DIR/work.  Afterwards, `cd DIR/work` and try `forkflow scan`.
+    working repository is DIR/work.  The round proposes every shared change that is ready,
+    merges the two biggest into central (as its maintainers would) and scans again, so the
+    unmet-needs figure falls.  With --json, the last scan is printed.  Afterwards, `cd
+    DIR/work` and try `forkflow scan`, `forkflow shared` and `forkflow proposals list`.
     """
     from forkflow.demo import build_example, example_dir
 
@@ -273,10 +291,18 @@ def demo(into: Path | None, example: str, as_json: bool, markdown: bool) -> None
         if any(not result.ok for result in results):
             sys.exit(EXIT_ERROR)
         report = run_scan(space)
-        print_scan(report, as_json=as_json, markdown=markdown)
+        if no_proposals:
+            print_scan(report, as_json=as_json, markdown=markdown)
+        else:
+            from forkflow.demo import bubble_up_round
+
+            if not as_json:
+                print_scan(report, markdown=markdown)
+            done = bubble_up_round(space, report, _now())
+            space.store.record_scan(space.network.name, done.after.model_dump(mode="json"))
+            if as_json:
+                print_scan(done.after, as_json=True)
+            else:
+                for line in round_lines(done.opened, done.merged, done.before, done.after):
+                    click.echo(line)
         click.echo(f"\nThe network is in {built.root}. Next: cd {built.work} && forkflow scan", err=True)
-
-
-from forkflow import cli_proposals  # noqa: E402  (registers shared, propose, proposals, contribute)
-
-__all__ = ["cli_proposals", "main"]

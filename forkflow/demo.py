@@ -21,9 +21,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from forkflow.errors import ConflictError, ForkflowError, GitError
+from forkflow.forge import Proposal
+from forkflow.forge.local import LocalForge
 from forkflow.gitrepo import GitRepo
 from forkflow.gitrepo.build import EXECUTABLE, REGULAR, FileChange, HistoryBuilder, Person, clone, set_remote_url
 from forkflow.manifest import MANIFEST_NAME, load_manifest
+from forkflow.model import ScanReport
+from forkflow.propose import apply_plan, committer_for, plan_proposals
+from forkflow.scan import scan_network
+from forkflow.workspace import Workspace
 
 
 class Edit(BaseModel):
@@ -254,3 +260,27 @@ def _edit(read: Callable[[str], tuple[bytes, int] | None], edit: Edit) -> list[F
     if count != 1:
         raise ValueError(f"{edit.path}: the text to find occurs {count} times, not once")
     return [FileChange(edit.path, text.replace(str(edit.find), str(edit.replace)).encode(), mode)]
+
+
+@dataclass(frozen=True)
+class Round:
+    """One bubble-up round of the demo: what was proposed and merged, and the figure before and after."""
+
+    opened: list[Proposal]
+    merged: list[Proposal]
+    before: ScanReport
+    after: ScanReport
+
+
+def bubble_up_round(space: Workspace, report: ScanReport, now: datetime, *, merge: int = 2) -> Round:
+    """Propose every shared change that is ready, merge the ``merge`` biggest that apply, scan again."""
+    forge = LocalForge(space.repo, space.store, space.manifest)
+    committer = committer_for(space.repo)
+    existing = forge.proposals()
+    plan = plan_proposals(report, space.network, space.repo, space.policy, existing, committer=committer, now=now)
+    opened = apply_plan(plan, forge, now)
+    merged = []
+    for proposal in [p for p in opened if p.head is not None][:merge]:
+        merged.append(forge.merge(proposal.number, committer=committer, when=int(now.timestamp())))
+    after = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
+    return Round(opened, merged, report, after)

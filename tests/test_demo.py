@@ -61,7 +61,7 @@ def test_the_story_shows_in_the_scan(landgrant: tuple[Git, ScanReport]) -> None:
 
 
 def test_demo_command_builds_fetches_and_scans(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d"), "--json"])
+    result = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d"), "--json", "--no-proposals"])
     assert result.exit_code == 0, result.output
     assert '"network": "landgrant"' in result.stdout
     assert result.stderr.splitlines()[-1] == (
@@ -80,3 +80,33 @@ def test_the_build_leaves_nothing_beside_the_folder_and_origin_points_inside(tmp
     origin = Git(built.work)("remote", "get-url", "origin").strip()
     assert origin == str(tmp_path / "lg" / "forge" / "central.git")
     assert Git(built.work)("status", "--porcelain") == ""
+
+
+def test_the_demo_round_makes_the_figure_fall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    result = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    tail = result.stdout.splitlines()[-11:]
+    assert tail == [
+        "Bubble-up round: 7 proposal(s) opened (forkflow proposals list)",
+        "  #1   Stop player shortcuts from hijacking form fields  -> central (8 nodes)",
+        "  #2   Schedule captures in campus time, not the host's  -> central (4 nodes)",
+        "  #3   Add chapters to the video model (+2 more commits)  -> central (3 nodes)",
+        "  #4   Send completion scores to the LMS gradebook (LTI 1.3 AGS)  -> central (3 nodes)",
+        "  #5   Add 0.25x and 0.5x playback speeds  -> central (3 nodes)",
+        "  #6   Let viewers pick the caption language  -> central (2 nodes)",
+        "  #7   Enable faststart for MP4 renditions  -> central (2 nodes)",
+        "  merged #1 into central: Stop player shortcuts from hijacking form fields",
+        "  merged #2 into central: Schedule captures in campus time, not the host's",
+        "Unmet needs: 98.7% before, 83.3% after (12 carried commit(s) now upstreamed)",
+    ]
+    work = Git(tmp_path / "d" / "work")
+    central = Git(tmp_path / "d" / "forge" / "central.git")
+    merges = central("log", "--merges", "--format=%s", "main").splitlines()
+    assert merges[:2] == [
+        "Merge proposal #2: Schedule captures in campus time, not the host's",
+        "Merge proposal #1: Stop player shortcuts from hijacking form fields",
+    ]
+    for carrier in ("agriculture", "nursing", "vetmed"):  # git agrees: the merged change is upstreamed for them
+        _, upstreamed = work.cherry("refs/forkflow/nodes/central", f"refs/forkflow/nodes/{carrier}")
+        assert upstreamed
