@@ -306,3 +306,21 @@ def demo(into: Path | None, example: str, as_json: bool, markdown: bool, no_prop
                 for line in round_lines(done.opened, done.merged, done.before, done.after):
                     click.echo(line)
         click.echo(f"\nThe network is in {built.root}. Next: cd {built.work} && forkflow scan", err=True)
+
+
+@main.group()
+def policy() -> None:
+    """The robot's rules: policies/*.toml (shipped) or a file named in forkflow.toml."""
+
+
+@policy.command("schema")
+def policy_schema_command() -> None:
+    """Print the JSON Schema of a policy file (also in docs/policy.schema.json)."""
+    from forkflow.policy import policy_schema
+
+    click.echo(json.dumps(policy_schema(), indent=2, sort_keys=True))
+
+
+from forkflow import cli_proposals  # noqa: E402  (registers shared, propose, proposals, contribute)
+
+__all__ = ["cli_proposals", "main"]

@@ -39,7 +39,10 @@ def resolve_contribution(
     if len(revs) == 1 or head is not None:
         tip = repo.revparse(revs[0]) if revs else head
         assert tip is not None
-        commits = [str(c) for c in repo.own_commits(tip, target_head)]
+        node_head = report.node(node).head
+        topic = node_head is not None and tip != node_head and is_ancestor(repo, node_head, tip)
+        # A topic branch on the node: its own commits; the node's head itself: all it carries.
+        commits = [str(c) for c in repo.own_commits(tip, node_head if topic and node_head else target_head)]
     else:
         commits = [str(repo.revparse(rev)) for rev in revs]
     if not commits:
@@ -129,7 +132,8 @@ def plan_contribution(
         return Action(Step.SKIP, change_id, f"already open as #{live[-1].number}"), change
     head = full.node(target).head
     assert head is not None
-    build = build_change(repo, full, change, head, committer=committer, when=int(now.timestamp()))
+    # The contributor's own commits first; the other carriers' variants only if those conflict.
+    build = build_change(repo, full, change, head, committer=committer, when=int(now.timestamp()), order=variants)
     if build.already_there:
         return Action(Step.SKIP, change_id, f"{target} already has it"), change
     draft = draft_proposal(full, network, repo, policy, change, build, head, now)

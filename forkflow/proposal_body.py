@@ -49,7 +49,14 @@ def proposal_body(
 
 
 def _intro(change: SharedChange, target: str) -> str:
-    how = "the same patch" if change.kind == "exact" else f"similar changes, similarity {change.score:.2f}"
+    if change.id.startswith("contrib-"):
+        own, others = change.nodes[0], change.nodes[1:]
+        text = f"**A contribution from `{own}`** for `{target}`."
+        if others:
+            text += f" {len(others)} other node(s) already carry the same or a similar change: {', '.join(others)}."
+        return text
+    score = f", similarity {change.score:.2f}" if change.score is not None else ""
+    how = "the same patch" if change.kind == "exact" else f"similar changes{score}"
     return (
         f"**{len(change.nodes)} nodes carry this change** ({how}) that `{target}` does not ship yet. "
         f"forkflow proposes it once, here, instead of each node keeping its own copy."

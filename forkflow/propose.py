@@ -182,12 +182,19 @@ def variant_order(report: ScanReport, change: SharedChange) -> list[Variant]:
 
 
 def build_change(
-    repo: GitRepo, report: ScanReport, change: SharedChange, onto: str, *, committer: Person, when: int
+    repo: GitRepo,
+    report: ScanReport,
+    change: SharedChange,
+    onto: str,
+    *,
+    committer: Person,
+    when: int,
+    order: Sequence[Variant] | None = None,
 ) -> Build:
-    """Apply the first variant that applies cleanly onto ``onto``, in memory."""
+    """Apply the first variant (of ``order``, else :func:`variant_order`) that applies cleanly onto ``onto``."""
     trailers = credit_trailers(report, change)
     tried: list[tuple[Variant, Applied]] = []
-    for variant in variant_order(report, change):
+    for variant in order if order is not None else variant_order(report, change):
         applied = apply_commits(repo, onto, variant.commits, committer=committer, when=when, trailers=trailers)
         if applied.clean and applied.empty:
             return Build(applied, variant, tuple(tried), already_there=True)

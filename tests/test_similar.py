@@ -60,9 +60,9 @@ def test_similarity_is_a_weighted_jaccard_index() -> None:
 def test_weak_links_do_not_chain_unrelated_changes() -> None:
     shared_ab = ["check_quota(user)", "deny_upload(user)"]
     shared_bc = ["log_event(audit)", "notify_admin(audit)"]
-    a = unit("a", "n1", diff("x.py", [], shared_ab + ["only_in_a(one)"]))
+    a = unit("a", "n1", diff("x.py", [], [*shared_ab, "only_in_a(one)"]))
     b = unit("b", "n2", diff("x.py", [], shared_ab + shared_bc))
-    c = unit("c", "n3", diff("x.py", [], shared_bc + ["only_in_c(three)"]))
+    c = unit("c", "n3", diff("x.py", [], [*shared_bc, "only_in_c(three)"]))
     filler = [unit(f"f{i}", f"m{i}", diff(f"f{i}.py", [], [f"filler_{i}(value)"])) for i in range(20)]
     groups = find_similar([a, b, c, *filler], 0.3, messages=False)
     keys = sorted(sorted(u.key for u in group.units) for group in groups)
