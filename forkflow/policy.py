@@ -36,7 +36,7 @@ class Similarity(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    threshold: float = Field(0.5, gt=0.0, le=1.0, description="similarity (0..1) at which two changes are one")
+    threshold: float = Field(0.4, gt=0.0, le=1.0, description="similarity (0..1) at which two changes are one")
     messages: bool = Field(True, description="commit messages decide for changes just under the threshold")
 
 
