@@ -106,7 +106,7 @@ def _print_plan(plan: ProposalPlan, done: list[Proposal], *, dry_run: bool, as_j
                 "step": action.step.value,
                 "change": action.change_id,
                 "reason": action.reason,
-                "number": numbers.get(action.change_id) or (action.proposal.number if action.proposal else None),
+                "number": numbers.get(action.change_id) or (action.proposal.number if action.proposal else 0) or None,
                 "proposal": action.proposal.model_dump(mode="json") if action.proposal else None,
             }
             for action in plan.actions

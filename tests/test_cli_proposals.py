@@ -182,3 +182,18 @@ def test_policy_schema_command() -> None:
     result = CliRunner().invoke(main, ["policy", "schema"])
     schema = json.loads(result.stdout)
     assert schema["properties"]["bubble_up"]["$ref"] == "#/$defs/BubbleUp"
+
+
+def test_propose_json_lists_every_action(net: SharedNet) -> None:
+    plan = json.loads(run(net, "propose", "--dry-run", "--json").stdout)
+    assert plan["dry_run"] is True
+    assert [(a["step"], a["change"], a["number"]) for a in plan["actions"]] == [
+        ("open", "exact-68c11339eee8", None),
+        ("open", "exact-90e33fc99211", None),
+        ("open", "similar-02b8a9b001e9", None),
+        ("open", "exact-dc8da1f0115c", None),
+        ("open", "similar-d9b4e504a8c8", None),
+    ]
+    assert plan["actions"][0]["proposal"]["carriers"] == ["alpha", "beta", "gamma"]
+    done = json.loads(run(net, "propose", "--json").stdout)
+    assert [a["number"] for a in done["actions"]] == [1, 2, 3, 4, 5]

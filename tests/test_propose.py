@@ -265,3 +265,22 @@ def git_can_pick(git: Git, commit: str) -> bool:
         return done.returncode == 0
     finally:
         git("worktree", "remove", "--force", str(scratch))
+
+
+def test_an_open_proposal_is_updated_when_more_nodes_carry_its_change(world: World) -> None:
+    world.propose()
+    before = world.forge.get(2)
+    world.git.checkout("-b", "zeta", world.ids["c0"])  # type: ignore[attr-defined]
+    world.git.cherry_pick(world.ids["a2"])  # type: ignore[attr-defined]
+    world.git.cherry_pick(world.ids["a3"])  # type: ignore[attr-defined]
+    world.git.checkout("main")
+    (world.path / "forkflow.toml").write_text(manifest_text([*NODES, ("zeta", "central", "developer")]))
+    world = World(world.path)
+    plan = world.propose()
+    assert [(a.step, a.reason) for a in plan.actions if a.step != Step.SKIP] == [
+        (Step.UPDATE, "#2: carriers changed (now also zeta)")
+    ]
+    after = world.forge.get(2)
+    assert after.carriers == ["alpha", "beta", "zeta"] and after.created_at == before.created_at
+    assert "| zeta | developer |" in after.body
+    assert len(world.forge.proposals()) == 5
