@@ -7,7 +7,6 @@ and credited, so the proposal is a shared change from the start.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -20,6 +19,7 @@ from forkflow.network import Network
 from forkflow.policy import Policy
 from forkflow.propose import Action, Step, build_change, draft_proposal
 from forkflow.scan import commit_report
+from forkflow.shared import commit_unit, digest, shared_change
 from forkflow.similar import Unit, find_similar
 from forkflow.store import Store
 
@@ -99,34 +99,19 @@ def plan_contribution(
 ) -> tuple[Action, SharedChange]:
     """The proposal for ``commits`` of ``node`` to ``target``, crediting nodes that carry it too."""
     facts = CommitFacts(repo, store)
+    facts.load([*commits, *(cid for other in report.nodes for cid in other.carried)])
     infos = dict(report.commits)
-    prints: dict[str, tuple[int, ...]] = {}
     for cid in commits:
-        infos[cid], prints[cid] = commit_report(repo, facts, cid)
-    facts.flush()
+        infos[cid], _ = commit_report(repo, facts, cid)
     full = report.model_copy(update={"commits": infos})
-    variants = [Variant(nodes=[node], commits=commits), *_carried_elsewhere(full, repo, store, policy, node, commits)]
+    variants = [Variant(nodes=[node], commits=commits), *_carried_elsewhere(full, facts, policy, node, commits)]
+    facts.flush()
     patch_ids = [p for cid in commits if (p := infos[cid].patch_id) is not None]
-    digest = hashlib.sha1("\n".join(patch_ids or commits).encode(), usedforsecurity=False).hexdigest()
-    change_id = f"contrib-{digest[:12]}"
-    nodes = list(dict.fromkeys(name for variant in variants for name in variant.nodes))
-    change = SharedChange(
-        id=change_id,
-        kind="exact" if len(variants) == 1 else "similar",
-        nodes=nodes,
-        commits=sorted({cid for variant in variants for cid in variant.commits}),
-        patch_id=patch_ids[0] if patch_ids else None,
-        patch_ids=patch_ids,
-        summary=infos[commits[0]].summary,
-        authors=list(dict.fromkeys(f"{infos[c].author} <{infos[c].email}>" for v in variants for c in v.commits)),
-        paths=sorted({path for cid in commits for path in infos[cid].paths}),
-        first_seen=min(infos[c].date for c in commits),
-        insertions=sum(infos[c].insertions for c in commits),
-        deletions=sum(infos[c].deletions for c in commits),
-        score=None,
-        target=target,
-        variants=variants,
-    )
+    change_id = f"contrib-{digest(patch_ids or commits)}"
+    every = [cid for variant in variants for cid in variant.commits]
+    kind = "exact" if len(variants) == 1 else "similar"
+    change = shared_change(change_id, kind, network, variants, infos, patch_ids, None, every, tree_order=False)
+    change = change.model_copy(update={"target": target})  # where the developer asked, not the common ancestor
     live = [p for p in existing if p.change_id == change_id and p.state == ProposalState.OPEN]
     if live:
         return Action(Step.SKIP, change_id, f"already open as #{live[-1].number}"), change
@@ -142,12 +127,11 @@ def plan_contribution(
 
 
 def _carried_elsewhere(
-    report: ScanReport, repo: GitRepo, store: Store, policy: Policy, node: str, commits: list[str]
+    report: ScanReport, facts: CommitFacts, policy: Policy, node: str, commits: list[str]
 ) -> list[Variant]:
     """Other nodes' carried commits that are the same change (same patch-ids) or a similar one."""
     mine = {report.commits[c].patch_id for c in commits} - {None}
     variants: list[Variant] = []
-    facts = CommitFacts(repo, store)
     units = [Unit(key="contribution", nodes=frozenset([node]), commits=tuple(commits), tokens=_tokens(facts, commits))]
     for other in report.nodes:
         if other.name == node:
@@ -157,18 +141,9 @@ def _carried_elsewhere(
             variants.append(Variant(nodes=[other.name], commits=same))
             continue
         for position, cid in enumerate(other.carried):
-            tokens = _tokens(facts, [cid])
+            tokens = tuple(_tokens(facts, [cid]))
             if tokens:
-                units.append(
-                    Unit(
-                        key=cid,
-                        nodes=frozenset([other.name]),
-                        commits=(cid,),
-                        tokens=tokens,
-                        message=report.commits[cid].summary,
-                        order=(other.name, position),
-                    )
-                )
+                units.append(commit_unit(other.name, position, cid, tokens, report.commits[cid].summary))
     for group in find_similar(units, policy.similarity.threshold, messages=policy.similarity.messages):
         if any(unit.key == "contribution" for unit in group.units):
             for unit in group.units:

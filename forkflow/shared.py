@@ -40,24 +40,30 @@ def find_shared_changes(
 ) -> list[SharedChange]:
     """Every shared change of the network, biggest first."""
     carried = {node.name: list(node.carried) for node in nodes if node.carried}  # oldest first
-    series = _exact_series(network, carried, commits)
+    order = tree_positions(network)
+    series = _exact_series(order, carried, commits)
     in_series = {cid for run in series for cids in run.carriers.values() for cid in cids}
     units = [_series_unit(run, fingerprints, commits) for run in series]
     for name, cids in carried.items():
         for position, cid in enumerate(cids):
             if cid not in in_series and commits[cid].patch_id is not None and fingerprints.get(cid):
-                units.append(_commit_unit(name, position, cid, fingerprints, commits))
+                units.append(commit_unit(name, position, cid, fingerprints[cid], commits[cid].summary))
     groups = find_similar(units, similarity.threshold, messages=similarity.messages)
     grouped = {unit.key for group in groups for unit in group.units}
     by_key = {_series_key(run): run for run in series}
-    changes = [_exact_change(network, run, commits) for key, run in by_key.items() if key not in grouped]
-    changes += [_similar_change(network, group, by_key, commits) for group in groups]
+    changes = [_exact_change(network, order, run, commits) for key, run in by_key.items() if key not in grouped]
+    changes += [_similar_change(network, order, group, by_key, commits) for group in groups]
     changes.sort(key=lambda change: (-len(change.nodes), -(change.insertions + change.deletions), change.id))
     return changes
 
 
+def tree_positions(network: Network) -> dict[str, int]:
+    """Each node's place in the tree order (parents before children), for sorting carriers."""
+    return {name: index for index, name in enumerate(network.tree_order())}
+
+
 def _exact_series(
-    network: Network, carried: Mapping[str, list[str]], commits: Mapping[str, CommitReport]
+    order: Mapping[str, int], carried: Mapping[str, list[str]], commits: Mapping[str, CommitReport]
 ) -> list[_Series]:
     by_patch: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for name, cids in carried.items():
@@ -65,7 +71,6 @@ def _exact_series(
             patch_id = commits[cid].patch_id
             if patch_id is not None:
                 by_patch[patch_id][name].append(cid)
-    order = {name: index for index, name in enumerate(network.tree_order())}
     runs: list[_Series] = []
     for name in sorted(carried, key=order.__getitem__):
         current: list[str] = []
@@ -109,15 +114,14 @@ def _series_unit(
     )
 
 
-def _commit_unit(
-    name: str, position: int, cid: str, fingerprints: Mapping[str, tuple[int, ...]], commits: Mapping[str, CommitReport]
-) -> Unit:
+def commit_unit(name: str, position: int, cid: str, fingerprint: tuple[int, ...], summary: str) -> Unit:
+    """One carried commit of one node, as similar-change detection sees it."""
     return Unit(
         key=f"commit:{cid}",
         nodes=frozenset([name]),
         commits=(cid,),
-        tokens=frozenset(fingerprints[cid]),
-        message=commits[cid].summary,
+        tokens=frozenset(fingerprint),
+        message=summary,
         order=(name, position),
     )
 
@@ -131,19 +135,23 @@ def target_of(network: Network, carriers: Sequence[str]) -> str:
     return str(target)
 
 
-def _exact_change(network: Network, run: _Series, commits: Mapping[str, CommitReport]) -> SharedChange:
-    order = {name: index for index, name in enumerate(network.tree_order())}
+def _exact_change(
+    network: Network, order: Mapping[str, int], run: _Series, commits: Mapping[str, CommitReport]
+) -> SharedChange:
     carriers = sorted(run.carriers, key=order.__getitem__)
     variant = Variant(nodes=carriers, commits=list(run.carriers[carriers[0]]))
-    digest = run.patch_ids[0][:12] if len(run.patch_ids) == 1 else _digest(run.patch_ids)
+    name = run.patch_ids[0][:12] if len(run.patch_ids) == 1 else digest(run.patch_ids)
     every = [cid for cids in run.carriers.values() for cid in cids]
-    return _change(f"exact-{digest}", "exact", network, [variant], commits, run.patch_ids, None, every)
+    return shared_change(f"exact-{name}", "exact", network, [variant], commits, run.patch_ids, None, every)
 
 
 def _similar_change(
-    network: Network, group: Group, series: Mapping[str, _Series], commits: Mapping[str, CommitReport]
+    network: Network,
+    order: Mapping[str, int],
+    group: Group,
+    series: Mapping[str, _Series],
+    commits: Mapping[str, CommitReport],
 ) -> SharedChange:
-    order = {name: index for index, name in enumerate(network.tree_order())}
     variants = []
     patch_ids: list[str] = []
     for unit in group.units:
@@ -157,10 +165,12 @@ def _similar_change(
         patch_ids.extend(p for c in variant.commits if (p := commits[c].patch_id) is not None)
     anchor = [commits[c].patch_id or c for c in variants[0].commits]
     every = [cid for unit in group.units for cid in unit.commits]
-    return _change(f"similar-{_digest(anchor)}", "similar", network, variants, commits, patch_ids, group.score, every)
+    return shared_change(
+        f"similar-{digest(anchor)}", "similar", network, variants, commits, patch_ids, group.score, every
+    )
 
 
-def _change(
+def shared_change(
     change_id: str,
     kind: str,
     network: Network,
@@ -169,9 +179,16 @@ def _change(
     patch_ids: Sequence[str],
     score: float | None,
     every: Sequence[str],
+    *,
+    tree_order: bool = True,
 ) -> SharedChange:
-    order = {name: index for index, name in enumerate(network.tree_order())}
-    nodes = sorted({name for variant in variants for name in variant.nodes}, key=order.__getitem__)
+    """A shared change from its variants (the first is the one its summary and size describe).
+
+    Its carriers are listed in tree order, or (``tree_order=False``) in the variants' order.
+    """
+    nodes = list(dict.fromkeys(name for variant in variants for name in variant.nodes))
+    if tree_order:
+        nodes.sort(key=tree_positions(network).__getitem__)
     own = [commits[cid] for cid in variants[0].commits]
     everything = sorted(set(every))
     authors = list(
@@ -200,5 +217,5 @@ def _by_date(commits: Mapping[str, CommitReport]) -> Callable[[str], tuple[str, 
     return lambda cid: (commits[cid].date, cid)
 
 
-def _digest(parts: Sequence[str]) -> str:
+def digest(parts: Sequence[str]) -> str:
     return hashlib.sha1("\n".join(parts).encode(), usedforsecurity=False).hexdigest()[:12]

@@ -226,12 +226,7 @@ def test_a_closed_proposal_comes_back_only_when_more_nodes_carry_it(world: World
     world.propose()
     world.forge.close(2, "2026-01-02T00:00:00+00:00")
     assert ("skip", "closed as #2; reopened only if more nodes carry it") in steps(world.plan())
-    world.git.checkout("-b", "zeta", world.ids["c0"])  # type: ignore[attr-defined]
-    world.git.cherry_pick(world.ids["a2"])  # type: ignore[attr-defined]
-    world.git.cherry_pick(world.ids["a3"])  # type: ignore[attr-defined]
-    world.git.checkout("main")
-    (world.path / "forkflow.toml").write_text(manifest_text([*NODES, ("zeta", "central", "developer")]))
-    world = World(world.path)
+    world = with_zeta_carrying_the_chapters(world)
     plan = world.propose()
     assert [a.reason for a in plan.of(Step.REOPEN)] == ["#2 was closed, but more nodes carry it now"]
     assert world.forge.get(2).state == ProposalState.OPEN
@@ -254,6 +249,19 @@ def test_the_policy_caps_and_filters_proposals(world: World) -> None:
     )
 
 
+def with_zeta_carrying_the_chapters(world: World) -> World:
+    """A new node, zeta, that picks alpha's chapters series (a2, a3); the world re-read with it."""
+    ids = world.ids  # type: ignore[attr-defined]
+    world.git.checkout("-b", "zeta", ids["c0"])
+    world.git.cherry_pick(ids["a2"])
+    world.git.cherry_pick(ids["a3"])
+    world.git.checkout("main")
+    (world.path / "forkflow.toml").write_text(manifest_text([*NODES, ("zeta", "central", "developer")]))
+    fresh = World(world.path)
+    fresh.ids = ids  # type: ignore[attr-defined]
+    return fresh
+
+
 def git_can_pick(git: Git, commit: str) -> bool:
     """Whether git itself cherry-picks ``commit`` onto main cleanly (in a throwaway worktree)."""
     scratch = git.path.parent / f"scratch-{commit[:8]}"
@@ -270,12 +278,7 @@ def git_can_pick(git: Git, commit: str) -> bool:
 def test_an_open_proposal_is_updated_when_more_nodes_carry_its_change(world: World) -> None:
     world.propose()
     before = world.forge.get(2)
-    world.git.checkout("-b", "zeta", world.ids["c0"])  # type: ignore[attr-defined]
-    world.git.cherry_pick(world.ids["a2"])  # type: ignore[attr-defined]
-    world.git.cherry_pick(world.ids["a3"])  # type: ignore[attr-defined]
-    world.git.checkout("main")
-    (world.path / "forkflow.toml").write_text(manifest_text([*NODES, ("zeta", "central", "developer")]))
-    world = World(world.path)
+    world = with_zeta_carrying_the_chapters(world)
     plan = world.propose()
     assert [(a.step, a.reason) for a in plan.actions if a.step != Step.SKIP] == [
         (Step.UPDATE, "#2: carriers changed (now also zeta)")
