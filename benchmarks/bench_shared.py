@@ -128,7 +128,7 @@ def all_pairs(units: list[Unit], threshold: float) -> int:
 
 
 def speed(folder: Path, changes: int, sample: int, runs: int) -> None:
-    per_category = max(1, changes // 20)  # ten categories, two sides each
+    per_category = max(1, changes // 25)  # eleven categories, about 2.3 commits a case
     start = time.perf_counter()
     cases = build_labelled_set(folder / "scale", seed=99, per_category=per_category)
     repo = GitRepo(folder / "scale")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from forkflow.fingerprint import KIND_MASK, LINE_ADDED, LINE_REMOVED, PATH, WORD_ADDED, WORD_REMOVED
@@ -73,28 +73,43 @@ class Weights:
         self.df: Counter[int] = Counter()
         for unit in units:
             self.df.update(unit.tokens)
-        self.total = max(1, len(units))
+        total = max(1, len(units))
+        self._weight = {token: _weight(token, count, total) for token, count in self.df.items()}
+        self._unknown = math.log(total + 1) / 0.5  # a token no unit has: as rare as can be
+        self._masses: dict[frozenset[int], float] = {}
 
     def of(self, token: int) -> float:
-        rarity = math.log((self.total + 1) / (self.df.get(token, 0) + 0.5))
-        return KIND_WEIGHTS[token & KIND_MASK] * max(rarity, 0.05)
+        known = self._weight.get(token)
+        return known if known is not None else KIND_WEIGHTS[token & KIND_MASK] * self._unknown
 
-    def mass(self, tokens: Iterable[int]) -> float:
-        return sum(self.of(token) for token in tokens)
+    def mass(self, tokens: frozenset[int]) -> float:
+        """The summed weight of a set of tokens (remembered: fingerprints are compared many times)."""
+        known = self._masses.get(tokens)
+        if known is None:
+            known = self._masses[tokens] = sum(map(self.of, tokens))
+        return known
+
+    def shared_mass(self, a: frozenset[int], b: frozenset[int]) -> float:
+        return sum(map(self.of, a & b))
+
+
+def _weight(token: int, count: int, total: int) -> float:
+    rarity = math.log((total + 1) / (count + 0.5))
+    return KIND_WEIGHTS[token & KIND_MASK] * max(rarity, 0.05)
 
 
 def similarity(a: frozenset[int], b: frozenset[int], weights: Weights) -> float:
     """Weighted Jaccard index of two fingerprints (0: nothing in common, 1: the same tokens)."""
-    shared = weights.mass(a & b)
+    shared = weights.shared_mass(a, b)
     if shared == 0:
         return 0.0
-    return shared / weights.mass(a | b)
+    return round(shared / (weights.mass(a) + weights.mass(b) - shared), 6)  # sums in any order agree
 
 
 def containment(part: frozenset[int], whole: frozenset[int], weights: Weights) -> float:
     """The share of ``part``'s weight that ``whole`` has too."""
     mass = weights.mass(part)
-    return weights.mass(part & whole) / mass if mass else 0.0
+    return weights.shared_mass(part, whole) / mass if mass else 0.0
 
 
 def message_similarity(a: str, b: str) -> float:
