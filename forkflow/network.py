@@ -22,6 +22,7 @@ class Network:
                 self.graph.add_edge(spec.parent, spec.name)
         self.root = next(spec.name for spec in manifest.nodes if spec.parent is None)
         self._order = {spec.name: index for index, spec in enumerate(manifest.nodes)}
+        self._positions: dict[str, int] | None = None
 
     @property
     def name(self) -> str:
@@ -53,6 +54,12 @@ class Network:
             name = stack.pop()
             yield name
             stack.extend(reversed(self.children(name)))
+
+    def positions(self) -> dict[str, int]:
+        """Each node's place in :meth:`tree_order`, for sorting nodes the way reports list them."""
+        if self._positions is None:
+            self._positions = {name: index for index, name in enumerate(self.tree_order())}
+        return self._positions
 
     def __len__(self) -> int:
         return int(self.graph.number_of_nodes())

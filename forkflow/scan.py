@@ -28,6 +28,7 @@ from forkflow.model import (
     NodeReport,
     Problem,
     ScanReport,
+    SharedChange,
     UnmetNeeds,
 )
 from forkflow.network import Network
@@ -109,10 +110,36 @@ def _scan(
         scanned_at=now.isoformat(timespec="seconds"),
         nodes=nodes,
         commits=commits,
-        shared=find_shared_changes(network, nodes, commits, fingerprints, policy.similarity),
+        shared=_shared(network, nodes, commits, fingerprints, policy, store),
         unmet_needs=_unmet_needs(nodes),
         problems=problems,
     )
+
+
+def _shared(
+    network: Network,
+    nodes: list[NodeReport],
+    commits: dict[str, CommitReport],
+    fingerprints: dict[str, tuple[int, ...]],
+    policy: Policy,
+    store: Store | None,
+) -> list[SharedChange]:
+    """Shared changes, read from the store when every node carries what it carried last time.
+
+    The grouping depends only on who carries which commits (and the rules); a new upstream
+    commit moves every head but seldom what the nodes carry, so this is what makes the scan
+    after it cheap.
+    """
+    carried = [[node.name, node.parent, node.carried] for node in nodes]
+    material = json.dumps([SHARED_VERSION, policy.similarity.model_dump(), carried])
+    key = "shared:" + hashlib.sha256(material.encode()).hexdigest()
+    cached = store.cached_report(key) if store is not None else None
+    if cached is not None:
+        return [SharedChange.model_validate(change) for change in json.loads(cached)]
+    shared = find_shared_changes(network, nodes, commits, fingerprints, policy.similarity)
+    if store is not None and not any(node.unreadable or node.problems for node in nodes):
+        store.save_report(key, json.dumps([change.model_dump(mode="json") for change in shared]))
+    return shared
 
 
 def _resolve_heads(network: Network, repo: GitRepo) -> tuple[dict[str, str | None], list[Problem]]:

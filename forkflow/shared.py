@@ -12,8 +12,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-import networkx as nx
-
 from forkflow.model import CommitReport, NodeReport, SharedChange, Variant
 from forkflow.network import Network
 from forkflow.policy import Similarity
@@ -59,7 +57,7 @@ def find_shared_changes(
 
 def tree_positions(network: Network) -> dict[str, int]:
     """Each node's place in the tree order (parents before children), for sorting carriers."""
-    return {name: index for index, name in enumerate(network.tree_order())}
+    return network.positions()
 
 
 def _exact_series(
@@ -128,11 +126,15 @@ def commit_unit(name: str, position: int, cid: str, fingerprint: tuple[int, ...]
 
 def target_of(network: Network, carriers: Sequence[str]) -> str:
     """Where a change carried by these nodes is proposed: the nearest common ancestor of their parents."""
-    parents = [network.parent(name) or name for name in carriers]
-    target = parents[0]
-    for other in parents[1:]:
-        target = nx.lowest_common_ancestor(network.graph, target, other)
-    return str(target)
+    chains = []
+    for name in carriers:
+        start = network.parent(name) or name
+        chain = [start]
+        while (parent := network.parent(chain[-1])) is not None:
+            chain.append(parent)
+        chains.append(chain)
+    common = set(chains[0]).intersection(*chains[1:])
+    return next(name for name in chains[0] if name in common)  # the root is common to all
 
 
 def _exact_change(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -118,3 +119,20 @@ def test_a_cached_report_is_not_reused_under_another_threshold(net: SharedNet, t
     assert scan(net.git.path, store=store).model_dump(exclude={"scanned_at"}) == default.model_dump(
         exclude={"scanned_at"}
     )
+
+
+def test_shared_changes_from_the_store_are_the_ones_computed_afresh(net: SharedNet, tmp_path: Path) -> None:
+    Git(tmp_path)("clone", "-q", str(net.git.path), "clone")
+    clone = Git(tmp_path / "clone")
+    for name, _, _ in NODES:
+        clone("branch", "-q", name, f"origin/{name}")
+    (clone.path / "forkflow.toml").write_text(manifest_text())
+    store = Store(tmp_path / "store.sqlite")
+    first = scan(clone.path, store=store)
+    clone.commit("Unrelated upstream work", {"docs/notes.md": "notes\n"})  # every head pair is new
+    again = scan(clone.path, store=store)
+    fresh = scan(clone.path)
+    assert again.shared == fresh.shared == first.shared
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        keys = [row[0] for row in db.execute("SELECT key FROM report_cache")]
+    assert sum(key.startswith("shared:") for key in keys) == 1  # one grouping served both scans
