@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from forkflow.propose import Build
 
 MARKER = "<!-- forkflow:bubble-up change={id} -->"
+MESSAGES_SHOWN = 10
+"""A series (a release branch, say) can carry thousands of commits: the body shows the first few."""
+IDS_SHOWN = 5
 
 
 def proposal_title(report: ScanReport, change: SharedChange, build: Build | None = None) -> str:
@@ -66,13 +69,16 @@ def _intro(change: SharedChange, target: str) -> str:
 def _what_it_does(repo: GitRepo, build: Build, change: SharedChange) -> str:
     variant = build.variant or change.variants[0]
     lines = ["### What it does", ""]
-    for cid in variant.commits:
+    for cid in variant.commits[:MESSAGES_SHOWN]:
         message = repo.commit_message(cid).strip()
         subject, _, rest = message.partition("\n")
         lines.append(f"**{subject}**")
         if rest.strip():
             lines += ["", rest.strip()]
         lines.append("")
+    hidden = len(variant.commits) - MESSAGES_SHOWN
+    if hidden > 0:
+        lines.append(f"... and {hidden} more commit(s); the branch's history lists them all.")
     return "\n".join(lines).rstrip()
 
 
@@ -83,7 +89,9 @@ def _carriers(report: ScanReport, network: Network, change: SharedChange) -> str
             node = report.node(name)
             own = [cid for cid in node.carried if cid in set(change.commits)] or variant.commits
             since = min(report.commits[cid].date for cid in own)[:10]
-            shown = ", ".join(f"`{cid[:10]}`" for cid in own)
+            shown = ", ".join(f"`{cid[:10]}`" for cid in own[:IDS_SHOWN])
+            if len(own) > IDS_SHOWN:
+                shown += f" (+{len(own) - IDS_SHOWN} more)"
             rows.append(f"| {name} | {network.spec(name).tier} | {shown} | {since} |")
     authors = ", ".join(change.authors)
     rows += ["", f"Authors, all credited with `Co-authored-by:` trailers: {authors}."]

@@ -287,3 +287,33 @@ def test_an_open_proposal_is_updated_when_more_nodes_carry_its_change(world: Wor
     assert after.carriers == ["alpha", "beta", "zeta"] and after.created_at == before.created_at
     assert "| zeta | developer |" in after.body
     assert len(world.forge.proposals()) == 5
+
+
+def test_a_long_series_is_one_readable_proposal(tmp_path: Path) -> None:
+    git = Git.init(tmp_path / "long")
+    base = git.commit("Initial product", {"app/release.py": "VERSION = 0\n"})
+    git.checkout("-b", "release")
+    for n in range(1, 31):
+        git.commit(f"Release step {n}", {f"app/step{n}.py": f"STEP = {n}\nNAME = 'step {n}'\n"})
+    git.checkout("-b", "other", base)
+    git("cherry-pick", f"{base}..release")
+    git.checkout("main")
+    nodes = [("release-college", "central", "decentralized"), ("other", "central", "decentralized")]
+    manifest = manifest_text([]).replace('name = "shared"', 'name = "long"')
+    manifest += "".join(
+        f'\n[[node]]\nname = "{name}"\nparent = "central"\ntier = "{tier}"\nref = "refs/heads/{ref}"\n'
+        for (name, _, tier), ref in zip(nodes, ["release", "other"], strict=True)
+    )
+    (git.path / "forkflow.toml").write_text(manifest)
+    world = World(git.path)
+    report = world.scan()
+    assert [(c.kind, c.nodes, len(c.variants[0].commits)) for c in report.shared] == [
+        ("exact", ["release-college", "other"], 30)
+    ]
+    plan = world.propose()
+    proposal = plan.actions[0].proposal
+    assert proposal is not None and proposal.title == "Release step 1 (+29 more commits)"
+    assert proposal.body.count("**Release step") == 10
+    assert "... and 20 more commit(s); the branch's history lists them all." in proposal.body
+    assert "(+25 more)" in proposal.body
+    assert len(git("rev-list", f"main..{proposal.head}").split()) == 30
