@@ -237,7 +237,7 @@ def round_lines(opened: list[Any], merged: list[Any], before: ScanReport, after:
         lines.append(f"  merged #{proposal.number} into {proposal.target}: {proposal.title}")
     lines.append(
         f"Unmet needs: {before.unmet_needs.percent:.1f}% before, {after.unmet_needs.percent:.1f}% after "
-        f"({before.unmet_needs.unmet - after.unmet_needs.unmet} carried commit(s) now upstreamed)"
+        f"({after.unmet_needs.met - before.unmet_needs.met} more need(s) met by the parents)"
     )
     return lines
 

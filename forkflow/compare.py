@@ -20,8 +20,9 @@ from forkflow.facts import CommitFacts
 from forkflow.gitrepo import GitRepo
 from forkflow.graph import CommitGraph, Range
 from forkflow.parallel import Merge
+from forkflow.similar import Unit, Weights, similarity
 
-PAIR_VERSION = 1
+PAIR_VERSION = 2
 """Bumped whenever the meaning of a cached comparison changes."""
 
 
@@ -112,11 +113,17 @@ def compare_heads(
     parent_side: frozenset[str],
     index: ParentIndex | None,
     conflicts: list[str] | str | None,
+    merged: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything the scan says about one pair of heads; plain data, cached by the caller.
 
     ``conflicts`` is the prediction for this pair (a list of paths, or why it failed), None
-    where both sides did not move.
+    where both sides did not move; ``merged`` the node's own commits the parent reached
+    through a merge, with that merge (:meth:`CommitGraph.merged_upstream`).
+
+    Besides git's answers, the result says which parent commit met each upstreamed or merged
+    commit (``met_by``), and for each carried commit the most similar parent commit touching
+    the same paths and its similarity (``similar``); the policy's threshold is applied later.
     """
     base: str | None
     if len(span.merge_bases) > 1:  # criss-cross histories: let libgit2 pick the base git would
@@ -132,6 +139,9 @@ def compare_heads(
         "unreadable": [],
         "conflicts": [],
         "problems": [],
+        "merged": sorted(merged or {}),
+        "met_by": dict(sorted((merged or {}).items())),
+        "similar": {},
     }
     if span.ahead == 0:
         return result
@@ -139,12 +149,17 @@ def compare_heads(
     facts.load(own)
     for commit_id in own:
         key = facts.match_key(commit_id)
+        match = _parent_has(facts, index, parent_side, commit_id, key) if index is not None and key else None
         if key is None:
             result["unreadable"].append(commit_id)
-        elif index is not None and _parent_has(facts, index, parent_side, commit_id, key):
+        elif match is not None:
             result["upstreamed"].append(commit_id)
+            result["met_by"][commit_id] = match
         else:
             result["carried"].append(commit_id)
+            nearest = _most_similar(facts, index, parent_side, commit_id) if index is not None else None
+            if nearest is not None:
+                result["similar"][commit_id] = nearest
     if isinstance(conflicts, str):
         result["problems"].append(conflicts)
     elif conflicts is not None:
@@ -152,10 +167,38 @@ def compare_heads(
     return result
 
 
-def _parent_has(facts: CommitFacts, index: ParentIndex, parent_side: frozenset[str], commit_id: str, key: str) -> bool:
-    """Whether ``node..parent`` holds a commit with the same patch as ``commit_id``."""
+def _parent_has(
+    facts: CommitFacts, index: ParentIndex, parent_side: frozenset[str], commit_id: str, key: str
+) -> str | None:
+    """The (oldest) commit of ``node..parent`` with the same patch as ``commit_id``, if any."""
     paths = facts.paths(commit_id)
     for candidate in index.by_paths.get(paths or (), ()):
         if candidate in parent_side and facts.match_key(candidate) == key:
-            return True
-    return False
+            return candidate
+    return None
+
+
+SIMILAR_FLOOR = 0.2
+"""Below this, a parent commit is not worth remembering as similar to a carried one."""
+
+
+def _most_similar(
+    facts: CommitFacts, index: ParentIndex, parent_side: frozenset[str], commit_id: str
+) -> tuple[str, float] | None:
+    """The parent commit touching the same paths that is most similar to ``commit_id``, and how similar."""
+    mine = facts.full(commit_id)
+    if mine is None or not mine.features:
+        return None
+    paths = facts.paths(commit_id)
+    others = []
+    for candidate in index.by_paths.get(paths or (), ()):
+        row = facts.full(candidate) if candidate in parent_side else None
+        if row is not None and row.features:
+            others.append((candidate, frozenset(row.features)))
+    if not others:
+        return None
+    tokens = frozenset(mine.features)
+    weights = Weights([Unit(c, frozenset(), (c,), t) for c, t in [(commit_id, tokens), *others]])
+    best = max(others, key=lambda item: (similarity(tokens, item[1], weights), item[0]))
+    score = similarity(tokens, best[1], weights)
+    return (best[0], score) if score >= SIMILAR_FLOOR else None

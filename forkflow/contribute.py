@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from forkflow.commits import commit_report
 from forkflow.errors import ForkflowError
 from forkflow.facts import CommitFacts
 from forkflow.forge import Proposal, ProposalState
@@ -18,7 +19,6 @@ from forkflow.model import ScanReport, SharedChange, Variant
 from forkflow.network import Network
 from forkflow.policy import Policy
 from forkflow.propose import Action, Step, build_change, draft_proposal
-from forkflow.scan import commit_report
 from forkflow.shared import commit_unit, digest, shared_change
 from forkflow.similar import Unit, find_similar
 from forkflow.store import Store
@@ -102,7 +102,7 @@ def plan_contribution(
     facts.load([*commits, *(cid for other in report.nodes for cid in other.carried)])
     infos = dict(report.commits)
     for cid in commits:
-        infos[cid], _ = commit_report(repo, facts, cid)
+        infos[cid], _ = commit_report(repo, facts, cid, policy)
     full = report.model_copy(update={"commits": infos})
     variants = [Variant(nodes=[node], commits=commits), *_carried_elsewhere(full, facts, policy, node, commits)]
     facts.flush()

@@ -9,6 +9,7 @@ stops where the node meets its parent's history; ancestor sets are computed once
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
@@ -30,6 +31,8 @@ class CommitGraph:
     times: dict[str, int]
     _ancestors: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
     _ranges: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    _merged: dict[str, dict[str, str]] = field(default_factory=dict)
+    _lines: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def ancestors(self, starts: frozenset[str]) -> frozenset[str]:
         """Every commit reachable from ``starts`` (themselves included); kept for reuse.
@@ -96,6 +99,54 @@ class CommitGraph:
         """``node..parent``: the parent's commits the node does not have."""
         theirs = self.ancestors(frozenset([parent_head]))
         return theirs - self.ancestors(boundary) if boundary else theirs
+
+    def first_parents(self, head: str) -> Iterator[str]:
+        """``head``, its first parent, that one's first parent ... (``git log --first-parent``)."""
+        current: str | None = head
+        while current is not None:
+            yield current
+            parents = self.parents[current]
+            current = parents[0] if parents else None
+
+    def merged_upstream(self, parent_head: str, node_head: str) -> dict[str, str]:
+        """The node's own commits that reached the parent through a merge, each with that merge.
+
+        The node's own commits are those of its first-parent line until it meets the parent's
+        first-parent line; a merge on the parent's line brings in the first-parent line of its
+        other parents.  (Commits that reached the parent as cherry-picks are found by patch-id.)
+        """
+        brought = self._merged_into(parent_head)
+        line = self._parent_line(parent_head)
+        found = {}
+        for commit in self.first_parents(node_head):
+            if commit in brought:
+                if len(self.parents[commit]) < 2:
+                    found[commit] = brought[commit]
+            elif commit in line:
+                break
+        return found
+
+    def _parent_line(self, head: str) -> frozenset[str]:
+        known = self._lines.get(head)
+        if known is None:
+            known = self._lines[head] = frozenset(self.first_parents(head))
+        return known
+
+    def _merged_into(self, head: str) -> dict[str, str]:
+        """Every commit a merge on ``head``'s first-parent line brought in, with the merge (oldest wins)."""
+        known = self._merged.get(head)
+        if known is not None:
+            return known
+        line = self._parent_line(head)
+        brought: dict[str, str] = {}
+        for merge in reversed(list(self.first_parents(head))):  # oldest first
+            for side in self.parents[merge][1:]:
+                for commit in self.first_parents(side):
+                    if commit in line or commit in brought:
+                        break
+                    brought[commit] = merge
+        self._merged[head] = brought
+        return brought
 
     def _best(self, boundary: set[str]) -> list[str]:
         """The boundary commits that are not ancestors of another one: the merge bases."""

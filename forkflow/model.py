@@ -23,6 +23,17 @@ class Diffstat(BaseModel):
     deletions: int = 0
 
 
+class NodeNeeds(BaseModel):
+    """One node's needs: carried changes (unmet) and changes its parent shipped (met)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unmet: int = 0
+    met: int = 0
+    local: int = 0
+    percent: float = 0.0
+
+
 class NodeReport(BaseModel):
     """One node compared with its parent."""
 
@@ -44,6 +55,15 @@ class NodeReport(BaseModel):
     conflicts: list[str] = Field(default_factory=list)
     diffstat: Diffstat = Diffstat()
     problems: list[str] = Field(default_factory=list)
+    merged: list[str] = Field(default_factory=list, description="own commits the parent reached through a merge")
+    similar_met: list[str] = Field(
+        default_factory=list, description="carried commits the parent has a similar change for (met, not unmet)"
+    )
+    met_by: dict[str, str] = Field(
+        default_factory=dict, description="for every met commit, the parent's commit that met it"
+    )
+    local: list[str] = Field(default_factory=list, description="carried commits meant to stay local (not needs)")
+    needs: NodeNeeds = NodeNeeds()
 
     @property
     def scanned(self) -> bool:
@@ -63,6 +83,9 @@ class CommitReport(BaseModel):
     insertions: int
     deletions: int
     paths: list[str]
+    committed: str | None = Field(None, description="the committer date: when it reached the branch it is on")
+    trailers: dict[str, list[str]] = Field(default_factory=dict, description="the message's trailers, by key")
+    local: bool = Field(False, description="meant to stay local: local_paths only, or Forkflow-Local: yes")
 
 
 class Variant(BaseModel):
@@ -100,14 +123,47 @@ class SharedChange(BaseModel):
         return self.insertions + self.deletions
 
 
+class TierNeeds(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    percent: float
+    unmet: int
+    met: int
+
+
+class DeclaredNeed(BaseModel):
+    """One need of the register (needs.toml in central), and whether central ships it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    nodes: list[str]
+    met: bool
+    commits: list[str] = Field(default_factory=list, description="commits with its Need: trailer that central has")
+
+
+class DeclaredNeeds(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    percent: float
+    unmet: int
+    met: int
+    needs: list[DeclaredNeed]
+
+
 class UnmetNeeds(BaseModel):
-    """The headline figure: the share of the nodes' observed needs the parent does not ship."""
+    """The headline figure: the share of the needs ever observed that the parents do not ship yet."""
 
     model_config = ConfigDict(frozen=True)
 
     percent: float
     unmet: int
     met: int
+    local: int = 0
+    weight: str = Field("changes", description="changes (each need counts 1) or lines (changed lines)")
+    by_tier: dict[str, TierNeeds] = Field(default_factory=dict)
+    declared: DeclaredNeeds | None = None
 
 
 class Problem(BaseModel):

@@ -46,14 +46,25 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     protected_paths: tuple[str, ...] = Field((), description="globs of paths only central may change")
+    local_paths: tuple[str, ...] = Field(
+        (), description="globs of paths meant to stay local (branding, site configuration): changes there are not needs"
+    )
     bubble_up: BubbleUp = BubbleUp()
     similarity: Similarity = Similarity()
     source: str = Field("<built-in>", exclude=True, description="where the policy was read from")
 
     def protected(self, paths: list[str] | tuple[str, ...]) -> list[str]:
         """The paths among ``paths`` that a protected glob matches."""
-        patterns = [_glob(pattern) for pattern in self.protected_paths]
-        return [path for path in paths if any(pattern.fullmatch(path) for pattern in patterns)]
+        return _matching(self.protected_paths, paths)
+
+    def local(self, paths: list[str] | tuple[str, ...]) -> list[str]:
+        """The paths among ``paths`` that a local glob matches."""
+        return _matching(self.local_paths, paths)
+
+
+def _matching(globs: tuple[str, ...], paths: list[str] | tuple[str, ...]) -> list[str]:
+    patterns = [_glob(pattern) for pattern in globs]
+    return [path for path in paths if any(pattern.fullmatch(path) for pattern in patterns)]
 
 
 @cache

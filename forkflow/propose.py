@@ -126,6 +126,8 @@ def _plan_change(
     why_not = eligible(change, network, policy)
     if why_not is not None:
         return Action(Step.SKIP, change.id, why_not)
+    if all(report.commits[cid].local for cid in change.commits if cid in report.commits):
+        return Action(Step.SKIP, change.id, "meant to stay local (policy local_paths, or Forkflow-Local: yes)")
     live = [p for p in mine if p.state == ProposalState.OPEN]
     if live:
         return _refresh(report, network, repo, policy, change, live[-1], committer, now)

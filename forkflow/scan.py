@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from forkflow.commits import commit_reports
 from forkflow.compare import (
     PAIR_VERSION,
     build_indexes,
@@ -19,18 +20,18 @@ from forkflow.compare import (
 )
 from forkflow.errors import GitError, UnreadableError
 from forkflow.facts import CommitFacts
-from forkflow.gitrepo import GitRepo
+from forkflow.gitrepo import GitRepo, read_blob_at
 from forkflow.graph import CommitGraph
 from forkflow.model import (
     REPORT_VERSION,
     CommitReport,
-    Diffstat,
+    DeclaredNeeds,
     NodeReport,
     Problem,
     ScanReport,
     SharedChange,
-    UnmetNeeds,
 )
+from forkflow.needs import NEED_TRAILER, NEEDS_FILE, declared_needs, measure, parse_register
 from forkflow.network import Network
 from forkflow.parallel import predict_conflicts
 from forkflow.policy import Policy
@@ -102,18 +103,33 @@ def _scan(
 ) -> ScanReport:
     facts = CommitFacts(repo, store)
     pairs = _compare_all(network, repo, store, facts, heads, progress)
-    nodes = [_node_report(network, repo, name, heads, pairs, now) for name in network.tree_order()]
+    threshold = policy.similarity.threshold
+    nodes = [_node_report(network, repo, name, heads, pairs, now, threshold) for name in network.tree_order()]
     facts.flush()
-    commits, fingerprints = _commit_reports(repo, facts, nodes)
+    commits, fingerprints = commit_reports(repo, facts, nodes, policy)
+    shared = _shared(network, nodes, commits, fingerprints, policy, store)
+    nodes, figure = measure(nodes, commits, shared)
+    central = heads.get(network.root)
+    if central is not None:
+        figure = figure.model_copy(update={"declared": declared_in(repo, central)})
     return ScanReport(
         network=network.name,
         scanned_at=now.isoformat(timespec="seconds"),
         nodes=nodes,
         commits=commits,
-        shared=_shared(network, nodes, commits, fingerprints, policy, store),
-        unmet_needs=_unmet_needs(nodes),
+        shared=shared,
+        unmet_needs=figure,
         problems=problems,
     )
+
+
+def declared_in(repo: GitRepo, central: str) -> DeclaredNeeds | None:
+    """The register of declared needs at central's head, against the ``Need:`` trailers central has."""
+    text = read_blob_at(repo, central, NEEDS_FILE)
+    if text is None:
+        return None
+    register = parse_register(text.decode("utf-8", "replace"), f"{NEEDS_FILE} at {central[:12]}")
+    return declared_needs(register, repo.trailer_values(central, NEED_TRAILER))
 
 
 def _shared(
@@ -221,7 +237,15 @@ def _compare_pairs(
             progress(f"comparing {todo[key]}", done, len(spans))
         try:
             fresh[key] = compare_heads(
-                repo, facts, span, key[0], key[1], sides.get(key, frozenset()), indexes.get(key[0]), predicted.get(key)
+                repo,
+                facts,
+                span,
+                key[0],
+                key[1],
+                sides.get(key, frozenset()),
+                indexes.get(key[0]),
+                predicted.get(key),
+                graph.merged_upstream(*key),
             )
         except UnreadableError as err:
             fresh[key] = _unreadable_pair(str(err))
@@ -238,6 +262,9 @@ def _unreadable_pair(message: str) -> dict[str, Any]:
         "unreadable": [],
         "conflicts": [],
         "problems": [f"history cannot be read: {message}"],
+        "merged": [],
+        "met_by": {},
+        "similar": {},
     }
 
 
@@ -248,6 +275,7 @@ def _node_report(
     heads: dict[str, str | None],
     pairs: dict[str, dict[str, Any]],
     now: datetime,
+    threshold: float,
 ) -> NodeReport:
     spec = network.spec(name)
     base: dict[str, Any] = {
@@ -267,59 +295,12 @@ def _node_report(
         when = datetime.fromtimestamp(repo.commit_time(merge_base), UTC)
         base["merge_base_date"] = when.isoformat(timespec="seconds")
         base["days_since_merge_base"] = max(0, (now - when).days)
+    similar = {cid: found for cid, found in pair.get("similar", {}).items() if found[1] >= threshold}
+    met_by = {**pair.get("met_by", {}), **{cid: found[0] for cid, found in similar.items()}}
+    keys = ("merge_base", "ahead", "behind", "carried", "upstreamed", "unreadable", "conflicts", "problems", "merged")
     return NodeReport(
         **base,
-        **{
-            k: pair[k]
-            for k in ("merge_base", "ahead", "behind", "carried", "upstreamed", "unreadable", "conflicts", "problems")
-        },
+        **{k: pair.get(k, []) for k in keys},
+        similar_met=[cid for cid in pair["carried"] if cid in similar],
+        met_by=dict(sorted(met_by.items())),
     )
-
-
-def _commit_reports(
-    repo: GitRepo, facts: CommitFacts, nodes: list[NodeReport]
-) -> tuple[dict[str, CommitReport], dict[str, tuple[int, ...]]]:
-    wanted = sorted({cid for node in nodes for cid in (*node.carried, *node.upstreamed)})
-    facts.load(wanted)
-    commits = {}
-    fingerprints = {}
-    for commit_id in wanted:
-        commits[commit_id], tokens = commit_report(repo, facts, commit_id)
-        if tokens:
-            fingerprints[commit_id] = tokens
-    for index, node in enumerate(nodes):
-        if node.carried:
-            touched = {p for cid in node.carried for p in commits[cid].paths}
-            stat = Diffstat(
-                files=len(touched),
-                insertions=sum(commits[cid].insertions for cid in node.carried),
-                deletions=sum(commits[cid].deletions for cid in node.carried),
-            )
-            nodes[index] = node.model_copy(update={"diffstat": stat})
-    return commits, fingerprints
-
-
-def commit_report(repo: GitRepo, facts: CommitFacts, commit_id: str) -> tuple[CommitReport, tuple[int, ...]]:
-    """What the report says about one commit, and its fingerprint (empty when unreadable)."""
-    info = repo.commit_info(commit_id)
-    row = facts.full(commit_id)
-    report = CommitReport(
-        summary=info.summary,
-        author=info.author_name,
-        email=info.author_email,
-        date=datetime.fromtimestamp(info.author_time, UTC).isoformat(timespec="seconds"),
-        patch_id=row.patch_id if row else None,
-        insertions=row.insertions if row else 0,
-        deletions=row.deletions if row else 0,
-        paths=list(row.paths) if row else [],
-    )
-    return report, (row.features or ()) if row else ()
-
-
-def _unmet_needs(nodes: list[NodeReport]) -> UnmetNeeds:
-    """Carried commits are unmet needs; upstreamed ones are needs the parent has met."""
-    unmet = sum(len(node.carried) for node in nodes)
-    met = sum(len(node.upstreamed) for node in nodes)
-    total = unmet + met
-    percent = round(100.0 * unmet / total, 1) if total else 0.0
-    return UnmetNeeds(percent=percent, unmet=unmet, met=met)

@@ -105,12 +105,17 @@ def test_scan_json_is_the_documented_format(small: Small) -> None:
         "days_since_merge_base",
         "diffstat",
         "head",
+        "local",
         "merge_base",
         "merge_base_date",
+        "merged",
+        "met_by",
         "name",
+        "needs",
         "parent",
         "problems",
         "ref",
+        "similar_met",
         "tier",
         "unreadable",
         "upstreamed",
@@ -156,6 +161,9 @@ def test_scan_json_is_the_documented_format(small: Small) -> None:
         "insertions": 1,
         "deletions": 1,
         "paths": ["lib/util.py"],
+        "committed": commit["date"],
+        "trailers": {},
+        "local": False,
     }
     assert report["shared"] == [
         {
@@ -176,7 +184,20 @@ def test_scan_json_is_the_documented_format(small: Small) -> None:
             "variants": [{"nodes": ["eng", "agri"], "commits": [ids["e1"]]}],
         }
     ]
-    assert report["unmet_needs"] == {"percent": 85.7, "unmet": 6, "met": 1}
+    assert report["unmet_needs"] == {
+        "percent": 85.7,
+        "unmet": 6,
+        "met": 1,
+        "local": 0,
+        "weight": "changes",
+        "by_tier": {
+            "central": {"percent": 100.0, "unmet": 1, "met": 0},
+            "decentralized": {"percent": 75.0, "unmet": 3, "met": 1},
+            "developer": {"percent": 100.0, "unmet": 2, "met": 0},
+        },
+        "declared": None,
+    }
+    assert eng["needs"] == {"unmet": 2, "met": 0, "local": 0, "percent": 100.0}
 
 
 def test_second_scan_reads_the_store_and_records_history(small: Small) -> None:

@@ -33,6 +33,7 @@ class CommitInfo:
     author_time: int
     commit_time: int
     summary: str
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class GitRepo:
             author_time=int(commit.author.time),
             commit_time=int(commit.commit_time),
             summary=(commit.message.splitlines() or [""])[0],
+            message=commit.message,
         )
 
     def own_commits(self, head: str, hide: str) -> list[CommitId]:
@@ -167,6 +169,22 @@ class GitRepo:
             except (KeyError, pygit2.GitError):
                 values.append(None)
         return values[0], values[1]
+
+    def trailer_values(self, head: str, key: str) -> dict[str, list[str]]:
+        """For every value of trailer ``key`` in the history of ``head``: the commits that carry it."""
+        found: dict[str, list[str]] = {}
+        marker = f"\n{key}:"
+        try:
+            for commit in self._repo.walk(pygit2.Oid(hex=head), SortMode.TOPOLOGICAL | SortMode.REVERSE):
+                message = commit.message
+                if marker not in message:
+                    continue
+                for line in message.splitlines():
+                    if line.startswith(f"{key}:"):
+                        found.setdefault(line[len(key) + 1 :].strip(), []).append(str(commit.id))
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from None
+        return found
 
     def commit_message(self, commit_id: str) -> str:
         return str(self._commit(commit_id).message)
