@@ -321,6 +321,6 @@ def policy_schema_command() -> None:
     click.echo(json.dumps(policy_schema(), indent=2, sort_keys=True))
 
 
-from forkflow import cli_proposals  # noqa: E402  (registers shared, propose, proposals, contribute)
+from forkflow import cli_proposals, cli_reports  # noqa: E402  (they register their commands)
 
-__all__ = ["cli_proposals", "main"]
+__all__ = ["cli_proposals", "cli_reports", "main"]

@@ -62,5 +62,3 @@ def commit_report(
     if policy is not None and is_local(report, policy):
         report = report.model_copy(update={"local": True})
     return report, (row.features or ()) if row else ()
-
-

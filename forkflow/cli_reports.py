@@ -1,0 +1,140 @@
+"""The command line for the figure over time and the reports: trend, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from forkflow.cli import _errors, _out, _workspace_options, main, run_scan
+from forkflow.errors import ForkflowError
+from forkflow.forge.local import LocalForge
+from forkflow.model import ScanReport
+from forkflow.needs import Weight, measure
+from forkflow.report import ReportInput, report_html, report_markdown
+from forkflow.trend import Period, Trend, build_trend
+from forkflow.workspace import Workspace, open_workspace
+
+WEIGHT = click.option(
+    "--weight",
+    type=click.Choice([w.value for w in Weight]),
+    default=Weight.CHANGES.value,
+    show_default=True,
+    help="A need weighs 1 (changes) or its changed lines (lines).",
+)
+PERIOD = click.option(
+    "--period", type=click.Choice([p.value for p in Period]), default=Period.MONTH.value, show_default=True
+)
+
+
+def weighted(report: ScanReport, weight: str) -> ScanReport:
+    """The report with its figure measured by ``weight``."""
+    if weight == Weight.CHANGES.value:
+        return report
+    nodes, figure = measure(report.nodes, report.commits, report.shared, Weight(weight))
+    figure = figure.model_copy(update={"declared": report.unmet_needs.declared})
+    return report.model_copy(update={"nodes": nodes, "unmet_needs": figure})
+
+
+def _scan_with_history(space: Workspace, weight: str) -> tuple[ScanReport, list[dict[str, object]]]:
+    before = space.store.scans(space.network.name)  # the scans recorded before this one
+    report = weighted(run_scan(space), weight)
+    return report, before
+
+
+@main.command()
+@_workspace_options
+@PERIOD
+@WEIGHT
+@click.option("--json", "as_json", is_flag=True, help="Print the trend as JSON.")
+@click.option(
+    "--chart",
+    "charts",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the chart into FILE (.png or .svg; repeatable).",
+)
+def trend(repo: Path, manifest: Path | None, period: str, weight: str, as_json: bool, charts: tuple[Path, ...]) -> None:
+    """The unmet-needs figure over time, rebuilt from git history alone.
+
+    A need is born at its first commit in the node and met when the parent's equivalent commit
+    was committed; merged bubble-up proposals are marked.  Scans recorded in the store are shown
+    beside it, as the refs were seen then.
+    """
+    for chart in charts:
+        if chart.suffix.lower() not in (".png", ".svg"):
+            raise click.UsageError(f"--chart {chart}: give a .png or .svg file")
+    with _errors():
+        space = open_workspace(repo, manifest)
+        report, before = _scan_with_history(space, weight)
+        built = build_trend(report, period=Period(period), weight=Weight(weight), scans=[*before])
+        if charts:
+            from forkflow.chart import write_chart
+
+            for chart in charts:
+                write_chart(built, chart)
+        if as_json:
+            click.echo(built.model_dump_json(indent=2))
+            return
+        _print_trend(built)
+        for chart in charts:
+            click.echo(f"chart written to {chart}", err=True)
+
+
+def _print_trend(built: Trend) -> None:
+    console = _out()
+    if not built.points:
+        console.print("No needs observed yet: no node carries a change of its own.")
+        return
+    console.print(f"{built.network}: unmet needs by {built.period.value} (weight: {built.weight})", markup=False)
+    console.print(f"{'period ending':<14} {'unmet':>6} {'met':>6} {'unmet %':>8}  events", markup=False)
+    for point in built.points:
+        events = "; ".join(point.events)
+        line = f"{point.end.date().isoformat():<14} {point.unmet:>6} {point.met:>6} {point.percent:>7.1f}%  {events}"
+        console.print(line.rstrip(), markup=False, soft_wrap=True)
+
+
+@main.command()
+@_workspace_options
+@WEIGHT
+@PERIOD
+@click.option(
+    "--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML report here."
+)
+def report(repo: Path, manifest: Path | None, weight: str, period: str, html_file: Path | None) -> None:
+    """The figure, the network and what waits: Markdown on stdout, or a single HTML file.
+
+    The Markdown suits a GitHub issue, a pull-request comment or an Actions step summary
+    (the network is a Mermaid graph).  --html FILE writes the same with the trend chart,
+    readable offline.
+    """
+    with _errors():
+        space = open_workspace(repo, manifest)
+        current, before = _scan_with_history(space, weight)
+        previous = _previous_figure(before, weight)
+        data = ReportInput(
+            current, previous, LocalForge(space.repo, space.store, space.manifest).proposals(), space.policy
+        )
+        if html_file is None:
+            click.echo(report_markdown(data), nl=False)
+            return
+        from forkflow.chart import chart_svg
+
+        built = build_trend(current, period=Period(period), weight=Weight(weight), scans=[*before])
+        svg = chart_svg(built) if built.points else None
+        try:
+            html_file.write_text(report_html(data, svg), encoding="utf-8")
+        except OSError as err:
+            raise ForkflowError(f"{html_file}: the report cannot be written ({err})") from None
+        click.echo(f"report written to {html_file}")
+
+
+def _previous_figure(before: list[dict[str, object]], weight: str) -> float | None:
+    """The figure of the last recorded scan (same weight), to say how it moved."""
+    for scan in reversed(before):
+        try:
+            old = weighted(ScanReport.model_validate(scan), weight)
+        except ValueError:
+            continue  # a scan recorded by an older forkflow
+        return old.unmet_needs.percent
+    return None
