@@ -27,6 +27,7 @@ from forkflow import __version__
 from forkflow.errors import ForkflowError
 from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
 from forkflow.model import ScanReport, report_schema
+from forkflow.needs import Weight, reweigh
 from forkflow.render import scan_markdown, scan_table, summary_lines
 from forkflow.scan import scan_network
 from forkflow.workspace import Workspace, open_workspace
@@ -178,7 +179,16 @@ def _run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
 @click.option("--markdown", is_flag=True, help="Print the report as Markdown.")
 @click.option("--no-cache", is_flag=True, help="Recompute everything instead of reading the store's cache.")
 @click.option("--schema", is_flag=True, help="Print the JSON Schema of the --json report and exit.")
-def scan(repo: Path, manifest: Path | None, as_json: bool, markdown: bool, no_cache: bool, schema: bool) -> None:
+@click.option(
+    "--weight",
+    type=click.Choice(["changes", "lines"]),
+    default="changes",
+    show_default=True,
+    help="A need weighs 1 (changes) or its changed lines (lines).",
+)
+def scan(
+    repo: Path, manifest: Path | None, as_json: bool, markdown: bool, no_cache: bool, schema: bool, weight: str
+) -> None:
     """Measure how far every node has drifted from its parent.
 
     For each node: ahead/behind (as git rev-list --left-right --count), the merge base and
@@ -193,7 +203,7 @@ def scan(repo: Path, manifest: Path | None, as_json: bool, markdown: bool, no_ca
         raise click.UsageError("choose one of --json and --markdown")
     with _errors():
         space = open_workspace(repo, manifest)
-        report = run_scan(space, use_cache=not no_cache)
+        report = reweigh(run_scan(space, use_cache=not no_cache), Weight(weight))
         print_scan(report, as_json=as_json, markdown=markdown)
         for problem in report.problems:
             click.echo(f"error: {problem.line(str(space.manifest.path))}", err=True)
@@ -239,6 +249,9 @@ def round_lines(opened: list[Any], merged: list[Any], before: ScanReport, after:
         f"Unmet needs: {before.unmet_needs.percent:.1f}% before, {after.unmet_needs.percent:.1f}% after "
         f"({after.unmet_needs.met - before.unmet_needs.met} more need(s) met by the parents)"
     )
+    old, new = before.unmet_needs.declared, after.unmet_needs.declared
+    if old is not None and new is not None:
+        lines.append(f"Declared needs (needs.toml) unmet: {old.percent:.1f}% before, {new.percent:.1f}% after")
     return lines
 
 

@@ -10,7 +10,7 @@ from forkflow.cli import _errors, _out, _workspace_options, main, run_scan
 from forkflow.errors import ForkflowError
 from forkflow.forge.local import LocalForge
 from forkflow.model import ScanReport
-from forkflow.needs import Weight, measure
+from forkflow.needs import Weight, reweigh
 from forkflow.report import ReportInput, report_html, report_markdown
 from forkflow.trend import Period, Trend, build_trend
 from forkflow.workspace import Workspace, open_workspace
@@ -28,12 +28,7 @@ PERIOD = click.option(
 
 
 def weighted(report: ScanReport, weight: str) -> ScanReport:
-    """The report with its figure measured by ``weight``."""
-    if weight == Weight.CHANGES.value:
-        return report
-    nodes, figure = measure(report.nodes, report.commits, report.shared, Weight(weight))
-    figure = figure.model_copy(update={"declared": report.unmet_needs.declared})
-    return report.model_copy(update={"nodes": nodes, "unmet_needs": figure})
+    return reweigh(report, Weight(weight))
 
 
 def _scan_with_history(space: Workspace, weight: str) -> tuple[ScanReport, list[dict[str, object]]]:

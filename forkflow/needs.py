@@ -32,6 +32,7 @@ from forkflow.model import (
     DeclaredNeeds,
     NodeNeeds,
     NodeReport,
+    ScanReport,
     SharedChange,
     TierNeeds,
     UnmetNeeds,
@@ -108,6 +109,15 @@ def measure(
         by_tier={tier: TierNeeds(percent=_percent(u, m), unmet=u, met=m) for tier, (u, m) in sorted(tiers.items())},
     )
     return out, figure
+
+
+def reweigh(report: ScanReport, weight: Weight) -> ScanReport:
+    """The report with its figures measured by ``weight`` (the scan measures by changes)."""
+    if weight == Weight(report.unmet_needs.weight):
+        return report
+    nodes, figure = measure(report.nodes, report.commits, report.shared, weight)
+    figure = figure.model_copy(update={"declared": report.unmet_needs.declared})
+    return report.model_copy(update={"nodes": nodes, "unmet_needs": figure})
 
 
 def _weight(commit: CommitReport | None, weight: Weight) -> int:

@@ -96,8 +96,14 @@ def summary_lines(report: ScanReport) -> list[str]:
     lines = [
         *attention_lines(report),
         "",
-        f"Unmet needs: {needs.percent:.1f}% ({needs.unmet} carried change(s) the parents do not ship; "
-        f"{needs.met} already upstreamed)",
+        f"Unmet needs: {needs.percent:.1f}% ({needs.unmet} of {needs.unmet + needs.met} needs the parents do not "
+        f"ship yet; {needs.local} local change(s) not counted)",
+        "  by tier: " + ", ".join(f"{tier} {f.percent:.1f}%" for tier, f in needs.by_tier.items()),
+        *(
+            [f"  declared needs (needs.toml): {needs.declared.percent:.1f}% unmet"]
+            if needs.declared is not None
+            else []
+        ),
         f"Shared changes (carried by several nodes): {len(report.shared)}",
     ]
     for change in report.shared[:10]:

@@ -50,7 +50,8 @@ def test_scan_table(small: Small) -> None:
         "    conflicting files: app.py",
         "  vet: central tier but carries 1 local commit(s)",
         "",
-        "Unmet needs: 85.7% (6 carried change(s) the parents do not ship; 1 already upstreamed)",
+        "Unmet needs: 85.7% (6 of 7 needs the parents do not ship yet; 0 local change(s) not counted)",
+        "  by tier: central 100.0%, decentralized 75.0%, developer 100.0%",
         "Shared changes (carried by several nodes): 1",
         "  exact-e8917474f9d2  2 nodes  Fix util constant  (eng, agri)",
     ]

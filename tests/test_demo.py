@@ -86,7 +86,7 @@ def test_the_demo_round_makes_the_figure_fall(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     result = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
-    tail = result.stdout.splitlines()[-12:]
+    tail = result.stdout.splitlines()[-13:]
     assert tail == [
         "Bubble-up round: 8 proposal(s) opened (forkflow proposals list)",
         "  #1   Stop player shortcuts from hijacking form fields  -> central (8 nodes)",
@@ -100,6 +100,7 @@ def test_the_demo_round_makes_the_figure_fall(tmp_path: Path, monkeypatch: pytes
         "  merged #1 into central: Stop player shortcuts from hijacking form fields",
         "  merged #2 into central: Schedule captures in campus time, not the host's",
         "Unmet needs: 98.0% before, 73.5% after (12 more need(s) met by the parents)",
+        "Declared needs (needs.toml) unmet: 100.0% before, 75.0% after",
     ]
     work = Git(tmp_path / "d" / "work")
     central = Git(tmp_path / "d" / "forge" / "central.git")

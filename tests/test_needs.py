@@ -154,3 +154,23 @@ def test_an_empty_network_has_no_needs(tmp_path: Path) -> None:
     (git.path / "forkflow.toml").write_text(manifest("x"))
     report = scan_network(Network(load_manifest(git.path / "forkflow.toml")), GitRepo(git.path), None, now=NOW)
     assert (report.unmet_needs.percent, report.unmet_needs.unmet, report.unmet_needs.met) == (0.0, 0, 0)
+
+
+def test_scan_weight_lines_on_the_command_line(built: tuple[Git, dict[str, str], ScanReport]) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from forkflow.cli import main
+
+    git, _, _ = built
+    policy = git.path / "policy.toml"
+    policy.write_text('local_paths = ["config/branding.json"]\n')
+    text = (git.path / "forkflow.toml").read_text()
+    (git.path / "forkflow.toml").write_text(text.replace('name = "needs"', 'name = "needs"\npolicy = "policy.toml"'))
+    try:
+        result = CliRunner().invoke(main, ["scan", "--repo", str(git.path), "--json", "--weight", "lines"])
+        figure = json.loads(result.stdout)["unmet_needs"]
+        assert (figure["unmet"], figure["met"], figure["weight"]) == (8, 6, "lines")
+    finally:
+        (git.path / "forkflow.toml").write_text(text)
