@@ -326,6 +326,35 @@ def policy() -> None:
     """The robot's rules: policies/*.toml (shipped) or a file named in forkflow.toml."""
 
 
+@policy.command("check")
+@_workspace_options
+@click.option("--json", "as_json", is_flag=True, help="Print the violations as JSON.")
+def policy_check(repo: Path, manifest: Path | None, as_json: bool) -> None:
+    """Every violation of the policy in the network, with its evidence and a fix.
+
+    Exit code: 0 when there is none, 4 when there are violations (1 for errors, as always).
+    """
+    from forkflow.check import EXIT_VIOLATIONS, check_policy
+
+    with _errors():
+        space = open_workspace(repo, manifest)
+        found = check_policy(run_scan(space), space.network, space.policy)
+        if as_json:
+            click.echo(json.dumps([v.model_dump(mode="json") for v in found], indent=2))
+        else:
+            for violation in found:
+                click.echo(f"{violation.node}: {violation.rule}: {violation.message}")
+                evidence = [c[:12] for c in violation.commits] + violation.paths
+                if evidence:
+                    click.echo(f"  evidence: {', '.join(evidence)}")
+                click.echo(f"  fix: {violation.fix}")
+            nodes = len({v.node for v in found})
+            summary = f"{len(found)} violation(s) in {nodes} node(s)" if found else "No violations"
+            click.echo(f"{summary} (policy: {space.policy.source})")
+        if found:
+            sys.exit(EXIT_VIOLATIONS)
+
+
 @policy.command("schema")
 def policy_schema_command() -> None:
     """Print the JSON Schema of a policy file (also in docs/policy.schema.json)."""
@@ -334,6 +363,6 @@ def policy_schema_command() -> None:
     click.echo(json.dumps(policy_schema(), indent=2, sort_keys=True))
 
 
-from forkflow import cli_proposals, cli_reports  # noqa: E402  (they register their commands)
+from forkflow import cli_proposals, cli_reports, cli_sync  # noqa: E402  (they register their commands)
 
-__all__ = ["cli_proposals", "cli_reports", "main"]
+__all__ = ["cli_proposals", "cli_reports", "cli_sync", "main"]

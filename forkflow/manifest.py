@@ -32,6 +32,9 @@ class NodeSpec(BaseModel):
     ref: str | None = None
     owners: tuple[str, ...] = ()
     retired: bool = False
+    policy: dict[str, int | float | bool] = Field(
+        default_factory=dict, description="this node's overrides of the policy, where the policy allows them"
+    )
 
     @field_validator("name")
     @classmethod

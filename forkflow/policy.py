@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from forkflow.errors import PolicyError
 
@@ -40,14 +41,88 @@ class Similarity(BaseModel):
     messages: bool = Field(True, description="commit messages decide for changes just under the threshold")
 
 
+class SyncMode(StrEnum):
+    FAST_FORWARD = "fast-forward"
+    PULL_REQUEST = "pull-request"
+    NONE = "none"
+
+
+class TierRules(BaseModel):
+    """How the parent's updates reach nodes of one tier, and what they may change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sync: SyncMode = Field(description="fast-forward, pull-request or none")
+    local_changes: bool = Field(description="whether nodes of this tier may carry changes of their own")
+    force_reset: bool = Field(
+        False, description="whether `forkflow sync --force` may reset such a node (its old head is kept as a backup)"
+    )
+
+
+class Tiers(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    central: TierRules = TierRules(sync=SyncMode.FAST_FORWARD, local_changes=False, force_reset=True)
+    decentralized: TierRules = TierRules(sync=SyncMode.PULL_REQUEST, local_changes=True)
+    developer: TierRules = TierRules(sync=SyncMode.NONE, local_changes=True)
+
+    def of(self, tier: str) -> TierRules:
+        rules: TierRules = getattr(self, tier)
+        return rules
+
+
+class Divergence(BaseModel):
+    """How far a node may drift from its parent (0: no limit)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_behind: int = Field(200, ge=0, description="commits the parent has that the node lacks (0: no limit)")
+    max_age_days: int = Field(
+        730, ge=0, description="days a node that is behind has lagged, since its merge base (0: no limit)"
+    )
+
+
+class Checks(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    required: tuple[str, ...] = Field((), description="status checks a proposal needs before it is merged")
+
+
+OVERRIDABLE = ("divergence.max_behind", "divergence.max_age_days", "bubble_up.min_nodes", "similarity.threshold")
+
+
+class Overrides(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allowed: tuple[str, ...] = Field(
+        ("divergence.max_behind", "divergence.max_age_days"),
+        description=f"keys a node may set in the manifest; any of {OVERRIDABLE}",
+    )
+
+    @field_validator("allowed")
+    @classmethod
+    def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [key for key in value if key not in OVERRIDABLE]
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} cannot be overridden; choose among {', '.join(OVERRIDABLE)}")
+        return value
+
+
 class Policy(BaseModel):
     """One policy file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    protected_paths: tuple[str, ...] = Field((), description="globs of paths only central may change")
+    tiers: Tiers = Tiers()
+    divergence: Divergence = Divergence()
+    checks: Checks = Checks()
+    overrides: Overrides = Overrides()
+    protected_paths: tuple[str, ...] = Field(
+        (".github/workflows/**", "forkflow.toml", "policies/**"), description="globs of paths only central may change"
+    )
     local_paths: tuple[str, ...] = Field(
-        (), description="globs of paths meant to stay local (branding, site configuration): changes there are not needs"
+        ("config/branding.*", "config/site.*", "**/*.local.*"),
+        description="globs of paths meant to stay local (branding, site configuration): changes there are not needs",
     )
     bubble_up: BubbleUp = BubbleUp()
     similarity: Similarity = Similarity()
@@ -60,6 +135,29 @@ class Policy(BaseModel):
     def local(self, paths: list[str] | tuple[str, ...]) -> list[str]:
         """The paths among ``paths`` that a local glob matches."""
         return _matching(self.local_paths, paths)
+
+    def for_node(self, overrides: dict[str, Any], where: str) -> Policy:
+        """The policy for one node: the manifest's ``policy`` table of the node, where this policy allows it.
+
+        ``where`` names the node in errors (``forkflow.toml: node 'x'``).
+        """
+        if not overrides:
+            return self
+        data = self.model_dump()
+        for key, value in overrides.items():
+            if key not in self.overrides.allowed:
+                allowed = ", ".join(self.overrides.allowed) or "nothing"
+                raise PolicyError(
+                    f"{where}: field 'policy.{key}': the policy ({self.source}) does not let a node override it "
+                    f"(it allows: {allowed})"
+                )
+            section, name = key.split(".")
+            data[section][name] = value
+        try:
+            return Policy.model_validate({**data, "source": f"{self.source} + {where}"})
+        except ValidationError as err:
+            first = err.errors()[0]
+            raise PolicyError(f"{where}: field 'policy.{_dotted(first['loc'])}': {_plain(first)}") from None
 
 
 def _matching(globs: tuple[str, ...], paths: list[str] | tuple[str, ...]) -> list[str]:

@@ -58,7 +58,7 @@ def test_unreadable_policies_are_named(tmp_path: Path) -> None:
         load_policy(broken)
     with pytest.raises(PolicyError, match=r"missing.toml: no such policy file"):
         load_policy(tmp_path / "missing.toml")
-    with pytest.raises(PolicyError, match=r"'strictest' is not a shipped policy \(shipped: default\)"):
+    with pytest.raises(PolicyError, match=r"'strictest' is not a shipped policy \(shipped: default, open, strict\)"):
         find_policy("strictest")
 
 
@@ -90,3 +90,9 @@ def test_the_published_schema_is_current() -> None:
 
 def test_shipped_names() -> None:
     assert "default" in shipped_policies()
+
+
+def test_the_built_in_defaults_are_the_default_policy() -> None:
+    from forkflow.policy import Policy
+
+    assert load_policy(find_policy("default")).model_dump() == Policy().model_dump()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from forkflow.errors import ForgeError, GitError
 from forkflow.forge import Proposal, ProposalState
-from forkflow.gitrepo import GitRepo, Person, merge_into
+from forkflow.gitrepo import GitRepo, Person, is_ancestor, merge_into
 from forkflow.gitrepo.build import HistoryBuilder
 from forkflow.manifest import Manifest
 from forkflow.store import Store
@@ -78,8 +78,11 @@ class LocalForge:
         target_head = self._repo.resolve(spec.head_ref)
         if target_head is None:
             raise ForgeError(f"node {proposal.target!r}: {spec.head_ref} is missing; run `forkflow fetch`")
-        message = f"Merge proposal #{number}: {proposal.title}\n\nForkflow-Change: {proposal.change_id}\n"
-        merged = merge_into(self._repo, target_head, proposal.head, committer=committer, when=when, message=message)
+        if proposal.source == "sync" and is_ancestor(self._repo, target_head, proposal.head):
+            merged = proposal.head  # the node has not moved since: its sync merge becomes its head
+        else:
+            message = f"Merge proposal #{number}: {proposal.title}\n\nForkflow-Change: {proposal.change_id}\n"
+            merged = merge_into(self._repo, target_head, proposal.head, committer=committer, when=when, message=message)
         self._repo.set_ref(spec.head_ref, merged)
         if spec.url is not None:
             refspec = f"{spec.head_ref}:refs/heads/{spec.branch or 'main'}"  # a fast-forward of the node's branch
@@ -91,11 +94,28 @@ class LocalForge:
         stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
         return self.mark_merged(number, merged, stamp)
 
+    @staticmethod
+    def branch_ref(proposal: Proposal) -> str:
+        """Where a proposal's branch lives in the working repository.
+
+        Bubble-up branches are branches here; a sync branch belongs to its node (several nodes
+        can have a ``forkflow/sync/<sha>`` of their own), so it is kept per node and pushed to
+        the node's repository under its own name.
+        """
+        if proposal.source == "sync":
+            return f"refs/forkflow/sync/{proposal.target}/{proposal.branch.rsplit('/', 1)[-1]}"
+        return f"refs/heads/{proposal.branch}"
+
     def _write_branch(self, proposal: Proposal) -> None:
         if proposal.head is None:
             return
+        ref = self.branch_ref(proposal)
         try:
-            self._repo.set_ref(f"refs/heads/{proposal.branch}", proposal.head)
+            self._repo.set_ref(ref, proposal.head)
+            spec = self._manifest.node(proposal.target)
+            if proposal.source == "sync" and spec.url is not None:
+                url = self._manifest.resolve_url(spec.url)
+                HistoryBuilder(self._repo).push(url, [f"+{ref}:refs/heads/{proposal.branch}"])
         except GitError as err:
             raise ForgeError(f"proposal branch {proposal.branch} cannot be written: {err}") from None
 

@@ -1,0 +1,250 @@
+"""``forkflow sync``: carry each parent's head down to its nodes, as each node's tier says.
+
+- ``fast-forward`` (central tier): the node is moved to its parent's head.  A node with local
+  commits is not overwritten: the plan reports it, and only ``--force`` (where the policy's
+  ``force_reset`` allows it) resets it, after keeping the old head under
+  ``refs/forkflow/backup/<node>/<sha>`` so nothing is lost.
+- ``pull-request`` (decentralized tier): a proposal to the node, branch
+  ``forkflow/sync/<parent-short-sha>``, that merges the parent's head into the node; the merge
+  is built in memory and the files that conflict are named.  An open sync proposal for the same
+  parent head is kept; an older one is superseded (closed) by the new one.
+- ``none`` (developer tier): nothing, reported only.
+
+The walk is top-down: a college is synced (in the plan) before its departments, which are then
+planned against the college's new head.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from forkflow.check import node_policy
+from forkflow.errors import ConflictError, ForgeError, GitError
+from forkflow.forge import Forge, Proposal, ProposalState
+from forkflow.gitrepo import GitRepo, Person, is_ancestor, merge_into
+from forkflow.gitrepo.build import HistoryBuilder
+from forkflow.manifest import Manifest
+from forkflow.network import Network
+from forkflow.policy import Policy, SyncMode
+
+SYNC_LABEL = "forkflow:sync"
+
+
+class SyncStep(StrEnum):
+    FAST_FORWARD = "fast-forward"
+    RESET = "reset"
+    PROPOSE = "propose"
+    KEEP = "keep"
+    UP_TO_DATE = "up-to-date"
+    REFUSED = "refused"
+    NOTHING = "nothing"
+
+
+@dataclass(frozen=True)
+class SyncAction:
+    node: str
+    step: SyncStep
+    reason: str
+    parent_head: str | None = None
+    old_head: str | None = None
+    new_head: str | None = None
+    backup: str | None = None
+    proposal: Proposal | None = None
+    supersedes: int | None = None
+
+
+def subtree(network: Network, name: str) -> set[str]:
+    """A node and everything beneath it."""
+    found, stack = set(), [name]
+    while stack:
+        current = stack.pop()
+        found.add(current)
+        stack.extend(network.children(current))
+    return found
+
+
+def plan_sync(
+    network: Network,
+    repo: GitRepo,
+    policy: Policy,
+    existing: Sequence[Proposal],
+    *,
+    only: Iterable[str] | None = None,
+    force: bool = False,
+    committer: Person,
+    now: datetime,
+) -> list[SyncAction]:
+    """What sync would do, node by node, parents first; writes no ref (merge objects only)."""
+    wanted = set(only) if only is not None else None
+    heads: dict[str, str | None] = {name: repo.resolve(network.spec(name).head_ref) for name in network.tree_order()}
+    actions = []
+    for name in network.tree_order():
+        parent = network.parent(name)
+        if parent is None or (wanted is not None and name not in wanted):
+            continue
+        action = _plan_node(network, repo, policy, existing, name, parent, heads, force, committer, now)
+        if action.step in (SyncStep.FAST_FORWARD, SyncStep.RESET):
+            heads[name] = action.new_head  # its children are planned against its new head
+        actions.append(action)
+    return actions
+
+
+def _plan_node(
+    network: Network,
+    repo: GitRepo,
+    policy: Policy,
+    existing: Sequence[Proposal],
+    name: str,
+    parent: str,
+    heads: dict[str, str | None],
+    force: bool,
+    committer: Person,
+    now: datetime,
+) -> SyncAction:
+    head, parent_head = heads[name], heads[parent]
+    if head is None or parent_head is None:
+        missing = name if head is None else parent
+        return SyncAction(name, SyncStep.REFUSED, f"{missing} is not fetched; run `forkflow fetch`")
+    if is_ancestor(repo, parent_head, head):
+        return SyncAction(name, SyncStep.UP_TO_DATE, f"already has {parent}'s head", parent_head, head)
+    rules = node_policy(network, policy, name).tiers.of(network.spec(name).tier.value)
+    if rules.sync == SyncMode.NONE:
+        tier = network.spec(name).tier
+        return SyncAction(name, SyncStep.NOTHING, f"{tier} tier: no outside updates", parent_head, head)
+    if rules.sync == SyncMode.FAST_FORWARD:
+        return _fast_forward(repo, name, parent, head, parent_head, force, rules.force_reset)
+    return _propose(network, repo, existing, name, parent, head, parent_head, committer, now)
+
+
+def _fast_forward(
+    repo: GitRepo, name: str, parent: str, head: str, parent_head: str, force: bool, may_reset: bool
+) -> SyncAction:
+    if is_ancestor(repo, head, parent_head):
+        return SyncAction(
+            name, SyncStep.FAST_FORWARD, f"to {parent}'s head {parent_head[:12]}", parent_head, head, parent_head
+        )
+    local = len(repo.own_commits(head, parent_head))
+    if not force:
+        return SyncAction(
+            name,
+            SyncStep.REFUSED,
+            f"has {local} commit(s) {parent} lacks; not overwritten (propose them upstream, or --force to reset "
+            "the node, keeping its head as a backup)",
+            parent_head=parent_head,
+            old_head=head,
+        )
+    if not may_reset:
+        why = "the policy does not allow --force for this tier (force_reset = false)"
+        return SyncAction(name, SyncStep.REFUSED, why, parent_head, head)
+    backup = f"refs/forkflow/backup/{name}/{head[:12]}"
+    why = f"reset to {parent}'s head; {local} commit(s) kept at {backup}"
+    return SyncAction(name, SyncStep.RESET, why, parent_head, head, parent_head, backup=backup)
+
+
+def _propose(
+    network: Network,
+    repo: GitRepo,
+    existing: Sequence[Proposal],
+    name: str,
+    parent: str,
+    head: str,
+    parent_head: str,
+    committer: Person,
+    now: datetime,
+) -> SyncAction:
+    live = [p for p in existing if p.change_id == f"sync:{name}" and p.state == ProposalState.OPEN]
+    same = [p for p in live if p.patch_ids == [parent_head]]
+    if same:
+        return SyncAction(name, SyncStep.KEEP, f"already proposed as #{same[-1].number}", parent_head, head)
+    short = parent_head[:12]
+    conflicts: list[str] = []
+    if is_ancestor(repo, head, parent_head):
+        merged: str | None = parent_head  # nothing of the node's own: the proposal is a fast-forward
+    else:
+        message = f"Merge {parent} {short} into {name}\n\nForkflow-Sync: {parent} {parent_head}\n"
+        try:
+            merged = merge_into(
+                repo, head, parent_head, committer=committer, when=int(now.timestamp()), message=message
+            )
+        except ConflictError:
+            merged, conflicts = None, repo.merge_conflicts(head, parent_head)
+    stamp = now.isoformat(timespec="seconds")
+    proposal = Proposal(
+        change_id=f"sync:{name}",
+        kind="sync",
+        target=name,
+        branch=f"forkflow/sync/{short}",
+        title=f"Update {name} with {parent} {short}",
+        body=_body(network, repo, name, parent, head, parent_head, conflicts),
+        base=head,
+        head=merged,
+        carriers=[],
+        patch_ids=[parent_head],  # the parent head it brings, so a re-run can tell it is the same
+        conflicts=conflicts,
+        labels=[SYNC_LABEL],
+        source="sync",
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    older = live[-1].number if live else None
+    reason = f"merge {parent}'s head {short}" + (f", conflicts in {', '.join(conflicts)}" if conflicts else "")
+    if older is not None:
+        reason += f"; supersedes #{older}"
+    return SyncAction(name, SyncStep.PROPOSE, reason, parent_head, head, merged, proposal=proposal, supersedes=older)
+
+
+def _body(
+    network: Network, repo: GitRepo, name: str, parent: str, head: str, parent_head: str, conflicts: list[str]
+) -> str:
+    brought = repo.own_commits(parent_head, head)
+    lines = [
+        f"<!-- forkflow:sync node={name} parent-head={parent_head} -->",
+        f"**{parent}** has {len(brought)} commit(s) that **{name}** does not. This proposal merges "
+        f"`{parent_head[:12]}` into `{name}` ({network.spec(name).tier} tier: updates arrive as a reviewed proposal).",
+        "",
+    ]
+    if conflicts:
+        lines += ["**The merge conflicts** in these files; resolve them on the branch before merging:", ""]
+        lines += [f"- `{path}`" for path in conflicts] + [""]
+    else:
+        lines += ["The merge is clean.", ""]
+    lines += ["Commits it brings (newest last):", ""]
+    for commit in brought[-20:]:
+        lines.append(f"- `{commit[:10]}` {repo.commit_info(commit).summary}")
+    if len(brought) > 20:
+        lines.append(f"- ... and {len(brought) - 20} older ones")
+    return "\n".join(lines) + "\n"
+
+
+def apply_sync(actions: Sequence[SyncAction], repo: GitRepo, manifest: Manifest, forge: Forge, now: datetime) -> None:
+    """Carry out the plan: move nodes, keep backups, open and supersede proposals."""
+    stamp = now.isoformat(timespec="seconds")
+    for action in actions:
+        if action.step in (SyncStep.FAST_FORWARD, SyncStep.RESET):
+            _move(repo, manifest, action)
+        elif action.step == SyncStep.PROPOSE and action.proposal is not None:
+            if action.supersedes is not None:
+                forge.close(action.supersedes, stamp)
+            forge.open(action.proposal)
+
+
+def _move(repo: GitRepo, manifest: Manifest, action: SyncAction) -> None:
+    spec = manifest.node(action.node)
+    assert action.new_head is not None and action.old_head is not None
+    builder = HistoryBuilder(repo)
+    url = manifest.resolve_url(spec.url) if spec.url is not None else None
+    if action.backup is not None:
+        repo.set_ref(action.backup, action.old_head)  # before anything moves: nothing is lost
+        if url is not None:
+            builder.push(url, [f"{action.backup}:{action.backup}"])
+    repo.set_ref(spec.head_ref, action.new_head)
+    if url is not None:
+        force = "+" if action.step == SyncStep.RESET else ""
+        try:
+            builder.push(url, [f"{force}{spec.head_ref}:refs/heads/{spec.branch or 'main'}"])
+        except GitError as err:
+            repo.set_ref(spec.head_ref, action.old_head)
+            raise ForgeError(f"node {action.node!r}: the update could not be pushed: {err}") from None
