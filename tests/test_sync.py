@@ -203,3 +203,31 @@ def test_a_node_may_override_only_what_the_policy_allows(world: World) -> None:
         "forkflow.toml: node 'dec': field 'policy.bubble_up.min_nodes': the policy (<built-in>) does not let a node "
         "override it (it allows: divergence.max_behind, divergence.max_age_days)"
     )
+
+
+def test_the_command_line(world: World) -> None:
+    from click.testing import CliRunner
+
+    from forkflow.cli import main
+
+    main_head = world.git.head("main")[:12]
+    dry = CliRunner().invoke(main, ["sync", "--repo", str(world.git.path), "--dry-run"])
+    assert dry.exit_code == 4  # a node was refused
+    assert dry.stdout.splitlines() == [
+        f"fast-forward  cen: to central's head {main_head}",
+        f"fast-forward  cen-dept: to cen's head {main_head}",
+        "refused       vet: has 1 commit(s) central lacks; not overwritten (propose them upstream, or --force to "
+        "reset the node, keeping its head as a backup)",
+        f"propose       dec: merge central's head {main_head}",
+        f"propose       conf: merge central's head {main_head}, conflicts in app.py",
+        "nothing       dev: developer tier: no outside updates",
+        f"fast-forward  law: to central's head {main_head}",
+        "dry run: 3 moved, 2 proposed, 0 already proposed, 0 up to date, 1 refused",
+    ]
+    subtree = CliRunner().invoke(main, ["sync", "--repo", str(world.git.path), "--subtree", "cen"])
+    assert (subtree.exit_code, subtree.stdout.splitlines()[-1]) == (
+        0,
+        "2 moved, 0 proposed, 0 already proposed, 0 up to date, 0 refused",
+    )
+    unknown = CliRunner().invoke(main, ["sync", "--repo", str(world.git.path), "--node", "nope"])
+    assert unknown.exit_code == 1 and "no node is named 'nope'" in unknown.output
