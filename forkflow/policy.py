@@ -132,6 +132,10 @@ class Policy(BaseModel):
         """The paths among ``paths`` that a protected glob matches."""
         return _matching(self.protected_paths, paths)
 
+    def protecting(self, paths: list[str] | tuple[str, ...]) -> list[str]:
+        """The protected globs that match one of ``paths`` (the policy lines a change runs into)."""
+        return [glob for glob in self.protected_paths if _matching((glob,), paths)]
+
     def local(self, paths: list[str] | tuple[str, ...]) -> list[str]:
         """The paths among ``paths`` that a local glob matches."""
         return _matching(self.local_paths, paths)

@@ -115,7 +115,9 @@ def test_the_command_names_evidence_and_fix_and_exits_4(
 
 def test_no_violations_exits_0(tmp_path: Path) -> None:
     git = Git.init(tmp_path / "clean")
-    git.commit("Initial", {"app.py": "A = 1\n", "forkflow.toml": MANIFEST.split('[[node]]\nname = "vet"')[0]})
+    git.commit(
+        "Initial", {"app.py": "A = 1\n", "forkflow.toml": MANIFEST.split('[[node]]\nname = "vet"', maxsplit=1)[0]}
+    )
     result = CliRunner().invoke(main, ["policy", "check", "--repo", str(git.path)])
     assert (result.exit_code, result.stdout) == (0, "No violations (policy: policies/default.toml)\n")
 

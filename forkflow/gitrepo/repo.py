@@ -142,6 +142,40 @@ class GitRepo:
         except (pygit2.GitError, KeyError) as err:
             raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from None
 
+    def own_commits_beyond(self, head: str, prefix: str) -> list[CommitId]:
+        """Non-merge commits of ``head`` that no ref under ``prefix`` reaches, oldest first."""
+        try:
+            walker = self._repo.walk(pygit2.Oid(hex=head), SortMode.TOPOLOGICAL | SortMode.REVERSE)
+            for reference in self._repo.references:
+                if reference.startswith(prefix):
+                    target = self._repo.references[reference].peel(pygit2.Commit)
+                    walker.hide(target.id)
+            return [CommitId(str(c.id)) for c in walker if len(c.parent_ids) == 1]
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from None
+
+    def config_flag(self, key: str) -> bool:
+        """A boolean of git's configuration (false when unset)."""
+        try:
+            return bool(self._repo.config.get_bool(key))
+        except (KeyError, pygit2.GitError, ValueError):
+            return False
+
+    def has_commit(self, commit_id: str) -> bool:
+        try:
+            return isinstance(self._repo.get(commit_id), pygit2.Commit)
+        except (ValueError, pygit2.GitError):
+            return False
+
+    def hooks_dir(self) -> Path:
+        """Where git runs hooks from: core.hooksPath, else <git dir>/hooks."""
+        try:
+            configured = str(self._repo.config["core.hooksPath"])
+        except KeyError:
+            return self.git_dir / "hooks"
+        path = Path(configured).expanduser()
+        return path if path.is_absolute() else (self.workdir or self.git_dir) / path
+
     def revparse(self, spec: str) -> CommitId:
         """The commit a revision names (a branch, a tag, an abbreviated id, HEAD~2 ...)."""
         try:
