@@ -23,12 +23,6 @@ MARKER = "# installed by forkflow"
 HOOKS = ("pre-push", "commit-msg")
 CENTRAL_CONFIG = "forkflow.central"
 
-_SCRIPT = """#!/bin/sh
-{marker}: `forkflow hooks install` wrote it; `forkflow hooks {name} --help` says what it checks.
-# git exports GIT_DIR, GIT_INDEX_FILE, ... to hooks; forkflow finds the repository itself.
-for variable in $(env | sed -n 's/^\\(GIT_[A-Za-z0-9_]*\\)=.*/\\1/p'); do unset "$variable"; done
-exec forkflow hooks {name} "$@"
-"""
 
 
 @dataclass(frozen=True)
@@ -105,6 +99,15 @@ def unknown_needs(message: str, known: Sequence[str]) -> list[str]:
     return [value for value in parse_trailers(message).get(NEED_TRAILER, []) if value not in known]
 
 
+def hook_script(name: str) -> str:
+    """The shipped hook ``hooks/<name>`` (inside the installed package, or beside it in a checkout)."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "_data" / "hooks", here.parent / "hooks"):
+        if (folder / name).is_file():
+            return (folder / name).read_text()
+    raise ForkflowError(f"the {name} hook is not installed with forkflow (looked in forkflow/_data/hooks and hooks/)")
+
+
 def install_hooks(repo: GitRepo, *, force: bool = False) -> list[Path]:
     """Write the hooks into the repository's hooks folder; refuses to replace hooks of someone else's."""
     folder = repo.hooks_dir()
@@ -114,7 +117,7 @@ def install_hooks(repo: GitRepo, *, force: bool = False) -> list[Path]:
         path = folder / name
         if path.exists() and MARKER not in path.read_text(errors="replace") and not force:
             raise ForkflowError(f"{path} exists and is not forkflow's; move it away or pass --force to replace it")
-        path.write_text(_SCRIPT.format(marker=MARKER, name=name))
+        path.write_text(hook_script(name))
         path.chmod(0o755)
         written.append(path)
     return written
