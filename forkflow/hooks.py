@@ -24,7 +24,6 @@ HOOKS = ("pre-push", "commit-msg")
 CENTRAL_CONFIG = "forkflow.central"
 
 
-
 @dataclass(frozen=True)
 class Refusal:
     commit: str

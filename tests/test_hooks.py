@@ -109,7 +109,9 @@ def test_install_keeps_other_peoples_hooks(clone: Git) -> None:
 def test_pre_commit_try_repo(clone: Git, tmp_path: Path) -> None:
     """The framework's own runner, against this checkout's .pre-commit-hooks.yaml."""
     source = tmp_path / "hooks-repo"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".forkflow", "*.pyc", "__pycache__", ".git", "out", "*.egg-info"))
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(".forkflow", "*.pyc", "__pycache__", ".git", "out", "*.egg-info")
+    )
     Git.init(source).commit("forkflow")
     (clone.path / ".github" / "workflows").mkdir(parents=True)
     (clone.path / ".github" / "workflows" / "ci.yml").write_text("on: push\n")

@@ -96,3 +96,15 @@ def test_the_built_in_defaults_are_the_default_policy() -> None:
     from forkflow.policy import Policy
 
     assert load_policy(find_policy("default")).model_dump() == Policy().model_dump()
+
+
+def test_tier_and_override_errors_name_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "tiers.toml"
+    bad.write_text('[tiers.central]\nsync = "rsync"\nlocal_changes = false\n\n[overrides]\nallowed = ["protected_paths"]\n')
+    with pytest.raises(PolicyError) as caught:
+        load_policy(bad)
+    assert str(caught.value).splitlines() == [
+        f"{bad}: field 'tiers.central.sync': Input should be 'fast-forward', 'pull-request' or 'none'",
+        f"{bad}: field 'overrides.allowed': protected_paths cannot be overridden; choose among "
+        "divergence.max_behind, divergence.max_age_days, bubble_up.min_nodes, similarity.threshold",
+    ]
