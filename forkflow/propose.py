@@ -273,6 +273,8 @@ def apply_plan(plan: ProposalPlan, forge: Forge, now: datetime) -> list[Proposal
         proposal = action.proposal
         if proposal is None or action.step == Step.SKIP:
             continue
+        if proposal.head is None and not forge.branchless:
+            continue  # nothing to push: the plan names the conflicts, the forge cannot hold it
         if action.step == Step.OPEN:
             done.append(forge.open(proposal))
         elif action.step in (Step.UPDATE, Step.REOPEN):

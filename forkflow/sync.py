@@ -226,6 +226,8 @@ def apply_sync(actions: Sequence[SyncAction], repo: GitRepo, manifest: Manifest,
         if action.step in (SyncStep.FAST_FORWARD, SyncStep.RESET):
             _move(repo, manifest, action)
         elif action.step == SyncStep.PROPOSE and action.proposal is not None:
+            if action.proposal.head is None and not forge.branchless:
+                continue  # a conflicting merge cannot be a pull request: the plan names the files
             if action.supersedes is not None:
                 forge.close(action.supersedes, stamp)
             forge.open(action.proposal)

@@ -54,6 +54,8 @@ class Forge(Protocol):
     """What forkflow needs from a forge."""
 
     name: str
+    branchless: bool
+    """Whether a proposal without a branch (no variant applied cleanly) can be recorded here."""
 
     def proposals(self) -> list[Proposal]:
         """Every proposal forkflow opened, oldest first."""

@@ -22,6 +22,7 @@ class LocalForge:
     """Proposals kept beside the network: works offline, needs no token."""
 
     name = "local"
+    branchless = True
 
     def __init__(self, repo: GitRepo, store: Store, manifest: Manifest):
         self._repo = repo

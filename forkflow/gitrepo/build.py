@@ -93,12 +93,10 @@ class HistoryBuilder:
         tree = index.write_tree(self._repo)
         return self._write([ours, theirs], tree, author, when, message, None)
 
-    def push(self, url: str, refspecs: list[str]) -> None:
-        try:
-            remote = self._repo.remotes.create_anonymous(url)
-            remote.push(refspecs)
-        except (pygit2.GitError, KeyError, OSError) as err:
-            raise GitError(f"pushing to {url} failed: {err}") from None
+    def push(self, url: str, refspecs: list[str], token: str | None = None) -> None:
+        from forkflow.gitrepo.remote import push_refs
+
+        push_refs(GitRepo(self._repo.path), url, refspecs, token)
 
     def _write(
         self,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pygit2
 
-from forkflow.errors import FetchError
+from forkflow.errors import FetchError, GitError
 from forkflow.gitrepo.repo import GitRepo
 from forkflow.types import CommitId
 
@@ -27,9 +27,18 @@ class FetchOutcome:
 
 
 class _Callbacks(pygit2.RemoteCallbacks):
-    def __init__(self, progress: TransferProgress | None):
+    def __init__(self, progress: TransferProgress | None = None, token: str | None = None):
         super().__init__()
         self._progress = progress
+        self._token = token
+
+    def credentials(
+        self, url: str, username_from_url: str | None, allowed_types: pygit2.enums.CredentialType
+    ) -> pygit2.UserPass:
+        """HTTPS with a GitHub token: the token is the password (it never appears in a URL)."""
+        if self._token is None:
+            raise pygit2.GitError(f"{url} asks for credentials; give a token (GITHUB_TOKEN or --token)")
+        return pygit2.UserPass("x-access-token", self._token)
 
     def transfer_progress(self, stats: pygit2.remotes.TransferProgress) -> None:
         if self._progress is not None:
@@ -42,6 +51,7 @@ def fetch_branch(
     branch: str | None,
     dest_ref: str,
     progress: TransferProgress | None = None,
+    token: str | None = None,
 ) -> FetchOutcome:
     """Bring ``branch`` of ``url`` (its default branch when None) into ``dest_ref``.
 
@@ -50,7 +60,7 @@ def fetch_branch(
     """
     raw = repo.raw
     previous = repo.resolve(dest_ref)
-    callbacks = _Callbacks(progress)
+    callbacks = _Callbacks(progress, token)
     try:
         remote = raw.remotes.create_anonymous(url)
         heads = {str(head.name): head for head in remote.list_heads(callbacks=callbacks)}
@@ -82,3 +92,13 @@ def _source_ref(heads: dict[str, pygit2.remotes.RemoteHead], branch: str | None,
         known = ", ".join(sorted(h.removeprefix("refs/heads/") for h in heads if h.startswith("refs/heads/")))
         raise FetchError(f"{url} has no branch {branch!r} (it has: {known or 'no branches'})")
     return source
+
+
+def push_refs(repo: GitRepo, url: str, refspecs: list[str], token: str | None = None) -> None:
+    """Push ``refspecs`` to ``url`` (a path, file:// or https:// with a token)."""
+    try:
+        remote = repo.raw.remotes.create_anonymous(url)
+        remote.push(refspecs, callbacks=_Callbacks(token=token))
+    except (pygit2.GitError, KeyError, OSError) as err:
+        message = str(err).replace(token, "***") if token else str(err)
+        raise GitError(f"pushing to {url} failed: {message}") from None
