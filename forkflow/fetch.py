@@ -49,16 +49,21 @@ def apply_fetch(
     *,
     on_start: Callable[[FetchStep], TransferProgress | None] | None = None,
     on_done: Callable[[FetchResult], None] | None = None,
+    token: str | None = None,
 ) -> list[FetchResult]:
-    """Fetch each step; a node that fails is reported with its reason and the others go on."""
+    """Fetch each step; a node that fails is reported with its reason and the others go on.
+
+    ``token`` answers HTTPS servers that ask for credentials (GitHub); it never appears in errors.
+    """
     results = []
     for step in steps:
         progress = on_start(step) if on_start is not None else None
         try:
-            outcome = fetch_branch(repo, step.url, step.branch, step.dest_ref, progress)
+            outcome = fetch_branch(repo, step.url, step.branch, step.dest_ref, progress, token)
             result = FetchResult(step, outcome=outcome)
         except (FetchError, GitError) as err:
-            result = FetchResult(step, error=str(err))
+            message = str(err).replace(token, "***") if token else str(err)
+            result = FetchResult(step, error=message)
         results.append(result)
         if on_done is not None:
             on_done(result)

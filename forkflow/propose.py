@@ -73,7 +73,7 @@ def plan_proposals(
     stamp = now.isoformat(timespec="seconds")
     merged_now = {}
     for proposal in existing:
-        if proposal.state == ProposalState.OPEN:
+        if proposal.state == ProposalState.OPEN and proposal.source != "sync":  # sync proposals are sync's
             how = reached_target(repo, report, proposal)
             if how is not None:
                 merged_now[proposal.number] = proposal

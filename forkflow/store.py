@@ -54,6 +54,15 @@ CREATE TABLE IF NOT EXISTS proposal (
     record TEXT NOT NULL          -- JSON: forkflow.forge.Proposal
 );
 CREATE INDEX IF NOT EXISTS proposal_change ON proposal(network, change_id);
+CREATE TABLE IF NOT EXISTS commit_check (
+    network TEXT NOT NULL,
+    node TEXT NOT NULL,
+    sha TEXT NOT NULL,
+    state TEXT NOT NULL,          -- success or failure
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    PRIMARY KEY (network, node, sha)
+);
 CREATE TABLE IF NOT EXISTS scan (
     run_id TEXT PRIMARY KEY,
     network TEXT NOT NULL,
@@ -238,3 +247,19 @@ class Store:
     def proposals(self, network: str) -> list[tuple[int, dict[str, Any]]]:
         rows = self._db.execute("SELECT number, record FROM proposal WHERE network=? ORDER BY number", (network,))
         return [(int(row[0]), json.loads(row[1])) for row in rows]
+
+    # checks (the local forge's commit statuses) ------------------------------------------
+
+    def save_check(self, network: str, node: str, sha: str, state: str, title: str, summary: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO commit_check(network, node, sha, state, title, summary) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (network, node, sha, state, title, summary),
+            )
+
+    def checks(self, network: str) -> list[tuple[str, str, str, str]]:
+        rows = self._db.execute(
+            "SELECT node, sha, state, title FROM commit_check WHERE network=? ORDER BY rowid", (network,)
+        )
+        return [(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]

@@ -39,6 +39,7 @@ class SyncStep(StrEnum):
     PROPOSE = "propose"
     KEEP = "keep"
     UP_TO_DATE = "up-to-date"
+    MERGED = "merged"
     REFUSED = "refused"
     NOTHING = "nothing"
 
@@ -109,6 +110,10 @@ def _plan_node(
         missing = name if head is None else parent
         return SyncAction(name, SyncStep.REFUSED, f"{missing} is not fetched; run `forkflow fetch`")
     if is_ancestor(repo, parent_head, head):
+        live = [p for p in existing if p.change_id == f"sync:{name}" and p.state == ProposalState.OPEN]
+        if live:  # the node took the update (by the proposal or otherwise): the proposal is done
+            why = f"already has {parent}'s head; #{live[-1].number} is merged"
+            return SyncAction(name, SyncStep.MERGED, why, parent_head, head, supersedes=live[-1].number)
         return SyncAction(name, SyncStep.UP_TO_DATE, f"already has {parent}'s head", parent_head, head)
     rules = node_policy(network, policy, name).tiers.of(network.spec(name).tier.value)
     if rules.sync == SyncMode.NONE:
@@ -225,6 +230,8 @@ def apply_sync(actions: Sequence[SyncAction], repo: GitRepo, manifest: Manifest,
     for action in actions:
         if action.step in (SyncStep.FAST_FORWARD, SyncStep.RESET):
             _move(repo, manifest, action)
+        elif action.step == SyncStep.MERGED and action.supersedes is not None:
+            forge.mark_merged(action.supersedes, action.old_head, stamp)
         elif action.step == SyncStep.PROPOSE and action.proposal is not None:
             if action.proposal.head is None and not forge.branchless:
                 continue  # a conflicting merge cannot be a pull request: the plan names the files

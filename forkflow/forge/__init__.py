@@ -48,6 +48,7 @@ class Proposal(BaseModel):
     merged_at: str | None = None
     merge_commit: str | None = None
     url: str | None = None
+    comments: list[str] = Field(default_factory=list)
 
 
 class Forge(Protocol):
@@ -77,4 +78,12 @@ class Forge(Protocol):
 
     def merge(self, number: int, *, committer: Person, when: int) -> Proposal:
         """Merge the proposal into its target (what a maintainer's merge button does)."""
+        ...
+
+    def comment(self, number: int, body: str, *, marker: str | None = None) -> None:
+        """Comment on a proposal; with ``marker``, replace forkflow's earlier comment of that kind."""
+        ...
+
+    def report_check(self, target: str, sha: str, *, ok: bool, title: str, summary: str) -> None:
+        """The policy's verdict on a commit of ``target`` (a check run on GitHub)."""
         ...

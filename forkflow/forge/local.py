@@ -95,6 +95,16 @@ class LocalForge:
         stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
         return self.mark_merged(number, merged, stamp)
 
+    def comment(self, number: int, body: str, *, marker: str | None = None) -> None:
+        proposal = self.get(number)
+        tag = f"<!-- {marker} -->" if marker else None
+        kept = [c for c in proposal.comments if tag is None or tag not in c]
+        text = f"{body}\n\n{tag}" if tag else body
+        self._store.update_proposal(number, self._record(proposal.model_copy(update={"comments": [*kept, text]})))
+
+    def report_check(self, target: str, sha: str, *, ok: bool, title: str, summary: str) -> None:
+        self._store.save_check(self._network, target, sha, "success" if ok else "failure", title, summary)
+
     @staticmethod
     def branch_ref(proposal: Proposal) -> str:
         """Where a proposal's branch lives in the working repository.

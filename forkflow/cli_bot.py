@@ -1,0 +1,89 @@
+"""The command line for the GitHub Actions bot: bot."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from forkflow.bot import run_bot
+from forkflow.check import EXIT_VIOLATIONS
+from forkflow.cli import _errors, _now, _workspace_options, main
+from forkflow.errors import ForkflowError
+from forkflow.forges import FORGES, open_forge
+from forkflow.propose import committer_for
+from forkflow.workspace import open_workspace
+
+LIFECYCLE = ("provision", "merge", "retire")
+
+
+@main.command()
+@_workspace_options
+@click.option("--forge", "forge_kind", type=click.Choice(FORGES), default="github", show_default=True)
+@click.option("--token", envvar="GITHUB_TOKEN", help="GitHub token (default: $GITHUB_TOKEN); never printed.")
+@click.option("--dry-run", is_flag=True, help="Decide everything, change nothing.")
+@click.option("--command", "command", type=click.Choice(LIFECYCLE), help="A lifecycle command (workflow_dispatch).")
+@click.option("--args", "args", default="", help="Its arguments, as one string.")
+def bot(
+    repo: Path,
+    manifest: Path | None,
+    forge_kind: str,
+    token: str | None,
+    dry_run: bool,
+    command: str | None,
+    args: str,
+) -> None:
+    """Do what the GitHub event calls for (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH).
+
+    schedule / workflow_dispatch / push: fetch, scan, sync, propose, report.  pull_request: the
+    policy check on the pull request's commits (a check run, and a comment when it fails); on a
+    bubble-up pull request, a comment listing the carriers.  The report goes to
+    GITHUB_STEP_SUMMARY and unmet-needs, proposals-opened and violations to GITHUB_OUTPUT.
+    Exit code 4 when a pull request breaks the policy.
+    """
+    with _errors():
+        if command is not None:
+            raise ForkflowError(
+                f"`forkflow {command}` is not available in this version yet (the lifecycle commands come next); "
+                f"nothing was changed (args: {args!r})"
+            )
+        event_name = os.environ.get("GITHUB_EVENT_NAME", "workflow_dispatch")
+        event = _event(os.environ.get("GITHUB_EVENT_PATH"))
+        space = open_workspace(repo, manifest)
+        forge = open_forge(space, forge_kind, token=token, environ=os.environ)
+        result = run_bot(
+            space,
+            forge,
+            event_name,
+            event,
+            token=token,
+            committer=committer_for(space.repo),
+            now=_now(),
+            dry_run=dry_run,
+        )
+        _append(os.environ.get("GITHUB_STEP_SUMMARY"), result.summary)
+        _append(os.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in result.outputs.items()))
+        click.echo(result.summary, nl=False)
+        for problem in result.problems:
+            click.echo(f"warning: {problem}", err=True)
+        if event_name in ("pull_request", "pull_request_target") and result.violations:
+            sys.exit(EXIT_VIOLATIONS)
+
+
+def _event(path: str | None) -> dict[str, object]:
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ForkflowError(f"GITHUB_EVENT_PATH {path}: cannot be read as JSON ({err})") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _append(path: str | None, text: str) -> None:
+    if path and text:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)

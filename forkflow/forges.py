@@ -1,0 +1,24 @@
+"""Choosing a forge: ``local`` (the embedded default) or ``github``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from forkflow.errors import ForkflowError
+from forkflow.forge import Forge
+from forkflow.forge.local import LocalForge
+from forkflow.workspace import Workspace
+
+FORGES = ("local", "github")
+
+
+def open_forge(space: Workspace, kind: str, *, token: str | None = None, environ: Mapping[str, str]) -> Forge:
+    """The forge named ``kind``; GitHub's credentials and API url come from ``environ`` (or ``token``)."""
+    if kind == "local":
+        return LocalForge(space.repo, space.store, space.manifest)
+    if kind == "github":
+        from forkflow.forge.github import PUBLIC_API, GitHubClient, GitHubForge, credentials_from_env
+
+        client = GitHubClient(credentials_from_env(dict(environ), token), environ.get("GITHUB_API_URL", PUBLIC_API))
+        return GitHubForge(space.repo, space.manifest, client)
+    raise ForkflowError(f"no forge is called {kind!r}; use one of: {', '.join(FORGES)}")
