@@ -1,0 +1,82 @@
+"""forkflow bot with the local forge: a scheduled run twice, and a pull-request event."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from forkflow.cli import main
+from forkflow.store import Store
+from tests.gitcli import Git
+from tests.sharednet import SharedNet, build_shared_network, manifest_text
+
+
+@pytest.fixture
+def net(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SharedNet:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    return build_shared_network(tmp_path / "net")
+
+
+def bot(
+    net: SharedNet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event: str, payload: dict[str, object]
+) -> tuple[int, str, dict[str, str]]:
+    event_file, summary, output = tmp_path / "event.json", tmp_path / "summary.md", tmp_path / "output.txt"
+    event_file.write_text(json.dumps(payload))
+    for path in (summary, output):
+        path.write_text("")
+    monkeypatch.setenv("GITHUB_EVENT_NAME", event)
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event_file))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    result = CliRunner().invoke(main, ["bot", "--repo", str(net.git.path), "--forge", "local"])
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert summary.read_text() == result.stdout
+    return result.exit_code, result.stdout, outputs
+
+
+def test_a_scheduled_run_proposes_and_a_second_opens_nothing(
+    net: SharedNet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, summary, outputs = bot(net, tmp_path, monkeypatch, "schedule", {})
+    assert code == 0
+    assert summary.startswith("# shared: unmet needs and drift\n")
+    assert outputs == {"unmet-needs": outputs["unmet-needs"], "proposals-opened": "5", "violations": "0"}
+    assert float(outputs["unmet-needs"]) > 0
+    code, _, again = bot(net, tmp_path, monkeypatch, "schedule", {})
+    assert (code, again["proposals-opened"]) == (0, "0")
+    store = Store(net.git.path / ".forkflow" / "store.sqlite")
+    assert len(store.proposals("shared")) == 5
+
+
+def test_a_pull_request_that_changes_a_protected_path_fails_its_check(
+    net: SharedNet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git = net.git
+    base = git.head("main")
+    git.checkout("-b", "change-ci")
+    head = git.commit("Add CI", {".github/workflows/ci.yml": "on: push\n"})
+    git.checkout("main")
+    (git.path / "forkflow.toml").write_text(manifest_text())  # the branch's commit took the untracked manifest
+    payload = {
+        "pull_request": {"number": 7, "head": {"sha": head, "ref": "change-ci"}, "base": {"sha": base, "ref": "main"}},
+        "repository": {"full_name": "example-u/unknown"},
+    }
+    code, summary, outputs = bot(net, tmp_path, monkeypatch, "pull_request", payload)
+    assert code == 4
+    assert "1 commit(s) change protected paths" in summary
+    assert f"{head[:12]} Add CI: .github/workflows/ci.yml" in summary
+    assert outputs["violations"] == "1"
+
+
+def test_an_unknown_event_is_a_clear_error(net: SharedNet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, _ = bot(net, tmp_path, monkeypatch, "release", {})
+    assert code == 1
+
+
+def test_lifecycle_commands_are_not_there_yet(net: SharedNet) -> None:
+    result = CliRunner().invoke(main, ["bot", "--repo", str(net.git.path), "--forge", "local", "--command", "retire"])
+    assert result.exit_code == 1 and "not available in this version yet" in result.output
+    assert Git(net.git.path).head("main")
