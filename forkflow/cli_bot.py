@@ -87,3 +87,43 @@ def _append(path: str | None, text: str) -> None:
     if path and text:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(text)
+
+
+@main.command()
+@click.option("--central", required=True, metavar="OWNER/NAME", help="The central repository on GitHub.")
+@click.option("--org", help="Only forks owned by this organisation (and their forks).")
+@click.option("--tier", type=click.Choice(["central", "decentralized", "developer"]), default="decentralized")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=Path("forkflow.toml"))
+@click.option("--write", is_flag=True, help="Append the new nodes to the manifest (default: print them).")
+@click.option("--token", envvar="GITHUB_TOKEN", help="GitHub token (default: $GITHUB_TOKEN); never printed.")
+def discover(central: str, org: str | None, tier: str, manifest: Path, write: bool, token: str | None) -> None:
+    """Find central's forks on GitHub (forks of forks too) and add the new ones to forkflow.toml.
+
+    Nodes already in the manifest (by url) are left alone; new ones are appended as [[node]]
+    tables, so the file's comments and order are kept.  GITHUB_API_URL selects GitHub Enterprise.
+    """
+    from forkflow.discover import new_nodes_toml
+    from forkflow.forge.github import PUBLIC_API, GitHubClient, credentials_from_env, discover_network
+    from forkflow.manifest import load_manifest, parse_manifest
+
+    with _errors():
+        if "/" not in central:
+            raise click.UsageError("--central takes OWNER/NAME")
+        client = GitHubClient(
+            credentials_from_env(dict(os.environ), token), os.environ.get("GITHUB_API_URL", PUBLIC_API)
+        )
+        found = discover_network(client, central, org)
+        if manifest.exists():
+            current, text = load_manifest(manifest), manifest.read_text(encoding="utf-8")
+        else:
+            text = f'[network]\nname = "{central.split("/", 1)[1]}"\npolicy = "default"\n'
+            current = parse_manifest({"network": {"name": "new"}, "node": [{"name": "x", "ref": "HEAD"}]}, manifest)
+            current = current.model_copy(update={"nodes": ()})
+        added = new_nodes_toml(current, [(f.full_name, f.parent, f.url, f.branch) for f in found], tier)
+        if not write:
+            click.echo(added or "# nothing new: every repository is in the manifest already", nl=False)
+            return
+        if added:
+            manifest.write_text(text.rstrip("\n") + "\n" + added, encoding="utf-8")
+            load_manifest(manifest)  # what was written must read back
+        click.echo(f"{added.count('[[node]]')} node(s) added to {manifest}")

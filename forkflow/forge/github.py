@@ -362,3 +362,30 @@ def credentials_from_env(environ: dict[str, str], token: str | None = None) -> C
     if app_id and key and installation:
         return Credentials(app_id=int(app_id), private_key=key.encode(), installation_id=int(installation))
     return Credentials()
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """A repository of the fork network: its full name, its parent's, where it lives."""
+
+    full_name: str
+    parent: str | None
+    url: str
+    branch: str
+
+
+def discover_network(client: GitHubClient, central: str, org: str | None = None) -> list[Discovered]:
+    """Central and every fork of it, forks of forks included (breadth first); with ``org``, only that org's forks."""
+    owner, name = central.split("/", 1)
+    root = client.call(lambda: client.gh.repository(owner, name), f"reading {central}")
+    found = [Discovered(root.full_name, None, root.html_url, root.default_branch)]
+    queue = [root]
+    while queue:
+        current = queue.pop(0)
+        forks: list[Any] = client.call(lambda c=current: list(c.forks()), f"listing the forks of {current.full_name}")  # type: ignore[misc]
+        for fork in sorted(forks, key=lambda f: f.full_name):
+            if org is not None and fork.owner.login.lower() != org.lower() and current is root:
+                continue
+            found.append(Discovered(fork.full_name, current.full_name, fork.html_url, fork.default_branch))
+            queue.append(fork)
+    return found
