@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from forkflow.manifest import Manifest
+from forkflow.manifest import NodeSpec
 from forkflow.refname import ref_component_problem
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -28,10 +28,10 @@ def node_name(full_name: str, taken: set[str]) -> str:
     return name
 
 
-def new_nodes_toml(manifest: Manifest, found: Sequence[tuple[str, str | None, str, str]], tier: str) -> str:
-    """``[[node]]`` tables for the repositories (full name, parent full name, url, branch) not in the manifest."""
-    known_urls = {(spec.url or "").rstrip("/").removesuffix(".git").lower(): spec.name for spec in manifest.nodes}
-    taken = {spec.name for spec in manifest.nodes}
+def new_nodes_toml(existing: Sequence[NodeSpec], found: Sequence[tuple[str, str | None, str, str]], tier: str) -> str:
+    """``[[node]]`` tables for the repositories (full name, parent full name, url, branch) not among ``existing``."""
+    known_urls = {(spec.url or "").rstrip("/").removesuffix(".git").lower(): spec.name for spec in existing}
+    taken = {spec.name for spec in existing}
     names: dict[str, str] = {}
     out = []
     for full_name, parent, url, branch in found:
