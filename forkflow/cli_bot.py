@@ -104,22 +104,18 @@ def discover(central: str, org: str | None, tier: str, manifest: Path, write: bo
     """
     from forkflow.discover import new_nodes_toml
     from forkflow.forge.github import PUBLIC_API, GitHubClient, credentials_from_env, discover_network
-    from forkflow.manifest import load_manifest, parse_manifest
+    from forkflow.manifest import NodeSpec, load_manifest
 
     with _errors():
         if "/" not in central:
             raise click.UsageError("--central takes OWNER/NAME")
-        client = GitHubClient(
-            credentials_from_env(dict(os.environ), token), os.environ.get("GITHUB_API_URL", PUBLIC_API)
-        )
-        found = discover_network(client, central, org)
+        api = os.environ.get("GITHUB_API_URL", PUBLIC_API)
+        found = discover_network(GitHubClient(credentials_from_env(dict(os.environ), token), api), central, org)
+        existing: tuple[NodeSpec, ...] = ()
+        text = f'[network]\nname = "{central.split("/", 1)[1]}"\npolicy = "default"\n'
         if manifest.exists():
-            current, text = load_manifest(manifest), manifest.read_text(encoding="utf-8")
-        else:
-            text = f'[network]\nname = "{central.split("/", 1)[1]}"\npolicy = "default"\n'
-            current = parse_manifest({"network": {"name": "new"}, "node": [{"name": "x", "ref": "HEAD"}]}, manifest)
-            current = current.model_copy(update={"nodes": ()})
-        added = new_nodes_toml(current, [(f.full_name, f.parent, f.url, f.branch) for f in found], tier)
+            existing, text = load_manifest(manifest).nodes, manifest.read_text(encoding="utf-8")
+        added = new_nodes_toml(existing, [(f.full_name, f.parent, f.url, f.branch) for f in found], tier)
         if not write:
             click.echo(added or "# nothing new: every repository is in the manifest already", nl=False)
             return
