@@ -100,7 +100,9 @@ def test_the_built_in_defaults_are_the_default_policy() -> None:
 
 def test_tier_and_override_errors_name_the_field(tmp_path: Path) -> None:
     bad = tmp_path / "tiers.toml"
-    bad.write_text('[tiers.central]\nsync = "rsync"\nlocal_changes = false\n\n[overrides]\nallowed = ["protected_paths"]\n')
+    bad.write_text(
+        '[tiers.central]\nsync = "rsync"\nlocal_changes = false\n\n[overrides]\nallowed = ["protected_paths"]\n'
+    )
     with pytest.raises(PolicyError) as caught:
         load_policy(bad)
     assert str(caught.value).splitlines() == [
