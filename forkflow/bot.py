@@ -113,11 +113,12 @@ def pull_request_run(space: Workspace, forge: Forge, event: dict[str, Any], *, d
     number = int(pull.get("number", 0))
     forge.report_check(node, head_sha, ok=ok, title=title, summary=summary)
     if refusals:
-        forge.comment(number, f"**forkflow: {title}**\n\n```\n{summary}\n```", marker=POLICY_MARKER)
+        forge.comment(number, f"**forkflow: {title}**\n\n```\n{summary}\n```", marker=POLICY_MARKER, target=node)
     if str(head.get("ref", "")).startswith("forkflow/bubble-up/"):
         proposal = forge.get(number)
         rows = "\n".join(f"- `{name}`" for name in proposal.carriers)
-        forge.comment(number, f"**Carried by {len(proposal.carriers)} node(s):**\n\n{rows}", marker=CARRIERS_MARKER)
+        text = f"**Carried by {len(proposal.carriers)} node(s):**\n\n{rows}"
+        forge.comment(number, text, marker=CARRIERS_MARKER, target=node)
     return result
 
 

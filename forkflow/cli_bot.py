@@ -114,7 +114,9 @@ def discover(central: str, org: str | None, tier: str, manifest: Path, write: bo
         existing: tuple[NodeSpec, ...] = ()
         text = f'[network]\nname = "{central.split("/", 1)[1]}"\npolicy = "default"\n'
         if manifest.exists():
-            existing, text = load_manifest(manifest).nodes, manifest.read_text(encoding="utf-8")
+            text = manifest.read_text(encoding="utf-8")
+            has_nodes = "[[node]]" in text  # a new manifest may have only its [network] table yet
+            existing = load_manifest(manifest).nodes if has_nodes else ()
         added = new_nodes_toml(existing, [(f.full_name, f.parent, f.url, f.branch) for f in found], tier)
         if not write:
             click.echo(added or "# nothing new: every repository is in the manifest already", nl=False)

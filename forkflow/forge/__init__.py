@@ -80,8 +80,9 @@ class Forge(Protocol):
         """Merge the proposal into its target (what a maintainer's merge button does)."""
         ...
 
-    def comment(self, number: int, body: str, *, marker: str | None = None) -> None:
-        """Comment on a proposal; with ``marker``, replace forkflow's earlier comment of that kind."""
+    def comment(self, number: int, body: str, *, marker: str | None = None, target: str | None = None) -> None:
+        """Comment on a proposal (or, with ``target``, any pull request of that node's repository);
+        with ``marker``, replace forkflow's earlier comment of that kind."""
         ...
 
     def report_check(self, target: str, sha: str, *, ok: bool, title: str, summary: str) -> None:

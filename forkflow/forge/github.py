@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import github3
 import requests
-from github3.exceptions import ForbiddenError, GitHubError, NotFoundError
+from github3.exceptions import ForbiddenError, GitHubError, MissingAppInstallationAuthentication, NotFoundError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -84,7 +84,9 @@ class GitHubClient:
         if credentials.app_id and credentials.private_key and credentials.installation_id:
             self.call(
                 lambda: self._gh.login_as_app_installation(
-                    credentials.private_key, credentials.app_id, credentials.installation_id
+                    credentials.private_key,
+                    str(credentials.app_id),  # github3 signs the JWT with it as "iss", which PyJWT wants a string
+                    credentials.installation_id,
                 ),
                 "logging in as the GitHub App",
             )
@@ -231,9 +233,13 @@ class GitHubForge:
         stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
         return self.get(number).model_copy(update={"state": ProposalState.MERGED, "merged_at": stamp})
 
-    def comment(self, number: int, body: str, *, marker: str | None = None) -> None:
+    def comment(self, number: int, body: str, *, marker: str | None = None, target: str | None = None) -> None:
         """Comment on a pull request; with ``marker``, refresh forkflow's earlier comment instead of adding one."""
-        _, pull = self._locate(number)
+        if target is not None:
+            repository = self._repository(target)
+            pull = self._client.call(lambda: repository.pull_request(number), f"reading pull request #{number}")
+        else:
+            _, pull = self._locate(number)
         issue = self._client.call(pull.issue, "reading the pull request's issue")
         if marker is not None:
             text = f"{body}\n\n<!-- {marker} -->"
@@ -259,7 +265,8 @@ class GitHubForge:
                 output=output,
                 completed_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             )
-        except ForbiddenError:  # a plain token may not create check runs: a commit status says the same
+        except (ForbiddenError, MissingAppInstallationAuthentication):  # a user token cannot make check runs
+            # a commit status says the same
             state = "success" if ok else "failure"
             self._client.call(
                 lambda: repository.create_status(sha, state, description=title[:140], context="forkflow/policy"),

@@ -95,7 +95,7 @@ class LocalForge:
         stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
         return self.mark_merged(number, merged, stamp)
 
-    def comment(self, number: int, body: str, *, marker: str | None = None) -> None:
+    def comment(self, number: int, body: str, *, marker: str | None = None, target: str | None = None) -> None:
         proposal = self.get(number)
         tag = f"<!-- {marker} -->" if marker else None
         kept = [c for c in proposal.comments if tag is None or tag not in c]

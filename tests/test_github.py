@@ -1,0 +1,178 @@
+"""The GitHub forge and the bot, end to end: the real github3.py client over real HTTP against the fake GitHub."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from forkflow.bot import run_bot
+from forkflow.cli import main
+from forkflow.errors import ForgeError
+from forkflow.fetch import apply_fetch, plan_fetch
+from forkflow.forge.github import Credentials, GitHubClient, GitHubForge
+from forkflow.gitrepo import Person
+from forkflow.workspace import Workspace, open_workspace
+from tests.fakegithub.fixture import fake_github_fixture  # noqa: F401 (the fixture)
+from tests.fakegithub.server import FakeGitHub
+from tests.gitcli import Git, git_env
+from tests.sharednet import NODES, build_shared_network
+
+TOKEN = "ghp_forkflowtesttoken0123456789"
+ORG = "example-u"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+BOT = Person("forkflow", "forkflow@example.edu")
+
+
+def owner_of(node: str) -> str:
+    return f"{node}-u"
+
+
+def host(fake: FakeGitHub, tmp_path: Path) -> Workspace:
+    """The shared network on the fake GitHub: central in the org, each node a fork of its parent."""
+    src = build_shared_network(tmp_path / "src")
+    src.git.commit("Central update", {"README.md": "# video\n"})  # every node is behind by one
+    fake.add_user("robot", TOKEN)
+    fake.add_org(ORG)
+    central = fake.add_repo(ORG, "video", source_path=src.git.path)
+    repos = {"central": f"{ORG}/video"}
+    manifest = [
+        '[network]\nname = "hosted"\n',
+        f'[[node]]\nname = "central"\nurl = "file://{central.path}"\nbranch = "main"\n',
+    ]
+    for name, parent, tier in NODES:
+        fork = fake.add_repo(owner_of(name), "video", fork_of=repos[parent])
+        repos[name] = fork.full_name
+        sha = src.git.head(name)
+        subprocess.run(
+            ["git", "--git-dir", str(fork.path), "update-ref", "refs/heads/main", sha], check=True, env=git_env()
+        )
+        manifest.append(
+            f'[[node]]\nname = "{name}"\nparent = "{parent}"\ntier = "{tier}"\nurl = "file://{fork.path}"\n'
+            f'branch = "main"\nowners = ["@{owner_of(name)}"]\n'
+        )
+    work = Git.init(tmp_path / "work")
+    (work.path / "forkflow.toml").write_text("\n".join(manifest))
+    space = open_workspace(work.path)
+    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), token=TOKEN))
+    return space
+
+
+def forge_for(space: Workspace, fake: FakeGitHub) -> GitHubForge:
+    return GitHubForge(space.repo, space.manifest, GitHubClient(Credentials(token=TOKEN), fake.url))
+
+
+def pulls(fake: FakeGitHub, full_name: str) -> list[object]:
+    return [pull for (repo, _), pull in sorted(fake.state.pulls.items(), key=lambda item: item[0]) if repo == full_name]
+
+
+def test_a_scheduled_run_opens_bubble_up_and_sync_pull_requests_once(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    space = host(fake_github, tmp_path)
+    forge = forge_for(space, fake_github)
+    first = run_bot(space, forge, "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    central = pulls(fake_github, f"{ORG}/video")
+    assert len(central) == 5  # the five shared changes, proposed to central
+    synced = {name: pulls(fake_github, f"{owner_of(name)}/video") for name in ("alpha", "beta", "gamma", "delta")}
+    assert all(len(found) == 1 for found in synced.values())  # one update proposal per decentralized node
+    assert first.outputs["proposals-opened"] == "9"
+    titles = sorted(p.title for p in forge.proposals())
+    assert (
+        "Reject empty uploads" in titles
+        and "Update alpha with central " + space.repo.resolve("refs/forkflow/nodes/central")[:12] in titles
+    )  # type: ignore[index]
+    bubble = next(p for p in forge.proposals() if p.title == "Reject empty uploads")
+    assert bubble.carriers == ["alpha", "beta", "gamma"] and "forkflow:bubble-up" in bubble.labels
+    pull = fake_github.pull(ORG, "video", bubble.number)
+    assert sorted(r.login for r in pull.requested_reviewers) == ["alpha-u", "beta-u", "gamma-u"]  # type: ignore[attr-defined]
+    second = run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    assert second.outputs["proposals-opened"] == "0"
+    assert len(pulls(fake_github, f"{ORG}/video")) == 5
+    assert TOKEN not in json.dumps(second.outputs) + second.summary
+
+
+def test_a_pull_request_that_changes_a_protected_path_gets_a_failing_check_and_a_comment(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    space = host(fake_github, tmp_path)
+    base = space.repo.resolve("refs/forkflow/nodes/central")
+    assert base is not None
+    fork = fake_github.repo(owner_of("beta"), "video")
+    Git(tmp_path)("clone", "-q", str(fake_github.repo_path(ORG, "video")), "contributor")
+    contributor = Git(tmp_path / "contributor")
+    contributor.checkout("-b", "ci")
+    head = contributor.commit("Add a workflow", {".github/workflows/ci.yml": "on: push\n"})
+    contributor("push", "-q", str(fork.path), "ci:refs/heads/ci")
+    Git(space.repo.workdir)("fetch", "-q", str(fork.path), "ci")  # type: ignore[arg-type]  # the bot's checkout has it
+    gh = fake_github.github(TOKEN)
+    opened = gh.repository(ORG, "video").create_pull("Add CI", "main", f"{owner_of('beta')}:ci", "please")
+    event = {
+        "pull_request": {
+            "number": opened.number,
+            "head": {"sha": head, "ref": "ci"},
+            "base": {"sha": base, "ref": "main"},
+        },
+        "repository": {"full_name": f"{ORG}/video"},
+    }
+    for _ in range(2):  # the second run refreshes the comment instead of adding one
+        result = run_bot(
+            space, forge_for(space, fake_github), "pull_request", event, token=TOKEN, committer=BOT, now=NOW
+        )
+        assert result.violations == 1
+    statuses = [s for s in fake_github.state.statuses if s.sha == head]  # type: ignore[attr-defined]
+    assert statuses and statuses[-1].state == "failure" and statuses[-1].context == "forkflow/policy"  # type: ignore[attr-defined]
+    comments = [c for c in fake_github.state.comments.values() if c.number == opened.number]  # type: ignore[attr-defined]
+    assert len(comments) == 1 and "change protected paths" in comments[0].body  # type: ignore[attr-defined]
+
+
+def test_rate_limits_are_waited_out_or_reported(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    space = host(fake_github, tmp_path)
+    forge = forge_for(space, fake_github)
+    fake_github.rate_limit(times=1, status=429, retry_after=1)
+    assert forge.proposals() == []  # the GET was retried after the Retry-After
+    fake_github.rate_limit(times=10, status=403)
+    with pytest.raises(ForgeError) as caught:
+        forge_for(space, fake_github).proposals()
+    assert "rate limit is exhausted until" in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_a_github_app_installation_logs_in(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    space = host(fake_github, tmp_path)
+    fake_github.add_app(42, public, 7, "ghs_installationtoken")  # installed on every account of the network
+    client = GitHubClient(Credentials(app_id=42, private_key=private, installation_id=7), fake_github.url)
+    assert client.token == "ghs_installationtoken"
+    assert GitHubForge(space.repo, space.manifest, client).proposals() == []
+
+
+def test_discover_appends_the_forks_and_keeps_the_file(
+    fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host(fake_github, tmp_path)
+    manifest = tmp_path / "new.toml"
+    manifest.write_text('# our network, by hand\n[network]\nname = "video"\n')
+    monkeypatch.setenv("GITHUB_API_URL", fake_github.url)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    result = CliRunner().invoke(main, ["discover", "--central", f"{ORG}/video", "--manifest", str(manifest), "--write"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"8 node(s) added to {manifest}\n"
+    text = manifest.read_text()
+    assert text.startswith('# our network, by hand\n[network]\nname = "video"\n')
+    from forkflow.manifest import load_manifest
+
+    nodes = {spec.name: spec.parent for spec in load_manifest(manifest).nodes}
+    assert nodes["alpha-dept-u"] == "alpha-u" and nodes["alpha-u"] == "example-u"
+    again = CliRunner().invoke(main, ["discover", "--central", f"{ORG}/video", "--manifest", str(manifest), "--write"])
+    assert again.stdout == f"0 node(s) added to {manifest}\n"
+    assert os.environ["GITHUB_TOKEN"] not in again.output
