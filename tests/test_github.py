@@ -176,3 +176,39 @@ def test_discover_appends_the_forks_and_keeps_the_file(
     again = CliRunner().invoke(main, ["discover", "--central", f"{ORG}/video", "--manifest", str(manifest), "--write"])
     assert again.stdout == f"0 node(s) added to {manifest}\n"
     assert os.environ["GITHUB_TOKEN"] not in again.output
+
+
+def test_the_demo_network_on_github(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """The Land Grant example hosted on the fake: a scheduled run proposes and syncs, a second run adds nothing."""
+    from forkflow.demo import build_example, example_dir
+    from forkflow.manifest import load_manifest
+
+    built = build_example(example_dir("landgrant"), tmp_path / "landgrant")
+    example = load_manifest(built.manifest)
+    fake_github.add_user("robot", TOKEN)
+    fake_github.add_org("lgu")
+    urls: dict[str, str] = {}
+    lines = ['[network]\nname = "landgrant"\n']
+    for spec in example.nodes:  # parents come first in the example's manifest
+        parent = f"lgu/{spec.parent}" if spec.parent else None
+        repo = fake_github.add_repo(
+            "lgu", spec.name, source_path=built.root / "forge" / f"{spec.name}.git", fork_of=parent
+        )
+        urls[spec.name] = repo.path.as_uri()
+        table = f'[[node]]\nname = "{spec.name}"\nurl = "{urls[spec.name]}"\nbranch = "main"\n'
+        if spec.parent:
+            table += f'parent = "{spec.parent}"\ntier = "{spec.tier}"\n'
+        lines.append(table)
+    work = Git.init(tmp_path / "work")
+    (work.path / "forkflow.toml").write_text("\n".join(lines))
+    space = open_workspace(work.path)
+    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), token=TOKEN))
+    first = run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    bubble_up = [p for p in forge_for(space, fake_github).proposals() if p.source == "bubble-up"]
+    sync = [p for p in forge_for(space, fake_github).proposals() if p.source == "sync"]
+    assert len(bubble_up) == 8 and all(p.target in ("central", "engineering") for p in bubble_up)
+    assert len(sync) >= 10 and all(p.branch.startswith("forkflow/sync/") for p in sync)
+    assert first.outputs["proposals-opened"] == str(len(bubble_up) + len(sync))
+    second = run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    assert second.outputs["proposals-opened"] == "0"
+    assert len(forge_for(space, fake_github).proposals()) == len(bubble_up) + len(sync)
