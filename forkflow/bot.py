@@ -75,10 +75,11 @@ def scheduled_run(
     syncs = plan_sync(space.network, space.repo, space.policy, existing, committer=committer, now=now)
     plan = plan_proposals(report, space.network, space.repo, space.policy, existing, committer=committer, now=now)
     if not dry_run:
-        apply_sync(syncs, space.repo, space.manifest, forge, now)
-        apply_plan(plan, forge, now)
+        apply_sync(syncs, space.repo, space.manifest, forge, now, result.problems)
+        apply_plan(plan, forge, now, result.problems)
         report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
         space.store.record_scan(space.network.name, report.model_dump(mode="json"))
+    result.problems += getattr(forge, "problems", [])
     violations = check_policy(report, space.network, space.policy)
     previous = before[-1]["unmet_needs"]["percent"] if before else None
     summary = report_markdown(ReportInput(report, previous, forge.proposals(), space.policy))
@@ -115,7 +116,7 @@ def pull_request_run(space: Workspace, forge: Forge, event: dict[str, Any], *, d
     if refusals:
         forge.comment(number, f"**forkflow: {title}**\n\n```\n{summary}\n```", marker=POLICY_MARKER, target=node)
     if str(head.get("ref", "")).startswith("forkflow/bubble-up/"):
-        proposal = forge.get(number)
+        proposal = forge.get(number, target=node)
         rows = "\n".join(f"- `{name}`" for name in proposal.carriers)
         text = f"**Carried by {len(proposal.carriers)} node(s):**\n\n{rows}"
         forge.comment(number, text, marker=CARRIERS_MARKER, target=node)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from forkflow.errors import ForgeError
 from forkflow.forge import BRANCH_PREFIX, Forge, Proposal, ProposalState
 from forkflow.gitrepo import Applied, GitRepo, Person, apply_commits, is_ancestor
 from forkflow.model import ScanReport, SharedChange, Variant
@@ -265,23 +266,39 @@ def reached_target(repo: GitRepo, report: ScanReport, proposal: Proposal) -> str
     return None
 
 
-def apply_plan(plan: ProposalPlan, forge: Forge, now: datetime) -> list[Proposal]:
-    """Carry out the plan through the forge; returns the proposals opened, updated or marked."""
+def apply_plan(plan: ProposalPlan, forge: Forge, now: datetime, problems: list[str] | None = None) -> list[Proposal]:
+    """Carry out the plan through the forge; returns the proposals opened, updated or marked.
+
+    With ``problems``, a proposal the forge refuses is noted there and the others go on.
+    """
     stamp = now.isoformat(timespec="seconds")
     done = []
     for action in plan.actions:
-        proposal = action.proposal
-        if proposal is None or action.step == Step.SKIP:
+        try:
+            result = _apply_action(action, forge, stamp)
+        except ForgeError as err:
+            if problems is None:
+                raise
+            problems.append(f"{action.change_id}: {err}")
             continue
-        if proposal.head is None and not forge.branchless:
-            continue  # nothing to push: the plan names the conflicts, the forge cannot hold it
-        if action.step == Step.OPEN:
-            done.append(forge.open(proposal))
-        elif action.step in (Step.UPDATE, Step.REOPEN):
-            done.append(forge.update(proposal.model_copy(update={"updated_at": stamp, "closed_at": None})))
-        elif action.step == Step.MERGED:
-            done.append(forge.mark_merged(proposal.number, None, stamp))
+        if result is not None:
+            done.append(result)
     return done
+
+
+def _apply_action(action: Action, forge: Forge, stamp: str) -> Proposal | None:
+    proposal = action.proposal
+    if proposal is None or action.step == Step.SKIP:
+        return None
+    if proposal.head is None and not forge.branchless:
+        return None  # nothing to push: the plan names the conflicts, the forge cannot hold it
+    if action.step == Step.OPEN:
+        return forge.open(proposal)
+    if action.step in (Step.UPDATE, Step.REOPEN):
+        return forge.update(proposal.model_copy(update={"updated_at": stamp, "closed_at": None}))
+    if action.step == Step.MERGED:
+        return forge.mark_merged(proposal.number, None, stamp, target=proposal.target)
+    return None
 
 
 def committer_for(repo: GitRepo) -> Person:

@@ -224,20 +224,39 @@ def _body(
     return "\n".join(lines) + "\n"
 
 
-def apply_sync(actions: Sequence[SyncAction], repo: GitRepo, manifest: Manifest, forge: Forge, now: datetime) -> None:
-    """Carry out the plan: move nodes, keep backups, open and supersede proposals."""
+def apply_sync(
+    actions: Sequence[SyncAction],
+    repo: GitRepo,
+    manifest: Manifest,
+    forge: Forge,
+    now: datetime,
+    problems: list[str] | None = None,
+) -> None:
+    """Carry out the plan: move nodes, keep backups, open and supersede proposals.
+
+    With ``problems``, a node that fails is noted there and the others go on.
+    """
     stamp = now.isoformat(timespec="seconds")
     for action in actions:
-        if action.step in (SyncStep.FAST_FORWARD, SyncStep.RESET):
-            _move(repo, manifest, action)
-        elif action.step == SyncStep.MERGED and action.supersedes is not None:
-            forge.mark_merged(action.supersedes, action.old_head, stamp)
-        elif action.step == SyncStep.PROPOSE and action.proposal is not None:
-            if action.proposal.head is None and not forge.branchless:
-                continue  # a conflicting merge cannot be a pull request: the plan names the files
-            if action.supersedes is not None:
-                forge.close(action.supersedes, stamp)
-            forge.open(action.proposal)
+        try:
+            _apply_one(action, repo, manifest, forge, stamp)
+        except ForgeError as err:
+            if problems is None:
+                raise
+            problems.append(f"{action.node}: {err}")
+
+
+def _apply_one(action: SyncAction, repo: GitRepo, manifest: Manifest, forge: Forge, stamp: str) -> None:
+    if action.step in (SyncStep.FAST_FORWARD, SyncStep.RESET):
+        _move(repo, manifest, action)
+    elif action.step == SyncStep.MERGED and action.supersedes is not None:
+        forge.mark_merged(action.supersedes, action.old_head, stamp, target=action.node)
+    elif action.step == SyncStep.PROPOSE and action.proposal is not None:
+        if action.proposal.head is None and not forge.branchless:
+            return  # a conflicting merge cannot be a pull request: the plan names the files
+        if action.supersedes is not None:
+            forge.close(action.supersedes, stamp, target=action.node)
+        forge.open(action.proposal)
 
 
 def _move(repo: GitRepo, manifest: Manifest, action: SyncAction) -> None:

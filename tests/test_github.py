@@ -212,3 +212,34 @@ def test_the_demo_network_on_github(fake_github: FakeGitHub, tmp_path: Path) -> 
     second = run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
     assert second.outputs["proposals-opened"] == "0"
     assert len(forge_for(space, fake_github).proposals()) == len(bubble_up) + len(sync)
+
+
+def test_an_unreachable_fork_is_reported_and_the_run_goes_on(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    space = host(fake_github, tmp_path)
+    fake_github.fail_next("GET", r"/repos/delta-u/video$", 404, times=10)
+    result = run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    assert any(problem.startswith("delta: reading delta-u/video: not found") for problem in result.problems)
+    assert len(pulls(fake_github, f"{ORG}/video")) == 5  # the proposals to central were opened all the same
+
+
+def test_a_bubble_up_pull_request_event_lists_its_carriers(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    space = host(fake_github, tmp_path)
+    run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    proposal = next(p for p in forge_for(space, fake_github).proposals() if p.title == "Reject empty uploads")
+    base = space.repo.resolve("refs/forkflow/nodes/central")
+    event = {
+        "pull_request": {
+            "number": proposal.number,
+            "head": {"sha": proposal.head, "ref": proposal.branch},
+            "base": {"sha": base},
+        },
+        "repository": {"full_name": f"{ORG}/video"},
+    }
+    for _ in range(2):
+        result = run_bot(
+            space, forge_for(space, fake_github), "pull_request", event, token=TOKEN, committer=BOT, now=NOW
+        )
+        assert result.violations == 0
+    comments = [c for c in fake_github.state.comments.values() if c.number == proposal.number]  # type: ignore[attr-defined]
+    assert len(comments) == 1
+    assert comments[0].body.startswith("**Carried by 3 node(s):**\n\n- `alpha`\n- `beta`\n- `gamma`")  # type: ignore[attr-defined]

@@ -37,6 +37,10 @@ MAX_WAIT = 60
 T = TypeVar("T")
 
 
+class RateLimited(ForgeError):
+    """GitHub's rate limit is exhausted: every further call would fail too, so the run stops."""
+
+
 class _BoundedRetry(Retry):
     """urllib3's retries for idempotent calls, honouring Retry-After but never waiting longer than MAX_WAIT."""
 
@@ -106,7 +110,10 @@ class GitHubClient:
         try:
             return action()
         except ForbiddenError as err:
-            raise ForgeError(self._clean(f"{what}: {_rate_limit_message(err) or err}")) from None
+            limit = _rate_limit_message(err)
+            if limit is not None:
+                raise RateLimited(f"{what}: {limit}") from None
+            raise ForgeError(self._clean(f"{what}: {err}")) from None
         except NotFoundError:
             raise ForgeError(f"{what}: not found (or the token cannot see it)") from None
         except (GitHubError, requests.RequestException) as err:
@@ -150,7 +157,8 @@ class GitHubForge:
         self._repo = repo
         self._manifest = manifest
         self._client = client
-        self._where: dict[int, tuple[str, Any]] = {}  # proposal number -> (target node, pull request)
+        self._where: dict[tuple[str, int], Any] = {}  # (target node, number) -> pull request
+        self.problems: list[str] = []  # repositories that could not be read: reported, the run goes on
 
     # reading ----------------------------------------------------------------------------
 
@@ -159,19 +167,22 @@ class GitHubForge:
         for spec in self._manifest.nodes:
             if spec.url is None or spec.retired:
                 continue
-            for pull in self._pulls(self._repository(spec.name)):
+            try:
+                listed = self._pulls(self._repository(spec.name))
+            except RateLimited:
+                raise
+            except ForgeError as err:
+                self.problems.append(f"{spec.name}: {err}")
+                continue
+            for pull in listed:
                 proposal = self._from_pull(spec.name, pull)
                 if proposal is not None:
                     found.append(proposal)
-                    self._where[proposal.number] = (spec.name, pull)
+                    self._where[(spec.name, proposal.number)] = pull
         return sorted(found, key=lambda p: (p.created_at, p.number))
 
-    def get(self, number: int) -> Proposal:
-        if number not in self._where:
-            self.proposals()
-        if number not in self._where:
-            raise ForgeError(f"no forkflow pull request #{number} in the network's repositories")
-        target, pull = self._where[number]
+    def get(self, number: int, *, target: str | None = None) -> Proposal:
+        target, pull = self._locate(number, target)
         proposal = self._from_pull(target, pull)
         assert proposal is not None
         return proposal
@@ -199,11 +210,11 @@ class GitHubForge:
                 lambda: pull.create_review_requests(reviewers=reviewers[0], team_reviewers=reviewers[1]),
                 "requesting reviews from the carriers' owners",
             )
-        self._where[pull.number] = (proposal.target, pull)
+        self._where[(proposal.target, pull.number)] = pull
         return proposal.model_copy(update={"number": pull.number, "url": pull.html_url})
 
     def update(self, proposal: Proposal) -> Proposal:
-        _, pull = self._locate(proposal.number)
+        _, pull = self._locate(proposal.number, proposal.target)
         if proposal.head is not None:
             self._push(proposal)
         state = "open" if proposal.state == ProposalState.OPEN else "closed"
@@ -213,25 +224,28 @@ class GitHubForge:
         )
         return proposal
 
-    def close(self, number: int, when: str) -> Proposal:
-        _, pull = self._locate(number)
+    def close(self, number: int, when: str, *, target: str | None = None) -> Proposal:
+        target, pull = self._locate(number, target)
         self._client.call(pull.close, f"closing pull request #{number}")
-        return self.get(number).model_copy(update={"state": ProposalState.CLOSED, "closed_at": when})
+        closed = self.get(number, target=target)
+        return closed.model_copy(update={"state": ProposalState.CLOSED, "closed_at": when})
 
-    def mark_merged(self, number: int, commit: str | None, when: str) -> Proposal:
+    def mark_merged(self, number: int, commit: str | None, when: str, *, target: str | None = None) -> Proposal:
         """The change reached the target another way (a squash, a cherry-pick): say so and close the request."""
-        _, pull = self._locate(number)
-        self.comment(number, "The target has this change now (merged, squashed or picked); forkflow closes this.")
+        target, pull = self._locate(number, target)
+        note = "The target has this change now (merged, squashed or picked); forkflow closes this."
+        self.comment(number, note, target=target)
         self._client.call(pull.close, f"closing pull request #{number}")
-        return self.get(number).model_copy(update={"state": ProposalState.MERGED, "merged_at": when})
+        done = self.get(number, target=target)
+        return done.model_copy(update={"state": ProposalState.MERGED, "merged_at": when})
 
-    def merge(self, number: int, *, committer: Person, when: int) -> Proposal:
-        _, pull = self._locate(number)
+    def merge(self, number: int, *, committer: Person, when: int, target: str | None = None) -> Proposal:
+        target, pull = self._locate(number, target)
         merged = self._client.call(lambda: pull.merge(commit_message=f"Merge forkflow proposal #{number}"), "merging")
         if not merged:
             raise ForgeError(f"pull request #{number} could not be merged (conflicts, or required checks)")
         stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
-        return self.get(number).model_copy(update={"state": ProposalState.MERGED, "merged_at": stamp})
+        return self.get(number, target=target).model_copy(update={"state": ProposalState.MERGED, "merged_at": stamp})
 
     def comment(self, number: int, body: str, *, marker: str | None = None, target: str | None = None) -> None:
         """Comment on a pull request; with ``marker``, refresh forkflow's earlier comment instead of adding one."""
@@ -239,7 +253,7 @@ class GitHubForge:
             repository = self._repository(target)
             pull = self._client.call(lambda: repository.pull_request(number), f"reading pull request #{number}")
         else:
-            _, pull = self._locate(number)
+            _, pull = self._locate(number, None)
         issue = self._client.call(pull.issue, "reading the pull request's issue")
         if marker is not None:
             text = f"{body}\n\n<!-- {marker} -->"
@@ -288,12 +302,18 @@ class GitHubForge:
 
         return self._client.call(listing, f"listing the pull requests of {repository.full_name}")
 
-    def _locate(self, number: int) -> tuple[str, Any]:
-        if number not in self._where:
-            self.proposals()
-        if number not in self._where:
-            raise ForgeError(f"no forkflow pull request #{number} in the network's repositories")
-        return self._where[number]
+    def _locate(self, number: int, target: str | None) -> tuple[str, Any]:
+        """The pull request ``number`` (of ``target``'s repository: numbers are per repository)."""
+        for attempt in range(2):
+            found = [(t, pull) for (t, n), pull in self._where.items() if n == number and target in (None, t)]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                where = ", ".join(t for t, _ in found)
+                raise ForgeError(f"pull request #{number} exists in several repositories ({where}); name the node")
+            if attempt == 0:
+                self.proposals()
+        raise ForgeError(f"no forkflow pull request #{number} in the network's repositories")
 
     def _push(self, proposal: Proposal) -> None:
         assert proposal.head is not None

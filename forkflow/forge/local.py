@@ -33,7 +33,7 @@ class LocalForge:
     def proposals(self) -> list[Proposal]:
         return [Proposal.model_validate({**record, "number": n}) for n, record in self._store.proposals(self._network)]
 
-    def get(self, number: int) -> Proposal:
+    def get(self, number: int, *, target: str | None = None) -> Proposal:
         for proposal in self.proposals():
             if proposal.number == number:
                 return proposal
@@ -51,7 +51,7 @@ class LocalForge:
         self._store.update_proposal(proposal.number, self._record(proposal))
         return proposal
 
-    def close(self, number: int, when: str) -> Proposal:
+    def close(self, number: int, when: str, *, target: str | None = None) -> Proposal:
         proposal = self.get(number)
         if proposal.state != ProposalState.OPEN:
             raise ForgeError(f"proposal #{number} is {proposal.state}, not open; nothing to close")
@@ -59,14 +59,14 @@ class LocalForge:
         self._store.update_proposal(number, self._record(closed))
         return closed
 
-    def mark_merged(self, number: int, commit: str | None, when: str) -> Proposal:
+    def mark_merged(self, number: int, commit: str | None, when: str, *, target: str | None = None) -> Proposal:
         proposal = self.get(number)
         update = {"state": ProposalState.MERGED, "merged_at": when, "merge_commit": commit, "updated_at": when}
         merged = proposal.model_copy(update=update)
         self._store.update_proposal(number, self._record(merged))
         return merged
 
-    def merge(self, number: int, *, committer: Person, when: int) -> Proposal:
+    def merge(self, number: int, *, committer: Person, when: int, target: str | None = None) -> Proposal:
         proposal = self.get(number)
         if proposal.state != ProposalState.OPEN:
             raise ForgeError(f"proposal #{number} is {proposal.state}, not open; nothing to merge")
