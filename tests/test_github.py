@@ -243,3 +243,71 @@ def test_a_bubble_up_pull_request_event_lists_its_carriers(fake_github: FakeGitH
     comments = [c for c in fake_github.state.comments.values() if c.number == proposal.number]  # type: ignore[attr-defined]
     assert len(comments) == 1
     assert comments[0].body.startswith("**Carried by 3 node(s):**\n\n- `alpha`\n- `beta`\n- `gamma`")  # type: ignore[attr-defined]
+
+
+def test_an_app_gets_a_check_run_and_carriers_joining_update_the_pull_request(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    space = host(fake_github, tmp_path)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    fake_github.add_app(42, public, 7, "ghs_installationtoken")
+    client = GitHubClient(Credentials(app_id=42, private_key=private, installation_id=7), fake_github.url)
+    forge = GitHubForge(space.repo, space.manifest, client)
+    run_bot(space, forge, "schedule", {}, token=client.token, committer=BOT, now=NOW)
+    chapters = next(p for p in forge.proposals() if p.title.startswith("Add chapters"))
+    event = {
+        "pull_request": {
+            "number": chapters.number,
+            "head": {"sha": chapters.head, "ref": chapters.branch},
+            "base": {"sha": space.repo.resolve("refs/forkflow/nodes/central")},
+        },
+        "repository": {"full_name": f"{ORG}/video"},
+    }
+    run_bot(
+        space,
+        GitHubForge(space.repo, space.manifest, client),
+        "pull_request",
+        event,
+        token=client.token,
+        committer=BOT,
+        now=NOW,
+    )
+    runs = [run for run in fake_github.state.check_runs.values() if run.head_sha == chapters.head]  # type: ignore[attr-defined]
+    assert [(run.name, run.conclusion) for run in runs] == [("forkflow policy", "success")]  # type: ignore[attr-defined]
+    # epsilon picks up the chapters series: the open pull request is updated, not duplicated
+    picked = [
+        str(c)
+        for c in space.repo.own_commits(
+            str(space.repo.resolve("refs/forkflow/nodes/alpha")), str(space.repo.resolve("refs/forkflow/nodes/central"))
+        )
+    ]
+    epsilon = fake_github.repo(owner_of("epsilon"), "video")
+    scratch = tmp_path / "epsilon"
+    Git(tmp_path)("clone", "-q", str(epsilon.path), "epsilon")
+    for commit in picked[1:3]:  # a2, a3: the chapters series
+        Git(scratch)("fetch", "-q", str(fake_github.repo_path(owner_of("alpha"), "video")), "main")
+        Git(scratch).cherry_pick(commit)
+    Git(scratch)("push", "-q", "origin", "HEAD:main")
+    apply_fetch(space.repo, plan_fetch(space.network), token=client.token)
+    second = run_bot(
+        space,
+        GitHubForge(space.repo, space.manifest, client),
+        "schedule",
+        {},
+        token=client.token,
+        committer=BOT,
+        now=NOW,
+    )
+    assert second.outputs["proposals-opened"] == "0"
+    updated = next(
+        p for p in GitHubForge(space.repo, space.manifest, client).proposals() if p.title.startswith("Add chapters")
+    )
+    assert updated.number == chapters.number and updated.carriers == ["alpha", "beta", "epsilon"]
+    assert "| epsilon | developer |" in updated.body
