@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -136,9 +137,26 @@ def _check_uri(value: object) -> bool:
     return bool(parts.scheme) and bool(parts.netloc or parts.path) and " " not in value
 
 
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _check_date_time(value: object) -> bool:
+    """RFC 3339 date-time, checked here so that no optional validator package is needed."""
+    if not isinstance(value, str):
+        return True
+    if not _DATE_TIME.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00").replace("t", "T"))
+    except ValueError:
+        return False
+    return True
+
+
 def _format_checker() -> FormatChecker:
     checker = copy.deepcopy(Draft7Validator.FORMAT_CHECKER)
     checker.checks("uri")(_check_uri)
+    checker.checks("date-time")(_check_date_time)
     return checker
 
 
