@@ -363,6 +363,13 @@ def policy_schema_command() -> None:
     click.echo(json.dumps(policy_schema(), indent=2, sort_keys=True))
 
 
-from forkflow import cli_bot, cli_hooks, cli_proposals, cli_reports, cli_sync  # noqa: E402  (they register commands)
+from forkflow import (  # noqa: E402  (they register their commands)
+    cli_bot,
+    cli_hooks,
+    cli_lifecycle,
+    cli_proposals,
+    cli_reports,
+    cli_sync,
+)
 
-__all__ = ["cli_bot", "cli_hooks", "cli_proposals", "cli_reports", "cli_sync", "main"]
+__all__ = ["cli_bot", "cli_hooks", "cli_lifecycle", "cli_proposals", "cli_reports", "cli_sync", "main"]

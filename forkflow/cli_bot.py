@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -44,12 +45,14 @@ def bot(
     GITHUB_STEP_SUMMARY and unmet-needs, proposals-opened and violations to GITHUB_OUTPUT.
     Exit code 4 when a pull request breaks the policy.
     """
+    if command is not None:  # a lifecycle button: the command itself, confirmed by the button press
+        extra = ["--dry-run"] if dry_run else ["--yes"]
+        options = ["--repo", str(repo), *(["--manifest", str(manifest)] if manifest else [])]
+        if command == "retire":
+            options += ["--forge", forge_kind]
+        main.main(args=[command, *shlex.split(args), *options, *extra], prog_name="forkflow")
+        return
     with _errors():
-        if command is not None:
-            raise ForkflowError(
-                f"`forkflow {command}` is not available in this version yet (the lifecycle commands come next); "
-                f"nothing was changed (args: {args!r})"
-            )
         event_name = os.environ.get("GITHUB_EVENT_NAME", "workflow_dispatch")
         event = _event(os.environ.get("GITHUB_EVENT_PATH"))
         space = open_workspace(repo, manifest)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import networkx as nx
 
+from forkflow.errors import ManifestError
 from forkflow.manifest import Manifest, NodeSpec
 
 
@@ -15,9 +16,18 @@ class Network:
     def __init__(self, manifest: Manifest):
         self.manifest = manifest
         self.graph: nx.DiGraph = nx.DiGraph()
-        for spec in manifest.nodes:
+        retired = {spec.name for spec in manifest.nodes if spec.retired}
+        active = [spec for spec in manifest.nodes if not spec.retired]  # retired nodes are kept, not scanned
+        for spec in active:
             self.graph.add_node(spec.name, spec=spec)
-        for spec in manifest.nodes:
+        for spec in active:
+            if spec.parent in retired:
+                raise ManifestError(
+                    str(manifest.path),
+                    f"its parent {spec.parent!r} is retired; move it under another node (forkflow retire does)",
+                    node=spec.name,
+                    field="parent",
+                )
             if spec.parent is not None:
                 self.graph.add_edge(spec.parent, spec.name)
         self.root = next(spec.name for spec in manifest.nodes if spec.parent is None)

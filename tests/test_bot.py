@@ -10,7 +10,6 @@ from click.testing import CliRunner
 
 from forkflow.cli import main
 from forkflow.store import Store
-from tests.gitcli import Git
 from tests.sharednet import SharedNet, build_shared_network, manifest_text
 
 
@@ -76,7 +75,9 @@ def test_an_unknown_event_is_a_clear_error(net: SharedNet, tmp_path: Path, monke
     assert code == 1
 
 
-def test_lifecycle_commands_are_not_there_yet(net: SharedNet) -> None:
-    result = CliRunner().invoke(main, ["bot", "--repo", str(net.git.path), "--forge", "local", "--command", "retire"])
-    assert result.exit_code == 1 and "not available in this version yet" in result.output
-    assert Git(net.git.path).head("main")
+def test_a_lifecycle_button_runs_the_command(net: SharedNet) -> None:
+    args = ["bot", "--repo", str(net.git.path), "--forge", "local", "--command", "retire", "--args", "epsilon"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "done: mark epsilon retired in forkflow.toml" in result.output
+    assert 'retired = true' in (net.git.path / "forkflow.toml").read_text()

@@ -1,0 +1,110 @@
+"""The command line for the life of nodes: provision, merge, retire."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from forkflow.cli import _errors, _now, _workspace_options, main, run_scan
+from forkflow.forges import FORGES, open_forge
+from forkflow.lifecycle import LifePlan, apply_lifecycle, plan_merge, plan_provision, plan_retire
+from forkflow.propose import committer_for
+from forkflow.workspace import open_workspace
+
+YES = click.option("--yes", "-y", is_flag=True, help="Do it without asking.")
+DRY_RUN = click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+
+
+def _carry_out(plan: LifePlan, *, yes: bool, dry_run: bool) -> None:
+    """Print the plan, ask (unless --yes), and run the steps not done yet."""
+    click.echo(f"{plan.command}:")
+    for step in plan.steps:
+        click.echo(f"  {'done ' if step.done else '- '} {step.what}")
+    for problem in plan.problems:
+        click.echo(f"  problem: {problem}")
+    if plan.problems:
+        raise click.ClickException("nothing was changed; resolve the problems above first")
+    if not plan.pending:
+        click.echo("nothing to do: every step is done")
+        return
+    if dry_run:
+        click.echo(f"dry run: {len(plan.pending)} step(s) would run")
+        return
+    if not yes and not click.confirm("Go ahead?", default=False):
+        click.echo("nothing was changed")
+        return
+    for what in apply_lifecycle(plan):
+        click.echo(f"done: {what}")
+
+
+@main.command()
+@_workspace_options
+@click.argument("name")
+@click.option("--parent", required=True, help="The node it descends from.")
+@click.option("--tier", type=click.Choice(["central", "decentralized", "developer"]), default="decentralized")
+@click.option("--path", "path", required=True, type=click.Path(path_type=Path), help="Where its repository goes.")
+@YES
+@DRY_RUN
+def provision(
+    repo: Path, manifest: Path | None, name: str, parent: str, tier: str, path: Path, yes: bool, dry_run: bool
+) -> None:
+    """Create a node from its parent's head and add it to forkflow.toml (comments and order kept)."""
+    with _errors():
+        space = open_workspace(repo, manifest)
+        _carry_out(plan_provision(space, name, parent, tier, path.resolve()), yes=yes, dry_run=dry_run)
+
+
+@main.command("merge")
+@_workspace_options
+@click.argument("first")
+@click.argument("second")
+@click.option("--into", "into", required=True, help="The name of the merged node.")
+@click.option("--path", "path", required=True, type=click.Path(path_type=Path), help="Where its repository goes.")
+@click.option("--prefer", help="On a conflict, keep this node's commit and leave the other's out.")
+@YES
+@DRY_RUN
+def merge_nodes(
+    repo: Path,
+    manifest: Path | None,
+    first: str,
+    second: str,
+    into: str,
+    path: Path,
+    prefer: str | None,
+    yes: bool,
+    dry_run: bool,
+) -> None:
+    """Merge two nodes into a new one carrying both nodes' changes once; their children move under it."""
+    with _errors():
+        space = open_workspace(repo, manifest)
+        report = run_scan(space)
+        plan = plan_merge(
+            space,
+            report,
+            first,
+            second,
+            into,
+            path.resolve(),
+            prefer=prefer,
+            committer=committer_for(space.repo),
+            now=_now(),
+        )
+        _carry_out(plan, yes=yes, dry_run=dry_run)
+
+
+@main.command()
+@_workspace_options
+@click.argument("name")
+@click.option("--forge", "forge_kind", type=click.Choice(FORGES), default="local", show_default=True)
+@YES
+@DRY_RUN
+def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str, yes: bool, dry_run: bool) -> None:
+    """Retire a node: propose what it still carries to its parent, move its children up, archive its head."""
+    with _errors():
+        space = open_workspace(repo, manifest)
+        report = run_scan(space)
+        forge = open_forge(space, forge_kind, environ=os.environ)
+        plan = plan_retire(space, report, forge, name, committer=committer_for(space.repo), now=_now())
+        _carry_out(plan, yes=yes, dry_run=dry_run)
