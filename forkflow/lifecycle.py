@@ -191,6 +191,9 @@ def plan_merge(
     now: datetime,
 ) -> LifePlan:
     names = _names(space)
+    if into in names and names.get(first) and names.get(second):  # a merge that already ran to the end
+        done = LifeStep(f"{first} and {second} are merged into {into}", True, lambda: None)
+        return LifePlan(f"merge {first} {second} --into {into}", [done])
     for name in (first, second):
         if name not in names or names[name]:
             raise ForkflowError(f"no active node is named {name!r}")
