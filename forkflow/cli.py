@@ -313,10 +313,14 @@ def demo(into: Path | None, example: str, as_json: bool, markdown: bool, no_prop
                 print_scan(report, markdown=markdown)
             done = bubble_up_round(space, report, _now())
             space.store.record_scan(space.network.name, done.after.model_dump(mode="json"))
+            from forkflow.demo import four_years_later
+
+            later, final = four_years_later(built.work, built.root / "forge", _now(), done.after.unmet_needs.percent)
+            space.store.record_scan(space.network.name, final.model_dump(mode="json"))
             if as_json:
-                print_scan(done.after, as_json=True)
+                print_scan(final, as_json=True)
             else:
-                for line in round_lines(done.opened, done.merged, done.before, done.after):
+                for line in [*round_lines(done.opened, done.merged, done.before, done.after), *later]:
                     click.echo(line)
         click.echo(f"\nThe network is in {built.root}. Next: cd {built.work} && forkflow scan", err=True)
 

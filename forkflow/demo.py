@@ -29,7 +29,7 @@ from forkflow.manifest import MANIFEST_NAME, load_manifest
 from forkflow.model import ScanReport
 from forkflow.propose import apply_plan, committer_for, plan_proposals
 from forkflow.scan import scan_network
-from forkflow.workspace import Workspace
+from forkflow.workspace import Workspace, open_workspace
 
 
 class Edit(BaseModel):
@@ -284,3 +284,42 @@ def bubble_up_round(space: Workspace, report: ScanReport, now: datetime, *, merg
         merged.append(forge.merge(proposal.number, committer=committer, when=int(now.timestamp())))
     after = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
     return Round(opened, merged, report, after)
+
+
+def four_years_later(work: Path, forge_dir: Path, now: datetime, before: float) -> tuple[list[str], ScanReport]:
+    """The demo's last act: two colleges merge, a new one forms, one closes; then the figure again."""
+    from forkflow.lifecycle import apply_lifecycle, plan_merge, plan_provision, plan_retire
+
+    lines = ["", "Four years later:"]
+    space = open_workspace(work)
+    committer = committer_for(space.repo)
+    report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
+    merge = plan_merge(
+        space,
+        report,
+        "human-ecology",
+        "public-health",
+        "health-human-sciences",
+        forge_dir / "health-human-sciences.git",
+        prefer="public-health",  # each brands the service its own way: keep Public Health's
+        committer=committer,
+        now=now,
+    )
+    apply_lifecycle(merge)
+    lines.append("  human-ecology and public-health merge into health-human-sciences (their shared changes once)")
+    space = open_workspace(work)
+    apply_lifecycle(plan_provision(space, "data-science", "central", "developer", forge_dir / "data-science.git"))
+    lines.append("  data-science forms, from central's head")
+    space = open_workspace(work)
+    report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
+    forge = LocalForge(space.repo, space.store, space.manifest)
+    apply_lifecycle(plan_retire(space, report, forge, "music", committer=committer, now=now))
+    lines.append("  music closes: what it still carried is proposed to central, its head archived")
+    space = open_workspace(work)
+    after = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
+    figure = after.unmet_needs
+    lines.append(
+        f"Unmet needs: {before:.1f}% before, {figure.percent:.1f}% after, across {len(after.nodes)} nodes "
+        "(the merged college starts on central's head, with only the changes still open)"
+    )
+    return lines, after

@@ -80,4 +80,4 @@ def test_a_lifecycle_button_runs_the_command(net: SharedNet) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "done: mark epsilon retired in forkflow.toml" in result.output
-    assert 'retired = true' in (net.git.path / "forkflow.toml").read_text()
+    assert "retired = true" in (net.git.path / "forkflow.toml").read_text()

@@ -86,7 +86,8 @@ def test_the_demo_round_makes_the_figure_fall(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     result = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
-    tail = result.stdout.splitlines()[-13:]
+    lines = result.stdout.splitlines()
+    tail = lines[lines.index("Bubble-up round: 8 proposal(s) opened (forkflow proposals list)") :][:13]
     assert tail == [
         "Bubble-up round: 8 proposal(s) opened (forkflow proposals list)",
         "  #1   Stop player shortcuts from hijacking form fields  -> central (8 nodes)",
@@ -112,3 +113,19 @@ def test_the_demo_round_makes_the_figure_fall(tmp_path: Path, monkeypatch: pytes
     for carrier in ("agriculture", "nursing", "vetmed"):  # git agrees: the merged change is upstreamed for them
         _, upstreamed = work.cherry("refs/forkflow/nodes/central", f"refs/forkflow/nodes/{carrier}")
         assert upstreamed
+
+
+def test_the_demo_ends_four_years_later(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    result = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-5:] == [
+        "Four years later:",
+        "  human-ecology and public-health merge into health-human-sciences (their shared changes once)",
+        "  data-science forms, from central's head",
+        "  music closes: what it still carried is proposed to central, its head archived",
+        "Unmet needs: 73.5% before, 75.0% after, across 30 nodes (the merged college starts on central's head, "
+        "with only the changes still open)",
+    ]
+    manifest = (tmp_path / "d" / "work" / "forkflow.toml").read_text()
+    assert manifest.count("retired = true") == 3 and "# Central IT's repository: the product itself." in manifest
