@@ -48,7 +48,7 @@ def bot(
     if command is not None:  # a lifecycle button: the command itself, confirmed by the button press
         extra = ["--dry-run"] if dry_run else ["--yes"]
         options = ["--repo", str(repo), *(["--manifest", str(manifest)] if manifest else [])]
-        if command == "retire":
+        if command in ("retire", "provision"):
             options += ["--forge", forge_kind]
         main.main(args=[command, *shlex.split(args), *options, *extra], prog_name="forkflow")
         return

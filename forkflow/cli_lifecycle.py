@@ -44,16 +44,33 @@ def _carry_out(plan: LifePlan, *, yes: bool, dry_run: bool) -> None:
 @click.argument("name")
 @click.option("--parent", required=True, help="The node it descends from.")
 @click.option("--tier", type=click.Choice(["central", "decentralized", "developer"]), default="decentralized")
-@click.option("--path", "path", required=True, type=click.Path(path_type=Path), help="Where its repository goes.")
+@click.option("--path", "path", type=click.Path(path_type=Path), help="Where its repository goes (local forge).")
+@click.option("--forge", "forge_kind", type=click.Choice(FORGES), default="local", show_default=True)
+@click.option("--org", help="With --forge github: the organisation the fork goes to (default: the token's user).")
 @YES
 @DRY_RUN
 def provision(
-    repo: Path, manifest: Path | None, name: str, parent: str, tier: str, path: Path, yes: bool, dry_run: bool
+    repo: Path,
+    manifest: Path | None,
+    name: str,
+    parent: str,
+    tier: str,
+    path: Path | None,
+    forge_kind: str,
+    org: str | None,
+    yes: bool,
+    dry_run: bool,
 ) -> None:
-    """Create a node from its parent's head and add it to forkflow.toml (comments and order kept)."""
+    """Create a node from its parent's head and add it to forkflow.toml (comments and order kept).
+
+    Local forge: a new repository at --path.  GitHub forge: a fork of the parent's repository.
+    """
     with _errors():
         space = open_workspace(repo, manifest)
-        _carry_out(plan_provision(space, name, parent, tier, path.resolve()), yes=yes, dry_run=dry_run)
+        github = open_forge(space, "github", environ=os.environ) if forge_kind == "github" else None
+        where = path.resolve() if path is not None else None
+        plan = plan_provision(space, name, parent, tier, where, github=github, organization=org)  # type: ignore[arg-type]
+        _carry_out(plan, yes=yes, dry_run=dry_run)
 
 
 @main.command("merge")
@@ -106,5 +123,7 @@ def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str, yes: b
         space = open_workspace(repo, manifest)
         report = run_scan(space)
         forge = open_forge(space, forge_kind, environ=os.environ)
-        plan = plan_retire(space, report, forge, name, committer=committer_for(space.repo), now=_now())
+        github = forge if forge_kind == "github" else None
+        committer = committer_for(space.repo)
+        plan = plan_retire(space, report, forge, name, committer=committer, now=_now(), github=github)  # type: ignore[arg-type]
         _carry_out(plan, yes=yes, dry_run=dry_run)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from forkflow.errors import ForkflowError
 from forkflow.forge import Forge
@@ -92,7 +93,17 @@ def _temp_ref(repo: GitRepo, head: str) -> str:
     return ref
 
 
-def plan_provision(space: Workspace, name: str, parent: str, tier: str, path: Path) -> LifePlan:
+def plan_provision(
+    space: Workspace,
+    name: str,
+    parent: str,
+    tier: str,
+    path: Path | None,
+    *,
+    github: GitHubLike | None = None,
+    organization: str | None = None,
+) -> LifePlan:
+    """A new node: a repository at ``path`` (local), or a fork on GitHub (``github`` with ``organization``)."""
     names = _names(space)
     plan = LifePlan(f"provision {name}")
     if name in names and space.manifest.node(name).parent != parent:
@@ -103,12 +114,52 @@ def plan_provision(space: Workspace, name: str, parent: str, tier: str, path: Pa
     head = space.repo.resolve(space.manifest.node(parent).head_ref)
     if head is None:
         raise ForkflowError(f"{parent} is not fetched yet; run `forkflow fetch`")
-    plan.steps = _repository_steps(space, name, head, path, parent, tier)
+    if github is not None:
+        plan.steps = _fork_steps(space, github, organization, name, head, parent, tier)
+    elif path is not None:
+        plan.steps = _repository_steps(space, name, head, path, parent, tier)
+    else:
+        raise ForkflowError("say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge")
     return plan
 
 
+class GitHubLike(Protocol):
+    def fork_for(self, parent: str, organization: str | None) -> tuple[str, str]: ...
+
+    def archive(self, node: str) -> None: ...
+
+
+def _fork_steps(
+    space: Workspace, github: GitHubLike, organization: str | None, name: str, head: str, parent: str, tier: str
+) -> list[LifeStep]:
+    """Fork the parent's repository on GitHub, add the fork to the manifest, point the node's ref."""
+    in_manifest = name in _names(space)
+    ref = f"refs/forkflow/nodes/{name}"
+
+    def fork_and_add() -> None:
+        url, branch = github.fork_for(parent, organization)
+        text = space.manifest.path.read_text(encoding="utf-8")
+        fields = {"name": name, "parent": parent, "tier": tier, "url": url, "branch": branch}
+        space.manifest = write_manifest(space.manifest.path, append_node(text, fields, f"added by forkflow ({name})"))
+
+    where = f" into {organization}" if organization else ""
+    return [
+        LifeStep(f"fork {parent}'s repository on GitHub{where}; add {name} to the manifest", in_manifest, fork_and_add),
+        LifeStep(
+            f"point {ref} at {head[:12]}", space.repo.resolve(ref) is not None, lambda: space.repo.set_ref(ref, head)
+        ),
+    ]
+
+
 def plan_retire(
-    space: Workspace, report: ScanReport, forge: Forge, name: str, *, committer: Person, now: datetime
+    space: Workspace,
+    report: ScanReport,
+    forge: Forge,
+    name: str,
+    *,
+    committer: Person,
+    now: datetime,
+    github: GitHubLike | None = None,
 ) -> LifePlan:
     names = _names(space)
     if name not in names:
@@ -120,6 +171,9 @@ def plan_retire(
     if not names[name]:
         plan.steps.append(_retire_proposal(space, report, forge, name, committer, now))
     plan.steps += _move_children(space, name, spec.parent)
+    if github is not None and spec.url is not None:
+        archived = names[name]  # the repository is archived before the node is marked retired
+        plan.steps.append(LifeStep(f"archive {name}'s repository on GitHub", archived, lambda: github.archive(name)))
     plan.steps += _archive_and_retire(space, name)
     return plan
 

@@ -311,3 +311,34 @@ def test_an_app_gets_a_check_run_and_carriers_joining_update_the_pull_request(
     )
     assert updated.number == chapters.number and updated.carriers == ["alpha", "beta", "epsilon"]
     assert "| epsilon | developer |" in updated.body
+
+
+def test_provision_forks_on_github_and_retire_archives(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    from forkflow.lifecycle import apply_lifecycle, plan_provision, plan_retire
+    from forkflow.scan import scan_network
+
+    space = host(fake_github, tmp_path)
+    fake_github.add_org("newcollege")
+    forge = forge_for(space, fake_github)
+    plan = plan_provision(space, "zeta", "alpha", "developer", None, github=forge, organization="newcollege")
+    assert plan.steps[0].what == "fork alpha's repository on GitHub into newcollege; add zeta to the manifest"
+    apply_lifecycle(plan)
+    fork = fake_github.repo("newcollege", "video")
+    assert fork.parent is not None and fork.parent.full_name == f"{owner_of('alpha')}/video"  # type: ignore[attr-defined]
+    space = open_workspace(space.repo.workdir)  # type: ignore[arg-type]
+    assert space.manifest.node("zeta").url == fork.path.as_uri()
+    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), token=TOKEN))
+    report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=NOW)
+    assert (report.node("zeta").ahead, report.node("zeta").behind) == (0, 0)
+    retire = plan_retire(
+        space,
+        report,
+        forge_for(space, fake_github),
+        "epsilon",
+        committer=BOT,
+        now=NOW,
+        github=forge_for(space, fake_github),
+    )
+    apply_lifecycle(retire)
+    assert fake_github.repo(owner_of("epsilon"), "video").archived  # type: ignore[attr-defined]
+    assert open_workspace(space.repo.workdir).manifest.node("epsilon").retired  # type: ignore[arg-type]

@@ -287,6 +287,19 @@ class GitHubForge:
                 "setting the commit status",
             )
 
+    # repositories (the life of nodes) ---------------------------------------------------
+
+    def fork_for(self, parent: str, organization: str | None) -> tuple[str, str]:
+        """Fork ``parent``'s repository (into ``organization``); returns (clone url, default branch)."""
+        repository = self._repository(parent)
+        fork = self._client.call(lambda: repository.create_fork(organization), f"forking {repository.full_name}")
+        return fork.clone_url, fork.default_branch
+
+    def archive(self, node: str) -> None:
+        """Archive the node's repository: read-only, kept."""
+        repository = self._repository(node)
+        self._client.call(lambda: repository.edit(repository.name, archived=True), f"archiving {repository.full_name}")
+
     # internals --------------------------------------------------------------------------
 
     def _repository(self, node: str) -> Any:
