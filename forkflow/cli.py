@@ -117,7 +117,8 @@ def main() -> None:
 @_workspace_options
 @click.option("--node", "nodes", multiple=True, metavar="NAME", help="Fetch only this node (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Print what would be fetched, fetch nothing.")
-def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bool) -> None:
+@click.option("--shard", "shard", metavar="K/N", help="Fetch shard K of N's nodes and their parents.")
+def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bool, shard: str | None) -> None:
     """Bring every node named by url up to date in the working repository.
 
     Each node's branch lands in refs/forkflow/nodes/<name>.  A node that cannot be fetched
@@ -128,7 +129,13 @@ def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bo
         unknown = [name for name in nodes if name not in space.network.graph]
         if unknown:
             raise ForkflowError(f"no node named {', '.join(map(repr, unknown))} in {space.manifest.path}")
-        steps = plan_fetch(space.network, set(nodes) if nodes else None)
+        wanted = set(nodes) if nodes else None
+        if shard is not None:
+            from forkflow.shard import parse_shard
+
+            mine = parse_shard(shard).nodes(space.network)
+            wanted = (wanted or set()) | set(mine) | {space.network.parent(n) or n for n in mine}
+        steps = plan_fetch(space.network, wanted)
         if dry_run:
             for step in steps:
                 click.echo(
@@ -186,8 +193,18 @@ def _run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
     show_default=True,
     help="A need weighs 1 (changes) or its changed lines (lines).",
 )
+@click.option("--shard", "shard", metavar="K/N", help="Compare only shard K of N's nodes; results go to the store.")
+@click.option("--collect", is_flag=True, help="Assemble the report from the shards' results in the store.")
 def scan(
-    repo: Path, manifest: Path | None, as_json: bool, markdown: bool, no_cache: bool, schema: bool, weight: str
+    repo: Path,
+    manifest: Path | None,
+    as_json: bool,
+    markdown: bool,
+    no_cache: bool,
+    schema: bool,
+    weight: str,
+    shard: str | None,
+    collect: bool,
 ) -> None:
     """Measure how far every node has drifted from its parent.
 
@@ -203,7 +220,15 @@ def scan(
         raise click.UsageError("choose one of --json and --markdown")
     with _errors():
         space = open_workspace(repo, manifest)
-        report = reweigh(run_scan(space, use_cache=not no_cache), Weight(weight))
+        if shard is not None:
+            from forkflow.scan import scan_shard
+            from forkflow.shard import parse_shard
+
+            part = parse_shard(shard)
+            done = scan_shard(space.network, space.repo, space.store, part)
+            click.echo(f"shard {part}: {len(done)} node(s) compared, results in {space.store.path}")
+            return
+        report = reweigh(run_scan(space, use_cache=not no_cache, collect=collect), Weight(weight))
         print_scan(report, as_json=as_json, markdown=markdown)
         for problem in report.problems:
             click.echo(f"error: {problem.line(str(space.manifest.path))}", err=True)
@@ -211,7 +236,7 @@ def scan(
             sys.exit(EXIT_ERROR)
 
 
-def run_scan(space: Workspace, *, use_cache: bool = True) -> ScanReport:
+def run_scan(space: Workspace, *, use_cache: bool = True, collect: bool = False) -> ScanReport:
     with _progress() as progress:
         task = progress.add_task("scanning", total=None)
 
@@ -225,6 +250,7 @@ def run_scan(space: Workspace, *, use_cache: bool = True) -> ScanReport:
             policy=space.policy,
             now=_now(),
             progress=step,
+            collect=collect,
         )
     space.store.record_scan(space.network.name, report.model_dump(mode="json"))
     return report

@@ -18,7 +18,7 @@ from forkflow.compare import (
     planned_merges,
     prefetch_facts,
 )
-from forkflow.errors import GitError, UnreadableError
+from forkflow.errors import GitError, StoreError, UnreadableError
 from forkflow.facts import CommitFacts
 from forkflow.gitrepo import GitRepo, read_blob_at
 from forkflow.graph import CommitGraph
@@ -35,6 +35,7 @@ from forkflow.needs import NEED_TRAILER, NEEDS_FILE, declared_needs, measure, pa
 from forkflow.network import Network
 from forkflow.parallel import predict_conflicts
 from forkflow.policy import Policy
+from forkflow.shard import Shard
 from forkflow.shared import SHARED_VERSION, find_shared_changes
 from forkflow.store import Store
 
@@ -50,11 +51,13 @@ def scan_network(
     policy: Policy | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    collect: bool = False,
 ) -> ScanReport:
     """Compare every node with its parent, tree order, reusing every cached comparison.
 
     A node whose ref is missing is reported as a problem and skipped, with its subtree;
-    the rest of the network is scanned.
+    the rest of the network is scanned.  With ``collect``, every comparison must come from the
+    store (the shards made them): a missing one is an error, not computed here.
     """
     now = now or datetime.now(UTC)
     policy = policy or Policy()
@@ -64,7 +67,7 @@ def scan_network(
         cached = store.cached_report(key)
         if cached is not None:
             return _refreshed(ScanReport.model_validate_json(cached), now)
-    report = _scan(network, repo, store, heads, problems, now, progress, policy)
+    report = _scan(network, repo, store, heads, problems, now, progress, policy, collect)
     complete = not problems and not any(node.unreadable or node.problems for node in report.nodes)
     if store is not None and complete:
         store.save_report(key, report.model_dump_json())
@@ -100,9 +103,10 @@ def _scan(
     now: datetime,
     progress: Progress | None,
     policy: Policy,
+    collect: bool = False,
 ) -> ScanReport:
     facts = CommitFacts(repo, store)
-    pairs = _compare_all(network, repo, store, facts, heads, progress)
+    pairs = _compare_all(network, repo, store, facts, heads, progress, collect=collect)
     threshold = policy.similarity.threshold
     nodes = [_node_report(network, repo, name, heads, pairs, now, threshold) for name in network.tree_order()]
     facts.flush()
@@ -158,6 +162,17 @@ def _shared(
     return shared
 
 
+def scan_shard(
+    network: Network, repo: GitRepo, store: Store, shard: Shard, *, progress: Progress | None = None
+) -> list[str]:
+    """Compare this shard's nodes with their parents and keep the results in the (shared) store."""
+    heads, _ = _resolve_heads(network, repo)
+    nodes = set(shard.nodes(network))
+    facts = CommitFacts(repo, store)
+    _compare_all(network, repo, store, facts, heads, progress, only=nodes)
+    return sorted(nodes)
+
+
 def _resolve_heads(network: Network, repo: GitRepo) -> tuple[dict[str, str | None], list[Problem]]:
     heads: dict[str, str | None] = {}
     problems = []
@@ -188,15 +203,23 @@ def _compare_all(
     facts: CommitFacts,
     heads: dict[str, str | None],
     progress: Progress | None,
+    *,
+    only: set[str] | None = None,
+    collect: bool = False,
 ) -> dict[str, dict[str, Any]]:
     keys = {}
     for name in network.tree_order():
         parent = network.parent(name)
         head = heads[name]
+        if only is not None and name not in only:
+            continue
         if parent is not None and head is not None and heads[parent] is not None:
             keys[name] = (str(heads[parent]), head)
     cached = store.pairs(keys.values(), PAIR_VERSION) if store is not None else {}
     todo = {key: name for name, key in keys.items() if key not in cached}
+    if collect and todo:
+        missing = ", ".join(sorted(todo.values()))
+        raise StoreError(f"no shard has compared these nodes with their parents yet: {missing}; run their shards first")
     fresh = _compare_pairs(repo, facts, todo, progress) if todo else {}
     results = {name: cached[key] if key in cached else fresh[key] for name, key in keys.items()}
     facts.flush()
