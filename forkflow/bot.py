@@ -79,7 +79,7 @@ def scheduled_run(
         apply_plan(plan, forge, now, result.problems)
         report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
         space.store.record_scan(space.network.name, report.model_dump(mode="json"))
-    result.problems += getattr(forge, "problems", [])
+    result.problems += forge.problems
     violations = check_policy(report, space.network, space.policy)
     previous = before[-1]["unmet_needs"]["percent"] if before else None
     summary = report_markdown(ReportInput(report, previous, forge.proposals(), space.policy))

@@ -57,6 +57,8 @@ class Forge(Protocol):
     name: str
     branchless: bool
     """Whether a proposal without a branch (no variant applied cleanly) can be recorded here."""
+    problems: list[str]
+    """Repositories the forge could not read while listing proposals: reported, the run went on."""
 
     def proposals(self) -> list[Proposal]:
         """Every proposal forkflow opened, oldest first."""

@@ -25,6 +25,7 @@ class LocalForge:
     branchless = True
 
     def __init__(self, repo: GitRepo, store: Store, manifest: Manifest):
+        self.problems: list[str] = []  # the working repository and the store are always there
         self._repo = repo
         self._store = store
         self._manifest = manifest
