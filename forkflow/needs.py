@@ -72,6 +72,11 @@ def is_local(commit: CommitReport, policy: Policy) -> bool:
     return bool(commit.paths) and len(policy.local(commit.paths)) == len(commit.paths)
 
 
+def is_local_change(report: ScanReport, change: SharedChange) -> bool:
+    """A shared change every commit of which is meant to stay local: shown, never proposed."""
+    return all(report.commits[cid].local for cid in change.commits if cid in report.commits)
+
+
 def measure(
     nodes: Sequence[NodeReport],
     commits: Mapping[str, CommitReport],

@@ -18,6 +18,7 @@ from forkflow.errors import ForgeError
 from forkflow.forge import BRANCH_PREFIX, Forge, Proposal, ProposalState
 from forkflow.gitrepo import Applied, GitRepo, Person, apply_commits, is_ancestor
 from forkflow.model import ScanReport, SharedChange, Variant
+from forkflow.needs import is_local_change
 from forkflow.network import Network
 from forkflow.policy import Policy
 from forkflow.proposal_body import proposal_body, proposal_title
@@ -127,7 +128,7 @@ def _plan_change(
     why_not = eligible(change, network, policy)
     if why_not is not None:
         return Action(Step.SKIP, change.id, why_not)
-    if all(report.commits[cid].local for cid in change.commits if cid in report.commits):
+    if is_local_change(report, change):
         return Action(Step.SKIP, change.id, "meant to stay local (policy local_paths, or Forkflow-Local: yes)")
     live = [p for p in mine if p.state == ProposalState.OPEN]
     if live:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from forkflow.forge import Proposal, ProposalState
 from forkflow.model import NodeReport, ScanReport, SharedChange
+from forkflow.needs import is_local_change
 from forkflow.policy import Policy
 from forkflow.render import node_flags
 from forkflow.types import Tier
@@ -34,8 +35,11 @@ class ReportInput:
 def waiting(data: ReportInput) -> list[SharedChange]:
     """Shared changes with no open or merged proposal yet, biggest first."""
     proposed = {p.change_id for p in data.proposals if p.state in (ProposalState.OPEN, ProposalState.MERGED)}
-    local = {cid for cid, commit in data.report.commits.items() if commit.local}
-    return [change for change in data.report.shared if change.id not in proposed and not set(change.commits) <= local]
+    return [
+        change
+        for change in data.report.shared
+        if change.id not in proposed and not is_local_change(data.report, change)
+    ]
 
 
 def policy_problems(data: ReportInput) -> list[str]:
