@@ -226,7 +226,7 @@ def scan(
 
             part = parse_shard(shard)
             done = scan_shard(space.network, space.repo, space.store, part)
-            click.echo(f"shard {part}: {len(done)} node(s) compared, results in {space.store.path}")
+            click.echo(f"shard {part}: {len(done)} node(s) compared, results in {space.store.location}")
             return
         report = reweigh(run_scan(space, use_cache=not no_cache, collect=collect), Weight(weight))
         print_scan(report, as_json=as_json, markdown=markdown)

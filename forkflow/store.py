@@ -1,4 +1,5 @@
-"""The store: a SQLite file in ``.forkflow/`` of the working repository.
+"""The store: a SQLite file in ``.forkflow/`` of the working repository, or a PostgreSQL
+database that many machines share (``--store postgresql://...``).
 
 It caches what never changes (a commit's patch-id, line counts and touched paths; the
 comparison of one pair of heads) and keeps the history of scans.  Every write is one
@@ -9,7 +10,6 @@ nothing half-written and a re-run adds nothing twice.
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,22 +18,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from forkflow.db import Database, PostgresDatabase, SqliteDatabase, damaged, open_database
 from forkflow.errors import StoreError
 from forkflow.fingerprint import pack, unpack
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+# One text for both databases: {blob}, {real}, {serial} and {seq} are each database's own
+# words (forkflow.db); everything else is SQL they share.
+_TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS patch (
     commit_id TEXT PRIMARY KEY,
     paths TEXT NOT NULL,          -- JSON list of touched paths
-    full INTEGER NOT NULL,        -- 1 when patch_id and line counts are known
+    "full" INTEGER NOT NULL,      -- 1 when patch_id and line counts are known
     patch_id TEXT,                -- NULL for an empty diff or a merge
     insertions INTEGER NOT NULL DEFAULT 0,
     deletions INTEGER NOT NULL DEFAULT 0,
     abbrev INTEGER NOT NULL DEFAULT 0,
-    features BLOB                 -- the fingerprint (forkflow.fingerprint), packed
+    features {blob}               -- the fingerprint (forkflow.fingerprint), packed
+);
+CREATE TABLE IF NOT EXISTS commit_info (
+    commit_id TEXT PRIMARY KEY,
+    info TEXT NOT NULL            -- JSON: author, dates, message (what a report says of a commit)
 );
 CREATE TABLE IF NOT EXISTS pair (
     parent_head TEXT NOT NULL,
@@ -44,16 +51,31 @@ CREATE TABLE IF NOT EXISTS pair (
 );
 CREATE TABLE IF NOT EXISTS report_cache (
     key TEXT PRIMARY KEY,         -- the network's nodes and heads, hashed
-    saved_at REAL NOT NULL,
+    saved_at {real} NOT NULL,
     report TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS fact (
+    key TEXT PRIMARY KEY,         -- what it is about, with the commit it was read from
+    value TEXT NOT NULL           -- JSON
+);
+CREATE TABLE IF NOT EXISTS shard_head (
+    network TEXT NOT NULL,
+    run_id TEXT NOT NULL,         -- the run the shards belong to (forkflow scan --run-id)
+    node TEXT NOT NULL,
+    head TEXT,                    -- NULL when the shard could not resolve it
+    field TEXT,
+    problem TEXT,
+    PRIMARY KEY (network, run_id, node)
+);
 CREATE TABLE IF NOT EXISTS proposal (
-    number INTEGER PRIMARY KEY AUTOINCREMENT,  -- what people type: forkflow proposals show 3
+    number {serial},              -- what people type: forkflow proposals show 3
     network TEXT NOT NULL,
     change_id TEXT NOT NULL,      -- the shared change it proposes
-    record TEXT NOT NULL          -- JSON: forkflow.forge.Proposal
+    record TEXT NOT NULL,         -- JSON: forkflow.forge.Proposal
+    target TEXT,
+    is_open INTEGER NOT NULL DEFAULT 0,
+    run_id TEXT                   -- the run that opened it
 );
-CREATE INDEX IF NOT EXISTS proposal_change ON proposal(network, change_id);
 CREATE TABLE IF NOT EXISTS commit_check (
     network TEXT NOT NULL,
     node TEXT NOT NULL,
@@ -61,15 +83,26 @@ CREATE TABLE IF NOT EXISTS commit_check (
     state TEXT NOT NULL,          -- success or failure
     title TEXT NOT NULL,
     summary TEXT NOT NULL,
-    PRIMARY KEY (network, node, sha)
+    PRIMARY KEY (network, node, sha){seq}
 );
 CREATE TABLE IF NOT EXISTS scan (
     run_id TEXT PRIMARY KEY,
     network TEXT NOT NULL,
     scanned_at TEXT NOT NULL,
     report TEXT NOT NULL          -- JSON: the scan report
+    {seq}
 );
 """
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS proposal_change ON proposal(network, change_id);
+CREATE UNIQUE INDEX IF NOT EXISTS proposal_open ON proposal(network, change_id, target) WHERE is_open = 1;
+"""
+# A store written by an older forkflow gets the columns it lacks (SQLite only: PostgreSQL
+# stores are newer than every one of them).
+_ADDED_COLUMNS = {
+    "patch": {"features": "BLOB"},
+    "proposal": {"target": "TEXT", "is_open": "INTEGER NOT NULL DEFAULT 0", "run_id": "TEXT"},
+}
 
 
 @dataclass(frozen=True)
@@ -83,29 +116,46 @@ class CachedPatch:
     features: tuple[int, ...] | None = None  # None: not computed yet (rows of an older forkflow)
 
 
-class Store:
-    """Opens (and creates) the store of one working repository."""
+@dataclass(frozen=True)
+class ShardHead:
+    """A node's head as a shard resolved it, or why it could not."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    head: str | None
+    field: str | None = None
+    problem: str | None = None
+
+
+class Store:
+    """Opens (and creates) a store: a SQLite file (the default) or a PostgreSQL database.
+
+    ``location`` is a path, ``sqlite:///path`` or ``postgresql://user@host/db``.  Many
+    machines may write to one PostgreSQL store at once: every cache row is an idempotent
+    upsert, written in key order so that two writers never wait on each other in a circle.
+    """
+
+    def __init__(self, location: str | Path):
+        self._db: Database = open_database(location)
+        self.location = self._db.location
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            with self.transaction():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                columns = {row[1] for row in self._db.execute("PRAGMA table_info(patch)")}
-                if "features" not in columns:  # a store written before fingerprints existed
-                    self._db.execute("ALTER TABLE patch ADD COLUMN features BLOB")
-        except sqlite3.DatabaseError as err:
-            raise StoreError(
-                f"{self.path}: the forkflow store cannot be opened ({err}); "
-                f"delete it to start afresh (it only holds caches and history)"
-            ) from None
+            self._create()
+        except StoreError as err:
+            if isinstance(self._db, SqliteDatabase):
+                raise damaged(self.location, err.__cause__ or err) from None
+            raise
+
+    def _create(self) -> None:
+        statements = [s for s in _TABLES.format(**self._db.types).split(";") if s.strip()]
+        with self.transaction() as db:
+            if isinstance(db, PostgresDatabase):
+                db.lock("forkflow-schema")
+            for statement in statements:
+                db.execute(statement)
+            if isinstance(db, SqliteDatabase):
+                _add_columns(db)
+            for statement in _INDEXES.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT INTO meta(key, value) VALUES ('schema', ?) ON CONFLICT (key) DO NOTHING", (str(SCHEMA_VERSION),))
 
     @classmethod
     def for_repository(cls, git_dir: Path, workdir: Path | None) -> Store:
@@ -121,32 +171,19 @@ class Store:
         self._db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def transaction(self) -> Iterator[Database]:
+        with self._db.transaction() as db:
+            yield db
 
     # patches ----------------------------------------------------------------------------
 
     def patches(self, commit_ids: Iterable[str]) -> dict[str, CachedPatch]:
-        ids = list(commit_ids)
         found: dict[str, CachedPatch] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT commit_id, paths, full, patch_id, insertions, deletions, abbrev, features "
-                f"FROM patch WHERE commit_id IN ({marks})",
-                chunk,
-            )
-            for row in rows:
-                features = unpack(row[7]) if row[7] is not None else None
-                paths = tuple(json.loads(row[1]))
-                found[row[0]] = CachedPatch(paths, bool(row[2]), row[3], row[4], row[5], row[6], features)
+        sql = 'SELECT commit_id, paths, "full", patch_id, insertions, deletions, abbrev, features FROM patch'
+        for row in self._select_in(sql, "commit_id", list(commit_ids)):
+            features = unpack(bytes(row[7])) if row[7] is not None else None
+            paths = tuple(json.loads(row[1]))
+            found[row[0]] = CachedPatch(paths, bool(row[2]), row[3], row[4], row[5], row[6], features)
         return found
 
     def save_patches(self, rows: dict[str, CachedPatch]) -> None:
@@ -154,11 +191,11 @@ class Store:
             return
         with self.transaction() as db:
             db.executemany(
-                "INSERT INTO patch(commit_id, paths, full, patch_id, insertions, deletions, abbrev, features) "
+                'INSERT INTO patch(commit_id, paths, "full", patch_id, insertions, deletions, abbrev, features) '
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(commit_id) DO UPDATE SET paths=excluded.paths, full=excluded.full, "
+                'ON CONFLICT (commit_id) DO UPDATE SET paths=excluded.paths, "full"=excluded."full", '
                 "patch_id=excluded.patch_id, insertions=excluded.insertions, deletions=excluded.deletions, "
-                "abbrev=excluded.abbrev, features=excluded.features WHERE excluded.full >= patch.full",
+                'abbrev=excluded.abbrev, features=excluded.features WHERE excluded."full" >= patch."full"',
                 [
                     (
                         cid,
@@ -170,43 +207,59 @@ class Store:
                         p.abbrev,
                         pack(p.features) if p.features is not None else None,
                     )
-                    for cid, p in rows.items()
+                    for cid, p in sorted(rows.items())
                 ],
+            )
+
+    # what a report says of a commit (so that a collecting machine needs no git objects) ---
+
+    def commit_infos(self, commit_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        rows = self._select_in("SELECT commit_id, info FROM commit_info", "commit_id", list(commit_ids))
+        return {str(row[0]): json.loads(row[1]) for row in rows}
+
+    def save_commit_infos(self, rows: dict[str, dict[str, Any]]) -> None:
+        if not rows:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO commit_info(commit_id, info) VALUES (?, ?) ON CONFLICT (commit_id) DO NOTHING",
+                [(cid, json.dumps(info, sort_keys=True)) for cid, info in sorted(rows.items())],
             )
 
     # pairs ------------------------------------------------------------------------------
 
     def pairs(self, keys: Iterable[tuple[str, str]], version: int) -> dict[tuple[str, str], dict[str, Any]]:
+        wanted = set(keys)
+        sql = f"SELECT parent_head, node_head, result FROM pair WHERE version={int(version)} AND"
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        for parent_head, node_head in keys:
-            row = self._db.execute(
-                "SELECT result FROM pair WHERE parent_head=? AND node_head=? AND version=?",
-                (parent_head, node_head, version),
-            ).fetchone()
-            if row is not None:
-                found[(parent_head, node_head)] = json.loads(row[0])
+        for row in self._select_in(sql, "node_head", sorted({node for _, node in wanted}), where=False):
+            key = (str(row[0]), str(row[1]))
+            if key in wanted:
+                found[key] = json.loads(row[2])
         return found
 
     def save_pairs(self, rows: dict[tuple[str, str], dict[str, Any]], version: int) -> None:
         if not rows:
             return
-        with self.transaction() as db:
+        with self.transaction() as db:  # a comparison of two heads never changes: the first one stays
             db.executemany(
-                "INSERT OR REPLACE INTO pair(parent_head, node_head, version, result) VALUES (?, ?, ?, ?)",
-                [(p, n, version, json.dumps(result, sort_keys=True)) for (p, n), result in rows.items()],
+                "INSERT INTO pair(parent_head, node_head, version, result) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (parent_head, node_head, version) DO NOTHING",
+                [(p, n, version, json.dumps(result, sort_keys=True)) for (p, n), result in sorted(rows.items())],
             )
 
-    # whole reports ----------------------------------------------------------------------
+    # whole reports and facts ----------------------------------------------------------------
 
     def cached_report(self, key: str) -> str | None:
-        row = self._db.execute("SELECT report FROM report_cache WHERE key=?", (key,)).fetchone()
-        return str(row[0]) if row is not None else None
+        rows = self._db.execute("SELECT report FROM report_cache WHERE key=?", (key,))
+        return str(rows[0][0]) if rows else None
 
     def save_report(self, key: str, report: str, keep: int = 8) -> None:
         """Keep the report for these heads (and only the few most recent ones)."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO report_cache(key, saved_at, report) VALUES (?, ?, ?)",
+                "INSERT INTO report_cache(key, saved_at, report) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET saved_at=excluded.saved_at, report=excluded.report",
                 (key, datetime.now(UTC).timestamp(), report),
             )
             db.execute(
@@ -215,34 +268,80 @@ class Store:
                 (keep,),
             )
 
+    def fact(self, key: str) -> Any:
+        """A fact kept for good (its key names the commit it was read from), or None."""
+        rows = self._db.execute("SELECT value FROM fact WHERE key=?", (key,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def save_fact(self, key: str, value: Any) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO fact(key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, json.dumps(value, sort_keys=True)),
+            )
+
+    # shards: the heads each one saw, per run ----------------------------------------------
+
+    def save_shard_heads(self, network: str, run_id: str, heads: dict[str, ShardHead]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO shard_head(network, run_id, node, head, field, problem) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (network, run_id, node) DO UPDATE SET "
+                "head=excluded.head, field=excluded.field, problem=excluded.problem",
+                [(network, run_id, node, h.head, h.field, h.problem) for node, h in sorted(heads.items())],
+            )
+
+    def shard_heads(self, network: str, run_id: str) -> dict[str, ShardHead]:
+        rows = self._db.execute(
+            "SELECT node, head, field, problem FROM shard_head WHERE network=? AND run_id=?", (network, run_id)
+        )
+        return {str(r[0]): ShardHead(r[1], r[2], r[3]) for r in rows}
+
     # scans ------------------------------------------------------------------------------
 
     def record_scan(self, network: str, report: dict[str, Any], run_id: str | None = None) -> str:
+        """Keep a scan in the history; recording the same run again replaces it, never adds a second."""
         run_id = run_id or uuid.uuid4().hex
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO scan(run_id, network, scanned_at, report) VALUES (?, ?, ?, ?)",
+                "INSERT INTO scan(run_id, network, scanned_at, report) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (run_id) DO UPDATE SET network=excluded.network, "
+                "scanned_at=excluded.scanned_at, report=excluded.report",
                 (run_id, network, datetime.now(UTC).isoformat(timespec="seconds"), json.dumps(report, sort_keys=True)),
             )
         return run_id
 
     def scans(self, network: str) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT report FROM scan WHERE network=? ORDER BY scanned_at, rowid", (network,))
+        order = self._db.types["order"]
+        rows = self._db.execute(f"SELECT report FROM scan WHERE network=? ORDER BY scanned_at, {order}", (network,))
         return [json.loads(row[0]) for row in rows]
 
     # proposals (the local forge's record) -------------------------------------------------
 
-    def add_proposal(self, network: str, change_id: str, record: dict[str, Any]) -> int:
+    def add_proposal(self, network: str, change_id: str, record: dict[str, Any], run_id: str | None = None) -> int:
+        """The new proposal's number; when the same change is already open at the same target
+        (another machine opened it a moment ago), that proposal's number and nothing added."""
+        target, is_open = record.get("target"), int(record.get("state") == "open")
         with self.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO proposal(network, change_id, record) VALUES (?, ?, ?)",
-                (network, change_id, json.dumps(record, sort_keys=True)),
+            added = db.execute(
+                "INSERT INTO proposal(network, change_id, record, target, is_open, run_id) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (network, change_id, target) WHERE is_open = 1 DO NOTHING RETURNING number",
+                (network, change_id, json.dumps(record, sort_keys=True), target, is_open, run_id),
             )
-            return int(cursor.lastrowid or 0)
+            if added:
+                return int(added[0][0])
+            rows = db.execute(
+                "SELECT number FROM proposal WHERE network=? AND change_id=? AND target=? AND is_open=1",
+                (network, change_id, target),
+            )
+            return int(rows[0][0])
 
     def update_proposal(self, number: int, record: dict[str, Any]) -> None:
         with self.transaction() as db:
-            db.execute("UPDATE proposal SET record=? WHERE number=?", (json.dumps(record, sort_keys=True), number))
+            db.execute(
+                "UPDATE proposal SET record=?, target=?, is_open=? WHERE number=?",
+                (json.dumps(record, sort_keys=True), record.get("target"), int(record.get("state") == "open"), number),
+            )
 
     def proposals(self, network: str) -> list[tuple[int, dict[str, Any]]]:
         rows = self._db.execute("SELECT number, record FROM proposal WHERE network=? ORDER BY number", (network,))
@@ -253,13 +352,38 @@ class Store:
     def save_check(self, network: str, node: str, sha: str, state: str, title: str, summary: str) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO commit_check(network, node, sha, state, title, summary) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO commit_check(network, node, sha, state, title, summary) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (network, node, sha) DO UPDATE SET "
+                "state=excluded.state, title=excluded.title, summary=excluded.summary",
                 (network, node, sha, state, title, summary),
             )
 
     def checks(self, network: str) -> list[tuple[str, str, str, str]]:
+        order = self._db.types["order"]
         rows = self._db.execute(
-            "SELECT node, sha, state, title FROM commit_check WHERE network=? ORDER BY rowid", (network,)
+            f"SELECT node, sha, state, title FROM commit_check WHERE network=? ORDER BY {order}", (network,)
         )
         return [(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+    # ------------------------------------------------------------------------------------
+
+    def _select_in(self, sql: str, column: str, values: list[str], *, where: bool = True) -> list[tuple[Any, ...]]:
+        """``sql`` restricted to rows whose ``column`` is one of ``values``, in chunks of 500."""
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += self._db.execute(f"{sql} {'WHERE ' if where else ''}{column} IN ({marks})", chunk)
+        return rows
+
+
+def _add_columns(db: SqliteDatabase) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        present = db.columns(table)
+        for column, kind in columns.items():
+            if column not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    db.execute(
+        "UPDATE proposal SET target=json_extract(record, '$.target'), "
+        "is_open=(json_extract(record, '$.state') = 'open') WHERE target IS NULL"
+    )

@@ -16,3 +16,5 @@ for _name in [name for name in os.environ if name.startswith("GIT_") and name !=
     del os.environ[_name]
 (_HOME / ".gitconfig").write_text("[user]\n\tname = Test\n\temail = test@example.edu\n[init]\n\tdefaultBranch = main\n")
 os.environ["COLUMNS"] = "200"
+
+pytest_plugins = ["tests.postgres"]
