@@ -29,7 +29,7 @@ from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
 from forkflow.model import ScanReport, report_schema
 from forkflow.needs import Weight, reweigh
 from forkflow.render import scan_markdown, scan_table, summary_lines
-from forkflow.scan import scan_network
+from forkflow.scan import DEFAULT_RUN, scan_network
 from forkflow.workspace import Workspace, open_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,6 +85,16 @@ def _errors() -> Iterator[None]:
 
 def _workspace_options(func: F) -> F:
     func = click.option(
+        "--store",
+        "store",
+        metavar="PATH|URL",
+        envvar="FORKFLOW_STORE",
+        expose_value=False,
+        callback=_remember_store,
+        help="The store: a SQLite file or postgresql://user@host/db shared by many machines "
+        "(default: the manifest's [network] store, else .forkflow/store.sqlite; env FORKFLOW_STORE).",
+    )(func)
+    func = click.option(
         "--manifest",
         "manifest",
         type=click.Path(dir_okay=False, path_type=Path),
@@ -99,6 +109,15 @@ def _workspace_options(func: F) -> F:
         help="The working repository (a clone, or a bare repository).",
     )(func)
     return func
+
+
+def _remember_store(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    ctx.meta["forkflow.store"] = value
+
+
+def open_space(repo: Path, manifest: Path | None) -> Workspace:
+    """The workspace the command's options name (its --store included)."""
+    return open_workspace(repo, manifest, store=click.get_current_context().meta.get("forkflow.store"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -117,7 +136,7 @@ def main() -> None:
 @_workspace_options
 @click.option("--node", "nodes", multiple=True, metavar="NAME", help="Fetch only this node (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Print what would be fetched, fetch nothing.")
-@click.option("--shard", "shard", metavar="K/N", help="Fetch shard K of N's nodes and their parents.")
+@click.option("--shard", "shard", metavar="K/N", help="Fetch shard K of N's nodes, their parents and central.")
 def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bool, shard: str | None) -> None:
     """Bring every node named by url up to date in the working repository.
 
@@ -125,7 +144,7 @@ def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bo
     is reported with the reason and the others go on; the exit code is then 1.
     """
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         unknown = [name for name in nodes if name not in space.network.graph]
         if unknown:
             raise ForkflowError(f"no node named {', '.join(map(repr, unknown))} in {space.manifest.path}")
@@ -133,8 +152,7 @@ def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bo
         if shard is not None:
             from forkflow.shard import parse_shard
 
-            mine = parse_shard(shard).nodes(space.network)
-            wanted = (wanted or set()) | set(mine) | {space.network.parent(n) or n for n in mine}
+            wanted = (wanted or set()) | set(parse_shard(shard).fetched(space.network))
         steps = plan_fetch(space.network, wanted)
         if dry_run:
             for step in steps:
@@ -195,6 +213,14 @@ def _run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
 )
 @click.option("--shard", "shard", metavar="K/N", help="Compare only shard K of N's nodes; results go to the store.")
 @click.option("--collect", is_flag=True, help="Assemble the report from the shards' results in the store.")
+@click.option(
+    "--run-id",
+    metavar="ID",
+    envvar=["FORKFLOW_RUN_ID", "GITHUB_RUN_ID"],
+    default=DEFAULT_RUN,
+    show_default=True,
+    help="Which run's shards --shard records and --collect reads (env FORKFLOW_RUN_ID, else GITHUB_RUN_ID).",
+)
 def scan(
     repo: Path,
     manifest: Path | None,
@@ -205,6 +231,7 @@ def scan(
     weight: str,
     shard: str | None,
     collect: bool,
+    run_id: str,
 ) -> None:
     """Measure how far every node has drifted from its parent.
 
@@ -219,16 +246,19 @@ def scan(
     if as_json and markdown:
         raise click.UsageError("choose one of --json and --markdown")
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         if shard is not None:
             from forkflow.scan import scan_shard
             from forkflow.shard import parse_shard
 
             part = parse_shard(shard)
-            done = scan_shard(space.network, space.repo, space.store, part)
-            click.echo(f"shard {part}: {len(done)} node(s) compared, results in {space.store.location}")
+            done = scan_shard(space.network, space.repo, space.store, part, run_id=run_id, policy=space.policy)
+            click.echo(f"shard {part} of run {run_id}: {len(done)} node(s) compared, results in {space.store.location}")
             return
-        report = reweigh(run_scan(space, use_cache=not no_cache, collect=collect), Weight(weight))
+        if collect and no_cache:
+            raise click.UsageError("--collect reads the store; it cannot go with --no-cache")
+        run = run_id if collect else None
+        report = reweigh(run_scan(space, use_cache=not no_cache, collect_run=run), Weight(weight))
         print_scan(report, as_json=as_json, markdown=markdown)
         for problem in report.problems:
             click.echo(f"error: {problem.line(str(space.manifest.path))}", err=True)
@@ -236,7 +266,8 @@ def scan(
             sys.exit(EXIT_ERROR)
 
 
-def run_scan(space: Workspace, *, use_cache: bool = True, collect: bool = False) -> ScanReport:
+def run_scan(space: Workspace, *, use_cache: bool = True, collect_run: str | None = None) -> ScanReport:
+    """Scan (or, with ``collect_run``, collect that run's shards) and record the scan in the history."""
     with _progress() as progress:
         task = progress.add_task("scanning", total=None)
 
@@ -250,9 +281,11 @@ def run_scan(space: Workspace, *, use_cache: bool = True, collect: bool = False)
             policy=space.policy,
             now=_now(),
             progress=step,
-            collect=collect,
+            collect=collect_run is not None,
+            run_id=collect_run or DEFAULT_RUN,
         )
-    space.store.record_scan(space.network.name, report.model_dump(mode="json"))
+    run = f"collect:{collect_run}" if collect_run is not None else None  # collecting again replaces it
+    space.store.record_scan(space.network.name, report.model_dump(mode="json"), run_id=run)
     return report
 
 
@@ -367,7 +400,7 @@ def policy_check(repo: Path, manifest: Path | None, as_json: bool) -> None:
     from forkflow.check import EXIT_VIOLATIONS, check_policy
 
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         found = check_policy(run_scan(space), space.network, space.policy)
         if as_json:
             click.echo(json.dumps([v.model_dump(mode="json") for v in found], indent=2))

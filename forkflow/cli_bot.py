@@ -12,11 +12,10 @@ import click
 
 from forkflow.bot import run_bot
 from forkflow.check import EXIT_VIOLATIONS
-from forkflow.cli import _errors, _now, _workspace_options, main
+from forkflow.cli import _errors, _now, _workspace_options, main, open_space
 from forkflow.errors import ForkflowError
 from forkflow.forges import FORGES, open_forge
 from forkflow.propose import committer_for
-from forkflow.workspace import open_workspace
 
 LIFECYCLE = ("provision", "merge", "retire")
 
@@ -55,7 +54,7 @@ def bot(
     with _errors():
         event_name = os.environ.get("GITHUB_EVENT_NAME", "workflow_dispatch")
         event = _event(os.environ.get("GITHUB_EVENT_PATH"))
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         forge = open_forge(space, forge_kind, token=token, environ=os.environ)
         result = run_bot(
             space,

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import click
 
-from forkflow.cli import _errors, _now, _workspace_options, main, run_scan
+from forkflow.cli import _errors, _now, _workspace_options, main, open_space, run_scan
 from forkflow.forges import FORGES, open_forge
 from forkflow.lifecycle import LifePlan, apply_lifecycle, plan_merge, plan_provision, plan_retire
 from forkflow.propose import committer_for
-from forkflow.workspace import open_workspace
 
 YES = click.option("--yes", "-y", is_flag=True, help="Do it without asking.")
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
@@ -66,7 +65,7 @@ def provision(
     Local forge: a new repository at --path.  GitHub forge: a fork of the parent's repository.
     """
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         github = open_forge(space, "github", environ=os.environ) if forge_kind == "github" else None
         where = path.resolve() if path is not None else None
         plan = plan_provision(space, name, parent, tier, where, github=github, organization=org)  # type: ignore[arg-type]
@@ -95,7 +94,7 @@ def merge_nodes(
 ) -> None:
     """Merge two nodes into a new one carrying both nodes' changes once; their children move under it."""
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         report = run_scan(space)
         plan = plan_merge(
             space,
@@ -120,7 +119,7 @@ def merge_nodes(
 def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str, yes: bool, dry_run: bool) -> None:
     """Retire a node: propose what it still carries to its parent, move its children up, archive its head."""
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         report = run_scan(space)
         forge = open_forge(space, forge_kind, environ=os.environ)
         github = forge if forge_kind == "github" else None

@@ -10,13 +10,13 @@ import click
 from rich import box
 from rich.table import Table
 
-from forkflow.cli import EXIT_ERROR, _errors, _now, _out, _workspace_options, main, run_scan
+from forkflow.cli import EXIT_ERROR, _errors, _now, _out, _workspace_options, main, open_space, run_scan
 from forkflow.contribute import plan_contribution, resolve_contribution
 from forkflow.forge import Proposal
 from forkflow.forge.local import LocalForge
 from forkflow.model import SharedChange
 from forkflow.propose import ProposalPlan, Step, apply_plan, committer_for, plan_proposals
-from forkflow.workspace import Workspace, open_workspace
+from forkflow.workspace import Workspace
 
 
 def _forge(space: Workspace) -> LocalForge:
@@ -34,7 +34,7 @@ def shared(repo: Path, manifest: Path | None, as_json: bool) -> None:
     that the same nodes carry is one change (a series).
     """
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         report = run_scan(space)
         if as_json:
             click.echo(json.dumps([change.model_dump(mode="json") for change in report.shared], indent=2))
@@ -81,7 +81,7 @@ def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> 
     proposals whose change reached the target are marked merged.
     """
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         report = run_scan(space)
         forge = _forge(space)
         now = _now()
@@ -143,7 +143,7 @@ def proposals() -> None:
 def list_proposals(repo: Path, manifest: Path | None, state: str, as_json: bool) -> None:
     """Every proposal, oldest first."""
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         found = [p for p in _forge(space).proposals() if state in ("all", p.state)]
         if as_json:
             click.echo(json.dumps([p.model_dump(mode="json") for p in found], indent=2))
@@ -161,7 +161,7 @@ def list_proposals(repo: Path, manifest: Path | None, state: str, as_json: bool)
 def show_proposal(repo: Path, manifest: Path | None, number: int, as_json: bool) -> None:
     """One proposal: its title, state, branch and the body a maintainer reads."""
     with _errors():
-        p = _forge(open_workspace(repo, manifest)).get(number)
+        p = _forge(open_space(repo, manifest)).get(number)
         if as_json:
             click.echo(json.dumps(p.model_dump(mode="json"), indent=2))
             return
@@ -177,7 +177,7 @@ def show_proposal(repo: Path, manifest: Path | None, number: int, as_json: bool)
 def close_proposal(repo: Path, manifest: Path | None, number: int) -> None:
     """Close a proposal; it is not reopened unless more nodes come to carry its change."""
     with _errors():
-        p = _forge(open_workspace(repo, manifest)).close(number, _now().isoformat(timespec="seconds"))
+        p = _forge(open_space(repo, manifest)).close(number, _now().isoformat(timespec="seconds"))
         click.echo(f"closed #{p.number}: {p.title}")
 
 
@@ -188,7 +188,7 @@ def close_proposal(repo: Path, manifest: Path | None, number: int) -> None:
 def merge_proposal(repo: Path, manifest: Path | None, number: int, dry_run: bool) -> None:
     """Merge a proposal into its target node, as a maintainer's merge button would."""
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         forge = _forge(space)
         p = forge.get(number)
         if dry_run:
@@ -213,7 +213,7 @@ def contribute(
     those.  The proposal credits other nodes that carry the same or a similar change.
     """
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         report = run_scan(space)
         forge = _forge(space)
         name, target, commits = resolve_contribution(space.repo, space.network, report, list(revs), node, to)

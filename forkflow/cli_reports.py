@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from forkflow.cli import _errors, _out, _workspace_options, main, run_scan
+from forkflow.cli import _errors, _out, _workspace_options, main, open_space, run_scan
 from forkflow.errors import ForkflowError
 from forkflow.forge.local import LocalForge
 from forkflow.model import ScanReport
 from forkflow.needs import Weight, reweigh
 from forkflow.report import ReportInput, report_html, report_markdown
 from forkflow.trend import Period, Trend, build_trend
-from forkflow.workspace import Workspace, open_workspace
+from forkflow.workspace import Workspace
 
 WEIGHT = click.option(
     "--weight",
@@ -60,7 +60,7 @@ def trend(repo: Path, manifest: Path | None, period: str, weight: str, as_json: 
         if chart.suffix.lower() not in (".png", ".svg"):
             raise click.UsageError(f"--chart {chart}: give a .png or .svg file")
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         report, before = _scan_with_history(space, weight)
         built = build_trend(report, period=Period(period), weight=Weight(weight), scans=[*before])
         if charts:
@@ -104,7 +104,7 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
     readable offline.
     """
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         current, before = _scan_with_history(space, weight)
         previous = _previous_figure(before, weight)
         data = ReportInput(

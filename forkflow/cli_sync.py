@@ -9,12 +9,11 @@ from pathlib import Path
 import click
 
 from forkflow.check import EXIT_VIOLATIONS
-from forkflow.cli import _errors, _now, _workspace_options, main
+from forkflow.cli import _errors, _now, _workspace_options, main, open_space
 from forkflow.errors import ForkflowError
 from forkflow.forge.local import LocalForge
 from forkflow.propose import committer_for
 from forkflow.sync import SyncAction, SyncStep, apply_sync, plan_sync, subtree
-from forkflow.workspace import open_workspace
 
 
 @main.command()
@@ -41,7 +40,7 @@ def sync(
     refused.
     """
     with _errors():
-        space = open_workspace(repo, manifest)
+        space = open_space(repo, manifest)
         known = {spec.name for spec in space.manifest.nodes}
         for name in (*nodes, *subtrees):
             if name not in known:

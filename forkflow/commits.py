@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from forkflow.facts import CommitFacts
-from forkflow.gitrepo import GitRepo
 from forkflow.model import CommitReport, Diffstat, NodeReport
 from forkflow.needs import is_local, parse_trailers
 from forkflow.policy import Policy
 
 
 def commit_reports(
-    repo: GitRepo, facts: CommitFacts, nodes: list[NodeReport], policy: Policy
+    facts: CommitFacts, nodes: list[NodeReport], policy: Policy
 ) -> tuple[dict[str, CommitReport], dict[str, tuple[int, ...]]]:
     """Every commit the nodes carry, upstreamed or merged, and the parent commits that met them.
 
@@ -24,7 +23,7 @@ def commit_reports(
     commits = {}
     fingerprints = {}
     for commit_id in sorted(wanted):
-        commits[commit_id], tokens = commit_report(repo, facts, commit_id, policy)
+        commits[commit_id], tokens = commit_report(facts, commit_id, policy)
         if tokens:
             fingerprints[commit_id] = tokens
     for index, original in enumerate(nodes):
@@ -42,10 +41,10 @@ def commit_reports(
 
 
 def commit_report(
-    repo: GitRepo, facts: CommitFacts, commit_id: str, policy: Policy | None = None
+    facts: CommitFacts, commit_id: str, policy: Policy | None = None
 ) -> tuple[CommitReport, tuple[int, ...]]:
     """What the report says about one commit, and its fingerprint (empty when unreadable)."""
-    info = repo.commit_info(commit_id)
+    info = facts.info(commit_id)
     row = facts.full(commit_id)
     report = CommitReport(
         summary=info.summary,

@@ -102,7 +102,7 @@ def plan_contribution(
     facts.load([*commits, *(cid for other in report.nodes for cid in other.carried)])
     infos = dict(report.commits)
     for cid in commits:
-        infos[cid], _ = commit_report(repo, facts, cid, policy)
+        infos[cid], _ = commit_report(facts, cid, policy)
     full = report.model_copy(update={"commits": infos})
     variants = [Variant(nodes=[node], commits=commits), *_carried_elsewhere(full, facts, policy, node, commits)]
     facts.flush()

@@ -126,9 +126,7 @@ class PostgresDatabase:
         try:
             import psycopg
         except ImportError:
-            raise StoreError(
-                "a postgresql:// store needs psycopg: pip install 'forkflow[postgresql]'"
-            ) from None
+            raise StoreError("a postgresql:// store needs psycopg: pip install 'forkflow[postgresql]'") from None
         self._psycopg = psycopg
         self.location = _without_password(url)
         try:
@@ -180,7 +178,7 @@ def _first_line(err: Exception) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
-def damaged(location: str, err: Exception) -> StoreError:
+def damaged(location: str, err: BaseException) -> StoreError:
     return StoreError(
         f"{location}: the forkflow store cannot be opened ({err}); "
         f"delete it to start afresh (it only holds caches and history)"

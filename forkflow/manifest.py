@@ -6,6 +6,7 @@ Parsing turns every problem into one line that names the file, the node and the 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,6 +71,17 @@ class NetworkSpec(BaseModel):
 
     name: str = "network"
     policy: str = "default"
+    store: str | None = None  # a path, sqlite:///path or postgresql://user@host/db; default .forkflow/
+
+    @field_validator("store")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        if value is not None and re.search(r"://[^/@]*:[^/@]*@", value):
+            raise ValueError(
+                "has a password; the manifest is committed, so give the password in PGPASSWORD "
+                "or ~/.pgpass (or the whole URL in FORKFLOW_STORE) instead"
+            )
+        return value
 
 
 class Manifest(BaseModel):

@@ -37,7 +37,10 @@ from forkflow.parallel import predict_conflicts
 from forkflow.policy import Policy
 from forkflow.shard import Shard
 from forkflow.shared import SHARED_VERSION, find_shared_changes
-from forkflow.store import Store
+from forkflow.store import ShardHead, Store
+
+DEFAULT_RUN = "local"
+"""The run id of shards and collect when none is given (one machine's shards, one after another)."""
 
 Progress = Callable[[str, int, int], None]
 """Called with (what is being done, how much of it is done, how much there is)."""
@@ -52,16 +55,23 @@ def scan_network(
     now: datetime | None = None,
     progress: Progress | None = None,
     collect: bool = False,
+    run_id: str = DEFAULT_RUN,
 ) -> ScanReport:
     """Compare every node with its parent, tree order, reusing every cached comparison.
 
     A node whose ref is missing is reported as a problem and skipped, with its subtree;
-    the rest of the network is scanned.  With ``collect``, every comparison must come from the
-    store (the shards made them): a missing one is an error, not computed here.
+    the rest of the network is scanned.  With ``collect``, everything comes from the store,
+    as the shards of run ``run_id`` left it (heads, comparisons, commits): nothing is read
+    from git, and anything missing is an error naming what to run.
     """
     now = now or datetime.now(UTC)
     policy = policy or Policy()
-    heads, problems = _resolve_heads(network, repo)
+    if collect:
+        if store is None:
+            raise StoreError("collecting reads the shards' results from the store; it cannot run without one")
+        heads, problems = _collected_heads(network, store, run_id)
+    else:
+        heads, problems = _resolve_heads(network, repo)
     key = _report_key(network, heads, repo, policy)
     if store is not None and not problems:
         cached = store.cached_report(key)
@@ -105,17 +115,18 @@ def _scan(
     policy: Policy,
     collect: bool = False,
 ) -> ScanReport:
-    facts = CommitFacts(repo, store)
+    facts = CommitFacts(repo, store, stored_only=collect)
     pairs = _compare_all(network, repo, store, facts, heads, progress, collect=collect)
     threshold = policy.similarity.threshold
-    nodes = [_node_report(network, repo, name, heads, pairs, now, threshold) for name in network.tree_order()]
+    nodes = [_node_report(network, facts, name, heads, pairs, now, threshold) for name in network.tree_order()]
     facts.flush()
-    commits, fingerprints = commit_reports(repo, facts, nodes, policy)
+    commits, fingerprints = commit_reports(facts, nodes, policy)
     shared = _shared(network, nodes, commits, fingerprints, policy, store)
     nodes, figure = measure(nodes, commits, shared)
     central = heads.get(network.root)
     if central is not None:
-        figure = figure.model_copy(update={"declared": declared_in(repo, central)})
+        declared = _stored_declared(store, central) if collect and store is not None else declared_in(repo, central)
+        figure = figure.model_copy(update={"declared": declared})
     return ScanReport(
         network=network.name,
         scanned_at=now.isoformat(timespec="seconds"),
@@ -134,6 +145,17 @@ def declared_in(repo: GitRepo, central: str) -> DeclaredNeeds | None:
         return None
     register = parse_register(text.decode("utf-8", "replace"), f"{NEEDS_FILE} at {central[:12]}")
     return declared_needs(register, repo.trailer_values(central, NEED_TRAILER))
+
+
+def _declared_key(central: str) -> str:
+    return f"declared:{central}"
+
+
+def _stored_declared(store: Store, central: str) -> DeclaredNeeds | None:
+    fact = store.fact(_declared_key(central))
+    if fact is None:
+        raise StoreError(f"no shard recorded the declared needs at central's head {central[:12]}; run the shards first")
+    return DeclaredNeeds.model_validate(fact["declared"]) if fact["declared"] is not None else None
 
 
 def _shared(
@@ -163,14 +185,55 @@ def _shared(
 
 
 def scan_shard(
-    network: Network, repo: GitRepo, store: Store, shard: Shard, *, progress: Progress | None = None
+    network: Network,
+    repo: GitRepo,
+    store: Store,
+    shard: Shard,
+    *,
+    run_id: str = DEFAULT_RUN,
+    policy: Policy | None = None,
+    progress: Progress | None = None,
 ) -> list[str]:
-    """Compare this shard's nodes with their parents and keep the results in the (shared) store."""
-    heads, _ = _resolve_heads(network, repo)
-    nodes = set(shard.nodes(network))
-    facts = CommitFacts(repo, store)
-    _compare_all(network, repo, store, facts, heads, progress, only=nodes)
-    return sorted(nodes)
+    """Compare this shard's nodes with their parents and keep in the (shared) store all that
+    the collecting machine needs: the heads seen in run ``run_id``, the comparisons, and what
+    the report says of every commit involved.  Running it again adds nothing twice."""
+    policy = policy or Policy()
+    heads, problems = _resolve_heads(network, repo)
+    why = {problem.node: problem for problem in problems}
+    seen = {
+        name: ShardHead(heads[name], why[name].field, why[name].message) if name in why else ShardHead(heads[name])
+        for name in shard.fetched(network)
+    }
+    mine = shard.nodes(network)
+    facts = CommitFacts(repo, store, record_infos=True)
+    pairs = _compare_all(network, repo, store, facts, heads, progress, only=set(mine))
+    epoch = datetime.fromtimestamp(0, UTC)  # ages are the collector's to compute
+    nodes = [_node_report(network, facts, name, heads, pairs, epoch, policy.similarity.threshold) for name in mine]
+    commit_reports(facts, nodes, policy)  # reads, and so records, every commit the report shows
+    facts.flush()
+    central = heads[network.root]
+    if central is not None and store.fact(_declared_key(central)) is None:
+        declared = declared_in(repo, central)
+        store.save_fact(_declared_key(central), {"declared": declared.model_dump(mode="json") if declared else None})
+    store.save_shard_heads(network.name, run_id, seen)  # last: a shard that fails half-way is not collected
+    return mine
+
+
+def _collected_heads(network: Network, store: Store, run_id: str) -> tuple[dict[str, str | None], list[Problem]]:
+    recorded = store.shard_heads(network.name, run_id)
+    missing = [name for name in network.tree_order() if name not in recorded]
+    if missing:
+        raise StoreError(
+            f"run {run_id!r}: no shard has recorded {', '.join(missing)}; "
+            f"run their shards first (forkflow scan --shard K/N --run-id {run_id})"
+        )
+    heads = {name: recorded[name].head for name in network.tree_order()}
+    problems = [
+        Problem(node=name, field=recorded[name].field or "ref", message=recorded[name].problem or "not resolved")
+        for name in network.tree_order()
+        if recorded[name].head is None
+    ]
+    return heads, problems
 
 
 def _resolve_heads(network: Network, repo: GitRepo) -> tuple[dict[str, str | None], list[Problem]]:
@@ -293,7 +356,7 @@ def _unreadable_pair(message: str) -> dict[str, Any]:
 
 def _node_report(
     network: Network,
-    repo: GitRepo,
+    facts: CommitFacts,
     name: str,
     heads: dict[str, str | None],
     pairs: dict[str, dict[str, Any]],
@@ -315,7 +378,7 @@ def _node_report(
         return NodeReport(**base)
     merge_base = pair["merge_base"]
     if merge_base is not None:
-        when = datetime.fromtimestamp(repo.commit_time(merge_base), UTC)
+        when = datetime.fromtimestamp(facts.info(merge_base).commit_time, UTC)
         base["merge_base_date"] = when.isoformat(timespec="seconds")
         base["days_since_merge_base"] = max(0, (now - when).days)
     similar = {cid: found for cid, found in pair.get("similar", {}).items() if found[1] >= threshold}

@@ -29,6 +29,12 @@ class Shard:
         """The nodes this shard compares with their parents (the root has no parent to compare with)."""
         return [name for name in network.tree_order() if network.parent(name) is not None and self.holds(name)]
 
+    def fetched(self, network: Network) -> list[str]:
+        """What this shard fetches and reads: its nodes, their parents, and central (for its declared needs)."""
+        mine = self.nodes(network)
+        wanted = {network.root, *mine, *(network.parent(name) or name for name in mine)}
+        return [name for name in network.tree_order() if name in wanted]
+
 
 def shard_of(node: str, count: int) -> int:
     """Which shard (1..count) a node belongs to: stable across machines, runs and Python versions."""

@@ -155,7 +155,9 @@ class Store:
             for statement in _INDEXES.split(";"):
                 if statement.strip():
                     db.execute(statement)
-            db.execute("INSERT INTO meta(key, value) VALUES ('schema', ?) ON CONFLICT (key) DO NOTHING", (str(SCHEMA_VERSION),))
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema', ?) ON CONFLICT (key) DO NOTHING", (str(SCHEMA_VERSION),)
+            )
 
     @classmethod
     def for_repository(cls, git_dir: Path, workdir: Path | None) -> Store:

@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from forkflow.db import is_url
 from forkflow.errors import ManifestError
 from forkflow.gitrepo import GitRepo, discover, read_blob_at
 from forkflow.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest
@@ -26,17 +27,30 @@ class Workspace:
         self.store.close()
 
 
-def open_workspace(repo_path: str | Path = ".", manifest_path: str | Path | None = None) -> Workspace:
-    """Open the repository holding ``repo_path`` and its manifest.
+def open_workspace(
+    repo_path: str | Path = ".", manifest_path: str | Path | None = None, *, store: str | None = None
+) -> Workspace:
+    """Open the repository holding ``repo_path``, its manifest and its store.
 
     The manifest is ``manifest_path`` when given, else ``forkflow.toml`` at the root of the
-    work tree, else (a bare repository) ``forkflow.toml`` in the tree of HEAD.
+    work tree, else (a bare repository) ``forkflow.toml`` in the tree of HEAD.  The store is
+    ``store`` when given (a path or URL), else the manifest's ``[network] store``, else a SQLite
+    file in the working repository.
     """
     repo = discover(repo_path)
     manifest = _find_manifest(repo, manifest_path)
     policy = load_policy(find_policy(manifest.network.policy, manifest.path.parent))
-    store = Store.for_repository(repo.git_dir, repo.workdir)
-    return Workspace(repo, manifest, Network(manifest), store, policy)
+    return Workspace(repo, manifest, Network(manifest), _open_store(repo, manifest, store), policy)
+
+
+def _open_store(repo: GitRepo, manifest: Manifest, location: str | None) -> Store:
+    if location is None and manifest.network.store is not None:
+        location = manifest.network.store
+        if not is_url(location):  # a path in the manifest is relative to the manifest
+            location = str(manifest.path.parent / location)
+    if location is None:
+        return Store.for_repository(repo.git_dir, repo.workdir)
+    return Store(location)
 
 
 def _find_manifest(repo: GitRepo, manifest_path: str | Path | None) -> Manifest:

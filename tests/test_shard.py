@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from forkflow.cli import main
+from forkflow.manifest import load_manifest
+from forkflow.network import Network
 from forkflow.shard import Shard, parse_shard, shard_of
+from tests.gitcli import Git
 from tests.networks import build_random
 
 
@@ -23,27 +27,82 @@ def test_n_shards_collected_equal_one_machine(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     git, manifest = build_random(tmp_path / "net", seed=11, nodes=9, steps=90)
     (git.path / "forkflow.toml").write_text(manifest)
+    network = Network(load_manifest(git.path / "forkflow.toml"))
     one_machine = run(git.path, "scan", "--json", "--no-cache")
+    store = git.path / ".forkflow" / "store.sqlite"
     for number in range(1, count + 1):
-        assert run(git.path, "scan", "--shard", f"{number}/{count}").startswith(f"shard {number}/{count}: ")
+        mine = len(Shard(number, count).nodes(network))
+        expected = f"shard {number}/{count} of run local: {mine} node(s) compared, results in {store}\n"
+        assert run(git.path, "scan", "--shard", f"{number}/{count}") == expected
     collected = run(git.path, "scan", "--json", "--collect")
     assert collected == one_machine
+
+
+def url_manifest(origin: Path, manifest: str) -> str:
+    """The same network, every node fetched from ``origin`` by url (as machines apart would)."""
+    return re.sub(r'ref = "refs/heads/([^"]+)"', rf'url = "{origin}"\nbranch = "\1"', manifest)
+
+
+def machine(path: Path, manifest: str) -> Path:
+    Git.init(path)
+    (path / "forkflow.toml").write_text(manifest)
+    return path
+
+
+def objects_in(path: Path) -> set[str]:
+    listed = Git(path)("cat-file", "--batch-all-objects", "--batch-check=%(objectname)")
+    return set(listed.split())
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_machines_apart_share_only_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """Each shard machine fetches only its share; the collecting machine fetches nothing."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    origin, text = build_random(tmp_path / "origin", seed=5, nodes=10, steps=110)
+    manifest = url_manifest(origin.path, text)
+    store = str(tmp_path / "shared.sqlite") if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    alone = machine(tmp_path / "alone", manifest)
+    run(alone, "fetch")
+    one_machine = run(alone, "scan", "--json", "--no-cache")
+    count = 3
+    for number in range(1, count + 1):
+        box = machine(tmp_path / f"shard{number}", manifest)
+        run(box, "fetch", "--shard", f"{number}/{count}")
+        assert objects_in(box) < objects_in(alone)  # a share of the objects, not all of them
+        run(box, "scan", "--shard", f"{number}/{count}", "--store", store, "--run-id", "run-7")
+    collector = machine(tmp_path / "collector", manifest)
+    assert objects_in(collector) == set()
+    collected = run(collector, "scan", "--json", "--collect", "--store", store, "--run-id", "run-7")
+    assert collected == one_machine
+    # Running a shard again, or collecting again, adds nothing twice.
+    run(tmp_path / "shard1", "scan", "--shard", f"1/{count}", "--store", store, "--run-id", "run-7")
+    assert run(collector, "scan", "--json", "--collect", "--store", store, "--run-id", "run-7") == one_machine
 
 
 def test_collect_refuses_when_a_shard_is_missing(tmp_path: Path) -> None:
     git, manifest = build_random(tmp_path / "net", seed=12, nodes=6, steps=40)
     (git.path / "forkflow.toml").write_text(manifest)
-    run(git.path, "scan", "--shard", "1/2")
-    result = CliRunner().invoke(main, ["scan", "--collect", "--repo", str(git.path)])
+    run(git.path, "scan", "--shard", "1/2", "--run-id", "r1")
+    network = Network(load_manifest(git.path / "forkflow.toml"))
+    seen = set(Shard(1, 2).fetched(network))  # shard 1 records its nodes, their parents and central
+    missing = ", ".join(name for name in Shard(2, 2).nodes(network) if name not in seen)
+    result = CliRunner().invoke(main, ["scan", "--collect", "--run-id", "r1", "--repo", str(git.path)])
     assert result.exit_code == 1
-    assert "no shard has compared these nodes with their parents yet" in result.output
+    assert result.output == (
+        f"error: run 'r1': no shard has recorded {missing}; "
+        f"run their shards first (forkflow scan --shard K/N --run-id r1)\n"
+    )
+    other = CliRunner().invoke(main, ["scan", "--collect", "--run-id", "r2", "--repo", str(git.path)])
+    assert other.exit_code == 1 and "run 'r2': no shard has recorded central, " in other.output
 
 
 def test_shards_are_stable_and_cover_every_node() -> None:
     names = [f"college-{n}" for n in range(200)]
     shards = [Shard(k, 8) for k in range(1, 9)]
     assert all(sum(shard.holds(name) for shard in shards) == 1 for name in names)
-    assert shard_of("college-7", 8) == shard_of("college-7", 8)
+    assert shard_of("college-7", 8) == shard_of("college-7", 8) == 5  # the same on every machine, every run
     assert parse_shard("3/8") == Shard(3, 8)
     with pytest.raises(Exception, match="write K/N"):
         parse_shard("9/8")

@@ -146,7 +146,9 @@ def test_a_damaged_store_says_what_to_do(tmp_path: Path) -> None:
 def test_an_unreachable_server_is_named_without_its_password() -> None:
     with pytest.raises(StoreError) as caught:
         Store("postgresql://bot:s3cret@127.0.0.1:9/forkflow")
-    assert str(caught.value).startswith("postgresql://bot:***@127.0.0.1:9/forkflow: cannot connect to the PostgreSQL store")
+    assert str(caught.value).startswith(
+        "postgresql://bot:***@127.0.0.1:9/forkflow: cannot connect to the PostgreSQL store"
+    )
     assert "s3cret" not in str(caught.value)
 
 
