@@ -189,7 +189,9 @@ def _run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
                 line = escape(f"{manifest}: node {step.node!r}: field 'url': {result.error}")
                 progress.console.print(f"[red]error:[/red] {line}")
 
-        results = apply_fetch(space.repo, steps, on_start=on_start, on_done=on_done)
+        # Private forks on GitHub: the token answers git's question, as the bot's fetch does.
+        token = os.environ.get("GITHUB_TOKEN") or None
+        results = apply_fetch(space.repo, steps, on_start=on_start, on_done=on_done, token=token)
     failed = sum(not result.ok for result in results)
     click.echo(
         f"fetched {len(results) - failed} of {len(results)} node(s)" + (f"; {failed} failed" if failed else ""),
