@@ -64,6 +64,11 @@ CASES = {
         HEAD + node("a", ref="main"),
         "{m}: node 'a': field 'ref': 'main' is not a full ref name; write it as refs/heads/... or refs/remotes/...",
     ),
+    "store password": (
+        HEAD.replace('name = "t"\n', 'name = "t"\nstore = "postgresql://bot:hunter2@db/forkflow"\n', 1),
+        "{m}: field 'network.store': has a password; the manifest is committed, so give the password in "
+        "PGPASSWORD or ~/.pgpass (or the whole URL in FORKFLOW_STORE) instead",
+    ),
     "not toml": (
         HEAD + "[[node]\n",
         "{m}: is not valid TOML: Expected ']]' at the end of an array declaration (at line 7, column 7)",

@@ -157,3 +157,41 @@ def test_a_sqlite_url_names_a_file(tmp_path: Path) -> None:
     assert Store(tmp_path / "u.sqlite").fact("k") == 1
     with pytest.raises(StoreError, match="sqlite:////absolute/path"):
         Store("sqlite://host/x")
+
+
+def test_the_store_is_the_option_else_the_environment_else_the_manifest_else_beside_the_repo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    from click.testing import CliRunner
+
+    from forkflow.cli import main
+    from tests.networks import build_small
+
+    small = build_small(tmp_path / "net")
+    manifest = small.git.path / "forkflow.toml"
+
+    def scans_in(location: str | Path) -> int:
+        return len(Store(location).scans("small"))
+
+    def scan(*args: str) -> None:
+        result = CliRunner().invoke(main, ["scan", "--repo", str(small.git.path), *args])
+        assert result.exit_code == 0, result.output
+
+    scan()
+    assert scans_in(small.git.path / ".forkflow" / "store.sqlite") == 1
+    manifest.write_text(manifest.read_text().replace('name = "small"\n', 'name = "small"\nstore = "db/s.sqlite"\n', 1))
+    scan()
+    assert scans_in(small.git.path / "db" / "s.sqlite") == 1  # relative to the manifest's folder
+    monkeypatch.setenv("FORKFLOW_STORE", postgres_url)
+    scan()
+    assert scans_in(postgres_url) == 1
+    scan("--store", str(tmp_path / "given.sqlite"))
+    assert (
+        scans_in(tmp_path / "given.sqlite"),
+        scans_in(postgres_url),
+        scans_in(small.git.path / "db" / "s.sqlite"),
+    ) == (
+        1,
+        1,
+        1,
+    )
