@@ -53,9 +53,11 @@ def run_bot(
     committer: Person,
     now: datetime,
     dry_run: bool = False,
+    run_id: str | None = None,
 ) -> BotResult:
+    """Act on one event; ``run_id`` (the workflow run's) makes a re-run replace its recorded scan."""
     if event_name in SCHEDULED:
-        return scheduled_run(space, forge, token=token, committer=committer, now=now, dry_run=dry_run)
+        return scheduled_run(space, forge, token=token, committer=committer, now=now, dry_run=dry_run, run_id=run_id)
     if event_name in PULL_REQUEST:
         return pull_request_run(space, forge, event, dry_run=dry_run)
     known = ", ".join(SCHEDULED + PULL_REQUEST)
@@ -63,7 +65,14 @@ def run_bot(
 
 
 def scheduled_run(
-    space: Workspace, forge: Forge, *, token: str | None, committer: Person, now: datetime, dry_run: bool
+    space: Workspace,
+    forge: Forge,
+    *,
+    token: str | None,
+    committer: Person,
+    now: datetime,
+    dry_run: bool,
+    run_id: str | None = None,
 ) -> BotResult:
     result = BotResult()
     before = space.store.scans(space.network.name)
@@ -78,7 +87,8 @@ def scheduled_run(
         apply_sync(syncs, space.repo, space.manifest, forge, now, result.problems)
         apply_plan(plan, forge, now, result.problems)
         report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
-        space.store.record_scan(space.network.name, report.model_dump(mode="json"))
+        recorded = f"bot:{run_id}" if run_id else None
+        space.store.record_scan(space.network.name, report.model_dump(mode="json"), run_id=recorded)
     result.problems += forge.problems
     violations = check_policy(report, space.network, space.policy)
     previous = before[-1]["unmet_needs"]["percent"] if before else None

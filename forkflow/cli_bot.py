@@ -65,6 +65,7 @@ def bot(
             committer=committer_for(space.repo),
             now=_now(),
             dry_run=dry_run,
+            run_id=os.environ.get("GITHUB_RUN_ID"),
         )
         _append(os.environ.get("GITHUB_STEP_SUMMARY"), result.summary)
         _append(os.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in result.outputs.items()))

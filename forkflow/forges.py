@@ -15,7 +15,8 @@ FORGES = ("local", "github")
 def open_forge(space: Workspace, kind: str, *, token: str | None = None, environ: Mapping[str, str]) -> Forge:
     """The forge named ``kind``; GitHub's credentials and API url come from ``environ`` (or ``token``)."""
     if kind == "local":
-        return LocalForge(space.repo, space.store, space.manifest)
+        run_id = environ.get("FORKFLOW_RUN_ID") or environ.get("GITHUB_RUN_ID")
+        return LocalForge(space.repo, space.store, space.manifest, run_id=run_id)
     if kind == "github":
         from forkflow.forge.github import PUBLIC_API, GitHubClient, GitHubForge, credentials_from_env
 

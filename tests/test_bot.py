@@ -39,6 +39,7 @@ def bot(
 def test_a_scheduled_run_proposes_and_a_second_opens_nothing(
     net: SharedNet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("GITHUB_RUN_ID", "77")  # the second run is a re-run of the same workflow run
     code, summary, outputs = bot(net, tmp_path, monkeypatch, "schedule", {})
     assert code == 0
     assert summary.startswith("# shared: unmet needs and drift\n")
@@ -48,6 +49,9 @@ def test_a_scheduled_run_proposes_and_a_second_opens_nothing(
     assert (code, again["proposals-opened"]) == (0, "0")
     store = Store(net.git.path / ".forkflow" / "store.sqlite")
     assert len(store.proposals("shared")) == 5
+    with store.transaction() as db:
+        assert db.execute("SELECT DISTINCT run_id FROM proposal") == [("77",)]
+    assert len(store.scans("shared")) == 1  # the re-run replaced its scan
 
 
 def test_a_pull_request_that_changes_a_protected_path_fails_its_check(

@@ -24,8 +24,9 @@ class LocalForge:
     name = "local"
     branchless = True
 
-    def __init__(self, repo: GitRepo, store: Store, manifest: Manifest):
+    def __init__(self, repo: GitRepo, store: Store, manifest: Manifest, *, run_id: str | None = None):
         self.problems: list[str] = []  # the working repository and the store are always there
+        self.run_id = run_id  # kept with every proposal this forge opens
         self._repo = repo
         self._store = store
         self._manifest = manifest
@@ -43,7 +44,7 @@ class LocalForge:
 
     def open(self, proposal: Proposal) -> Proposal:
         self._write_branch(proposal)
-        number = self._store.add_proposal(self._network, proposal.change_id, self._record(proposal))
+        number = self._store.add_proposal(self._network, proposal.change_id, self._record(proposal), self.run_id)
         return proposal.model_copy(update={"number": number})
 
     def update(self, proposal: Proposal) -> Proposal:
