@@ -216,6 +216,18 @@ def _run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
 @click.option("--shard", "shard", metavar="K/N", help="Compare only shard K of N's nodes; results go to the store.")
 @click.option("--collect", is_flag=True, help="Assemble the report from the shards' results in the store.")
 @click.option(
+    "--dask",
+    "dask",
+    metavar="ADDRESS",
+    help="Run the shards as tasks on this Dask scheduler (tcp://host:8786), then collect; needs a shared --store.",
+)
+@click.option(
+    "--shards",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --dask: how many shards (default: one per worker thread).",
+)
+@click.option(
     "--run-id",
     metavar="ID",
     envvar=["FORKFLOW_RUN_ID", "GITHUB_RUN_ID"],
@@ -233,6 +245,8 @@ def scan(
     weight: str,
     shard: str | None,
     collect: bool,
+    dask: str | None,
+    shards: int | None,
     run_id: str,
 ) -> None:
     """Measure how far every node has drifted from its parent.
@@ -247,6 +261,10 @@ def scan(
         return
     if as_json and markdown:
         raise click.UsageError("choose one of --json and --markdown")
+    if shards is not None and dask is None:
+        raise click.UsageError("--shards goes with --dask (one machine's shards: --shard K/N)")
+    if dask is not None and (shard is not None or collect):
+        raise click.UsageError("--dask runs the shards and collects; leave out --shard and --collect")
     with _errors():
         space = open_space(repo, manifest)
         if shard is not None:
@@ -257,6 +275,9 @@ def scan(
             done = scan_shard(space.network, space.repo, space.store, part, run_id=run_id, policy=space.policy)
             click.echo(f"shard {part} of run {run_id}: {len(done)} node(s) compared, results in {space.store.location}")
             return
+        if dask is not None:
+            _scan_on_cluster(space, dask, shards, run_id)
+            collect = True
         if collect and no_cache:
             raise click.UsageError("--collect reads the store; it cannot go with --no-cache")
         run = run_id if collect else None
@@ -266,6 +287,17 @@ def scan(
             click.echo(f"error: {problem.line(str(space.manifest.path))}", err=True)
         if report.problems:
             sys.exit(EXIT_ERROR)
+
+
+def _scan_on_cluster(space: Workspace, address: str, shards: int | None, run_id: str) -> None:
+    from forkflow.cluster import ShardDone, scan_on_cluster
+
+    def done(outcome: ShardDone) -> None:
+        click.echo(f"shard {outcome.shard}: {outcome.compared} node(s) compared", err=True)
+        for problem in outcome.problems:
+            click.echo(f"error: shard {outcome.shard}: {problem}", err=True)
+
+    scan_on_cluster(space, address, shards=shards, run_id=run_id, on_done=done)
 
 
 def run_scan(space: Workspace, *, use_cache: bool = True, collect_run: str | None = None) -> ScanReport:

@@ -83,6 +83,8 @@ def _pool(git_dir: Path, workers: int) -> ProcessPoolExecutor:
 
 def worker_count() -> int:
     """How many processes to use: FORKFLOW_JOBS, else the cores this process may run on."""
+    if multiprocessing.current_process().daemon:
+        return 1  # a daemonic process (a Dask worker's, say) may not start processes of its own
     wanted = os.environ.get("FORKFLOW_JOBS", "")
     if wanted.isdigit() and int(wanted) > 0:
         return int(wanted)

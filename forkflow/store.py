@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forkflow.db import Database, PostgresDatabase, SqliteDatabase, damaged, open_database
+from forkflow.db import Database, PostgresDatabase, SqliteDatabase, damaged, is_url, open_database
 from forkflow.errors import StoreError
 from forkflow.fingerprint import pack, unpack
 
@@ -135,7 +135,8 @@ class Store:
 
     def __init__(self, location: str | Path):
         self._db: Database = open_database(location)
-        self.location = self._db.location
+        self.location = self._db.location  # for messages: a password is masked
+        self.address = str(location) if is_url(str(location)) else str(Path(location).resolve())  # to reconnect
         try:
             self._create()
         except StoreError as err:
