@@ -6,6 +6,11 @@ Bots and scripts read it, so fields are only ever added within a version; see
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Self
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from forkflow.types import Tier
@@ -198,11 +203,34 @@ class ScanReport(BaseModel):
     unmet_needs: UnmetNeeds
     problems: list[Problem] = Field(default_factory=list)
 
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **options: Any) -> Self:
+        """As pydantic's, with the garbage collector paused while the report is built (:func:`_collector_paused`)."""
+        with _collector_paused():
+            return super().model_validate_json(json_data, **options)
+
     def node(self, name: str) -> NodeReport:
         for node in self.nodes:
             if node.name == name:
                 return node
         raise KeyError(name)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the duration.
+
+    A large network's report is millions of objects (a 10,000-node one, a 56 MB JSON text)
+    and none of them is in a reference cycle; left on, the collector passes over them again
+    and again while they are made, which doubles the time to read a cached report.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def report_schema() -> dict[str, object]:

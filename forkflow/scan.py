@@ -93,13 +93,21 @@ def _report_key(network: Network, heads: dict[str, str | None], repo: GitRepo, p
 
 
 def _refreshed(report: ScanReport, now: datetime) -> ScanReport:
-    """A cached report as of ``now``: only the scan time and the ages change."""
+    """A cached report as of ``now``: only the scan time and the ages change.
+
+    Only the nodes whose age did change are copied (none, when the report was cached the same day).
+    """
+    dates: dict[str, datetime] = {}  # nodes forked at one point share their merge base's date
     nodes = []
     for node in report.nodes:
         fresh = node
         if node.merge_base_date is not None:
-            age = max(0, (now - datetime.fromisoformat(node.merge_base_date)).days)
-            fresh = node.model_copy(update={"days_since_merge_base": age})
+            when = dates.get(node.merge_base_date)
+            if when is None:
+                when = dates[node.merge_base_date] = datetime.fromisoformat(node.merge_base_date)
+            age = max(0, (now - when).days)
+            if age != node.days_since_merge_base:
+                fresh = node.model_copy(update={"days_since_merge_base": age})
         nodes.append(fresh)
     return report.model_copy(update={"nodes": nodes, "scanned_at": now.isoformat(timespec="seconds")})
 
