@@ -20,9 +20,9 @@ from forkflow.check import check_policy
 from forkflow.errors import ForkflowError
 from forkflow.fetch import apply_fetch, plan_fetch
 from forkflow.forge import Forge
-from forkflow.forge.github import repo_of
 from forkflow.gitrepo import Person
 from forkflow.hooks import protected_refusals, refusal_message
+from forkflow.needs import scan_summary
 from forkflow.propose import Step, apply_plan, plan_proposals
 from forkflow.report import ReportInput, report_markdown
 from forkflow.scan import scan_network
@@ -88,7 +88,7 @@ def scheduled_run(
         apply_plan(plan, forge, now, result.problems)
         report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
         recorded = f"bot:{run_id}" if run_id else None
-        space.store.record_scan(space.network.name, report.model_dump(mode="json"), run_id=recorded)
+        space.store.record_scan(scan_summary(report), run_id=recorded)
     result.problems += forge.problems
     violations = check_policy(report, space.network, space.policy)
     previous = before[-1]["unmet_needs"]["percent"] if before else None
@@ -135,6 +135,8 @@ def pull_request_run(space: Workspace, forge: Forge, event: dict[str, Any], *, d
 
 def node_of_repository(space: Workspace, full_name: str) -> str | None:
     """The node whose url is the repository ``owner/name`` (None when none is)."""
+    from forkflow.forge.github import repo_of  # github3 is imported only by the commands that talk to GitHub
+
     for spec in space.manifest.nodes:
         if spec.url is None:
             continue

@@ -26,13 +26,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from forkflow import __version__
 from forkflow.errors import ForkflowError
 from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
-from forkflow.model import ScanReport, report_schema
-from forkflow.needs import Weight, reweigh
+from forkflow.model import ScanReport, ScanSummary, report_schema
+from forkflow.needs import Weight, reweigh, scan_summary
 from forkflow.render import scan_markdown, scan_table, summary_lines
-from forkflow.scan import DEFAULT_RUN, scan_network
+from forkflow.scan import DEFAULT_RUN, ScanDocument, report_json, scan_document, scan_network
 from forkflow.workspace import Workspace, open_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
+Scanned = TypeVar("Scanned")
 
 EXIT_ERROR = 1
 EXIT_UNEXPECTED = 3
@@ -281,11 +282,17 @@ def scan(
         if collect and no_cache:
             raise click.UsageError("--collect reads the store; it cannot go with --no-cache")
         run = run_id if collect else None
-        report = reweigh(run_scan(space, use_cache=not no_cache, collect_run=run), Weight(weight))
-        print_scan(report, as_json=as_json, markdown=markdown)
-        for problem in report.problems:
+        if as_json and Weight(weight) == Weight.CHANGES:  # the report's own weight: no model needed
+            document = run_scan_document(space, use_cache=not no_cache, collect_run=run)
+            click.echo(document.text)
+            problems = document.problems
+        else:
+            report = reweigh(run_scan(space, use_cache=not no_cache, collect_run=run), Weight(weight))
+            print_scan(report, as_json=as_json, markdown=markdown)
+            problems = report.problems
+        for problem in problems:
             click.echo(f"error: {problem.line(str(space.manifest.path))}", err=True)
-        if report.problems:
+        if problems:
             sys.exit(EXIT_ERROR)
 
 
@@ -302,13 +309,26 @@ def _scan_on_cluster(space: Workspace, address: str, shards: int | None, run_id:
 
 def run_scan(space: Workspace, *, use_cache: bool = True, collect_run: str | None = None) -> ScanReport:
     """Scan (or, with ``collect_run``, collect that run's shards) and record the scan in the history."""
+    report = _scanning(scan_network, space, use_cache, collect_run)
+    _record(space, scan_summary(report), collect_run)
+    return report
+
+
+def run_scan_document(space: Workspace, *, use_cache: bool = True, collect_run: str | None = None) -> ScanDocument:
+    """:func:`run_scan`, with the report as its ``--json`` text (built from no model when it comes from the cache)."""
+    document = _scanning(scan_document, space, use_cache, collect_run)
+    _record(space, document.summary, collect_run)
+    return document
+
+
+def _scanning(scan: Callable[..., Scanned], space: Workspace, use_cache: bool, collect_run: str | None) -> Scanned:
     with _progress() as progress:
         task = progress.add_task("scanning", total=None)
 
         def step(what: str, done: int, total: int) -> None:
             progress.update(task, description=what, completed=done, total=total)
 
-        report = scan_network(
+        return scan(
             space.network,
             space.repo,
             space.store if use_cache else None,
@@ -318,9 +338,11 @@ def run_scan(space: Workspace, *, use_cache: bool = True, collect_run: str | Non
             collect=collect_run is not None,
             run_id=collect_run or DEFAULT_RUN,
         )
+
+
+def _record(space: Workspace, summary: ScanSummary, collect_run: str | None) -> None:
     run = f"collect:{collect_run}" if collect_run is not None else None  # collecting again replaces it
-    space.store.record_scan(space.network.name, report.model_dump(mode="json"), run_id=run)
-    return report
+    space.store.record_scan(summary, run_id=run)
 
 
 def _now() -> datetime:
@@ -350,7 +372,7 @@ def round_lines(opened: list[Any], merged: list[Any], before: ScanReport, after:
 
 def print_scan(report: ScanReport, *, as_json: bool = False, markdown: bool = False) -> None:
     if as_json:
-        click.echo(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=False))
+        click.echo(report_json(report.model_dump(mode="json")))
     elif markdown:
         click.echo(scan_markdown(report), nl=False)
     else:
@@ -405,11 +427,11 @@ def demo(into: Path | None, example: str, as_json: bool, markdown: bool, no_prop
             if not as_json:
                 print_scan(report, markdown=markdown)
             done = bubble_up_round(space, report, _now())
-            space.store.record_scan(space.network.name, done.after.model_dump(mode="json"))
+            space.store.record_scan(scan_summary(done.after))
             from forkflow.demo import four_years_later
 
             later, final = four_years_later(built.work, built.root / "forge", _now(), done.after.unmet_needs.percent)
-            space.store.record_scan(space.network.name, final.model_dump(mode="json"))
+            space.store.record_scan(scan_summary(final))
             if as_json:
                 print_scan(final, as_json=True)
             else:

@@ -127,9 +127,12 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
 def _previous_figure(before: list[dict[str, object]], weight: str) -> float | None:
     """The figure of the last recorded scan (same weight), to say how it moved."""
     for scan in reversed(before):
-        try:
+        kept = scan.get("figures")
+        if isinstance(kept, dict) and weight in kept:
+            return float(kept[weight])
+        try:  # a whole report, as an older forkflow recorded it
             old = weighted(ScanReport.model_validate(scan), weight)
         except ValueError:
-            continue  # a scan recorded by an older forkflow
+            continue
         return old.unmet_needs.percent
     return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -203,12 +202,6 @@ class ScanReport(BaseModel):
     unmet_needs: UnmetNeeds
     problems: list[Problem] = Field(default_factory=list)
 
-    @classmethod
-    def model_validate_json(cls, json_data: str | bytes | bytearray, **options: Any) -> Self:
-        """As pydantic's, with the garbage collector paused while the report is built (:func:`_collector_paused`)."""
-        with _collector_paused():
-            return super().model_validate_json(json_data, **options)
-
     def node(self, name: str) -> NodeReport:
         for node in self.nodes:
             if node.name == name:
@@ -216,8 +209,32 @@ class ScanReport(BaseModel):
         raise KeyError(name)
 
 
+class ScanSummary(BaseModel):
+    """What the store's history keeps of a scan: its figures, not its report (which can be tens of MB)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    network: str
+    scanned_at: str
+    nodes: int
+    problems: int
+    unmet_needs: UnmetNeeds
+    figures: dict[str, float] = Field(description="the unmet-needs percentage by every weight (changes, lines)")
+
+    @classmethod
+    def of(cls, report: ScanReport, figures: dict[str, float]) -> ScanSummary:
+        return cls(
+            network=report.network,
+            scanned_at=report.scanned_at,
+            nodes=len(report.nodes),
+            problems=len(report.problems),
+            unmet_needs=report.unmet_needs,
+            figures=figures,
+        )
+
+
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for the duration.
 
     A large network's report is millions of objects (a 10,000-node one, a 56 MB JSON text)

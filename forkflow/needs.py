@@ -33,6 +33,7 @@ from forkflow.model import (
     NodeNeeds,
     NodeReport,
     ScanReport,
+    ScanSummary,
     SharedChange,
     TierNeeds,
     UnmetNeeds,
@@ -123,6 +124,16 @@ def reweigh(report: ScanReport, weight: Weight) -> ScanReport:
     nodes, figure = measure(report.nodes, report.commits, report.shared, weight)
     figure = figure.model_copy(update={"declared": report.unmet_needs.declared})
     return report.model_copy(update={"nodes": nodes, "unmet_needs": figure})
+
+
+def figures(report: ScanReport) -> dict[str, float]:
+    """The unmet-needs percentage by every weight (what the history keeps of a scan)."""
+    return {weight.value: reweigh(report, weight).unmet_needs.percent for weight in Weight}
+
+
+def scan_summary(report: ScanReport) -> ScanSummary:
+    """What the history keeps of this report."""
+    return ScanSummary.of(report, figures(report))
 
 
 def _weight(commit: CommitReport | None, weight: Weight) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 from forkflow.db import Database, PostgresDatabase, SqliteDatabase, damaged, is_url, open_database
 from forkflow.errors import StoreError
 from forkflow.fingerprint import pack, unpack
+from forkflow.model import ScanSummary
 
 SCHEMA_VERSION = 2
 
@@ -116,6 +117,17 @@ class CachedPatch:
     features: tuple[int, ...] | None = None  # None: not computed yet (rows of an older forkflow)
 
 
+def local_folder(git_dir: Path, workdir: Path | None) -> Path:
+    """forkflow's folder in a working repository, made when missing: ``<work tree>/.forkflow/``
+    (which git ignores) or, in a bare repository, ``<git dir>/forkflow/``."""
+    folder = workdir / ".forkflow" if workdir is not None else git_dir / "forkflow"
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# forkflow's cache and history; never committed\n*\n")
+    return folder
+
+
 @dataclass(frozen=True)
 class ShardHead:
     """A node's head as a shard resolved it, or why it could not."""
@@ -162,13 +174,8 @@ class Store:
 
     @classmethod
     def for_repository(cls, git_dir: Path, workdir: Path | None) -> Store:
-        """The store inside a working repository: ``<work tree>/.forkflow/`` or ``<git dir>/forkflow/``."""
-        folder = workdir / ".forkflow" if workdir is not None else git_dir / "forkflow"
-        folder.mkdir(parents=True, exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# forkflow's cache and history; never committed\n*\n")
-        return cls(folder / "store.sqlite")
+        """The store inside a working repository (in its :func:`local_folder`)."""
+        return cls(local_folder(git_dir, workdir) / "store.sqlite")
 
     def close(self) -> None:
         self._db.close()
@@ -302,15 +309,20 @@ class Store:
 
     # scans ------------------------------------------------------------------------------
 
-    def record_scan(self, network: str, report: dict[str, Any], run_id: str | None = None) -> str:
-        """Keep a scan in the history; recording the same run again replaces it, never adds a second."""
+    def record_scan(self, summary: ScanSummary, run_id: str | None = None) -> str:
+        """Keep a scan's summary in the history; recording the same run again replaces it, never adds a second."""
         run_id = run_id or uuid.uuid4().hex
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO scan(run_id, network, scanned_at, report) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (run_id) DO UPDATE SET network=excluded.network, "
                 "scanned_at=excluded.scanned_at, report=excluded.report",
-                (run_id, network, datetime.now(UTC).isoformat(timespec="seconds"), json.dumps(report, sort_keys=True)),
+                (
+                    run_id,
+                    summary.network,
+                    datetime.now(UTC).isoformat(timespec="seconds"),
+                    summary.model_dump_json(),
+                ),
             )
         return run_id
 

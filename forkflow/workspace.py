@@ -12,7 +12,7 @@ from forkflow.gitrepo import GitRepo, discover, read_blob_at
 from forkflow.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest
 from forkflow.network import Network
 from forkflow.policy import Policy, find_policy, load_policy
-from forkflow.store import Store
+from forkflow.store import Store, local_folder
 
 
 @dataclass
@@ -54,10 +54,11 @@ def _open_store(repo: GitRepo, manifest: Manifest, location: str | None) -> Stor
 
 
 def _find_manifest(repo: GitRepo, manifest_path: str | Path | None) -> Manifest:
+    cache = local_folder(repo.git_dir, repo.workdir) / "manifest.json"  # keyed by the text: any manifest may use it
     if manifest_path is not None:
-        return load_manifest(manifest_path)
+        return load_manifest(manifest_path, cache=cache)
     if repo.workdir is not None:
-        return load_manifest(repo.workdir / MANIFEST_NAME)
+        return load_manifest(repo.workdir / MANIFEST_NAME, cache=cache)
     data = read_blob_at(repo, "HEAD", MANIFEST_NAME)
     shown = repo.git_dir / f"HEAD:{MANIFEST_NAME}"
     if data is None:

@@ -267,3 +267,44 @@ def test_interrupts_exit_130(capsys: pytest.CaptureFixture[str]) -> None:
         raise KeyboardInterrupt
     assert stopped.value.code == 130
     assert capsys.readouterr().err == "interrupted; nothing was left half-written\n"
+
+
+def test_a_cached_report_is_brought_to_the_day_it_is_read(small: Small, monkeypatch: pytest.MonkeyPatch) -> None:
+    small.git.checkout("agri")
+    small.git.commit("Añadir calendario de cosecha", {"cosecha.md": "maíz\n"})  # non-ASCII goes out as UTF-8
+    small.git.checkout("main")
+    first = run("scan", "--repo", str(small.git.path), "--json")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(JAN_2026) + 60))  # the same day: the cached text, restamped
+    later = run("scan", "--repo", str(small.git.path), "--json")
+    assert later.stdout_bytes == run("scan", "--repo", str(small.git.path), "--json", "--no-cache").stdout_bytes
+    assert later.stdout_bytes != first.stdout_bytes
+    assert json.loads(later.stdout)["scanned_at"] == "2026-01-01T00:01:00+00:00"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(JAN_2026) + 40 * 86400))  # ages moved: printed again
+    cached = run("scan", "--repo", str(small.git.path), "--json")
+    fresh = run("scan", "--repo", str(small.git.path), "--json", "--no-cache")
+    assert cached.exit_code == fresh.exit_code == 0, cached.output
+    assert cached.stdout_bytes == fresh.stdout_bytes
+    assert run("scan", "--repo", str(small.git.path), "--json").stdout_bytes == cached.stdout_bytes
+    assert "Añadir calendario de cosecha".encode() in cached.stdout_bytes
+    then, now = json.loads(first.stdout), json.loads(cached.stdout)
+    assert now["scanned_at"] == "2026-02-10T00:00:00+00:00"
+    ages = {node["name"]: node["days_since_merge_base"] for node in then["nodes"] if node["parent"]}
+    assert {node["name"]: node["days_since_merge_base"] for node in now["nodes"] if node["parent"]} == {
+        name: age + 40 for name, age in ages.items()
+    }
+
+
+def test_the_history_keeps_each_scans_figures_not_its_report(small: Small) -> None:
+    from forkflow.needs import Weight, reweigh
+    from forkflow.scan import scan_network
+    from forkflow.workspace import open_workspace
+
+    run("scan", "--repo", str(small.git.path), "--json")  # from the document
+    run("scan", "--repo", str(small.git.path))  # from the report's model
+    space = open_workspace(small.git.path)
+    report = scan_network(space.network, space.repo, None, policy=space.policy)  # no store: computed afresh
+    expected = {weight.value: reweigh(report, weight).unmet_needs.percent for weight in Weight}
+    scans = space.store.scans("small")
+    assert [scan["figures"] for scan in scans] == [expected, expected]
+    assert all(scan["nodes"] == 5 and scan["problems"] == 0 for scan in scans)
+    assert expected["changes"] != expected["lines"]

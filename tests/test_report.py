@@ -63,3 +63,27 @@ def test_html_renders_in_a_real_browser_with_graph_and_chart(small: Small, tmp_p
         assert colour_share(shot, tier_colour, tolerance=10) > 0.001, tier_colour
     assert colour_share(shot, "#cf222e", tolerance=10) > 0.0002  # nodes that need attention are outlined
     assert not re.search(r'(src|href)="(https?:)?//', page.read_text())  # readable offline: nothing to fetch
+
+
+def test_weight_by_lines_says_how_the_figure_moved_too(small: Small) -> None:
+    from forkflow.needs import Weight, reweigh
+    from forkflow.scan import scan_network
+    from forkflow.workspace import open_workspace
+
+    def by_lines() -> float:
+        space = open_workspace(small.git.path)
+        report = scan_network(space.network, space.repo, None, policy=space.policy)
+        return reweigh(report, Weight.LINES).unmet_needs.percent
+
+    before = by_lines()
+    run(small)  # recorded by changes; the history keeps the figure by lines beside it
+    small.git.checkout("agri")
+    small.git.commit("Agri's second page", {"crops2.md": "wheat\nbarley\noats\n"})
+    small.git.checkout("main")
+    after = by_lines()
+    headline = run(small, "--weight", "lines").stdout.splitlines()[2]
+    assert after != before
+    arrow = "▲" if after > before else "▼"
+    assert headline.startswith(
+        f"**Unmet needs: {after:.1f}%** ({arrow} {abs(after - before):.1f} points since the last scan)"
+    )

@@ -9,9 +9,22 @@ from pathlib import Path
 import pytest
 
 from forkflow.errors import StoreError
+from forkflow.model import ScanSummary, UnmetNeeds
 from forkflow.store import CachedPatch, ShardHead, Store
 
 ROW = CachedPatch(("a.py",), True, "f" * 40, 3, 1, 0, (1, 5, 9))
+
+
+def summary(percent: float, network: str = "net") -> ScanSummary:
+    figure = UnmetNeeds(percent=percent, unmet=int(percent), met=100 - int(percent))
+    return ScanSummary(
+        network=network,
+        scanned_at="2026-01-01T00:00:00+00:00",
+        nodes=3,
+        problems=0,
+        unmet_needs=figure,
+        figures={"changes": percent, "lines": percent / 2},
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -50,10 +63,12 @@ def test_pairs_scans_facts_and_heads_round_trip(location: str) -> None:
     store.save_pairs({("p", "n"): {"ahead": 1}}, version=1)
     assert store.pairs([("p", "n"), ("p", "x"), ("q", "n")], version=1) == {("p", "n"): {"ahead": 1}}
     assert store.pairs([("p", "n")], version=2) == {}
-    store.record_scan("net", {"version": 1}, run_id="r1")
-    store.record_scan("net", {"version": 2}, run_id="r1")  # a re-run replaces, never adds
-    store.record_scan("net", {"version": 3}, run_id="r2")
-    assert store.scans("net") == [{"version": 2}, {"version": 3}]
+    store.record_scan(summary(10.0), run_id="r1")
+    store.record_scan(summary(20.0), run_id="r1")  # a re-run replaces, never adds
+    store.record_scan(summary(30.0), run_id="r2")
+    store.record_scan(summary(40.0, network="other"), run_id="r3")
+    assert [scan["unmet_needs"]["percent"] for scan in store.scans("net")] == [20.0, 30.0]
+    assert store.scans("net")[0] == summary(20.0).model_dump(mode="json")
     store.save_commit_infos({"c1": {"summary": "Fix"}})
     store.save_commit_infos({"c1": {"summary": "Fix"}, "c2": {"summary": "Add"}})
     assert store.commit_infos(["c1", "c2", "c3"]) == {"c1": {"summary": "Fix"}, "c2": {"summary": "Add"}}
@@ -89,8 +104,8 @@ def _write_everything(location: str, writer: int) -> None:
         store.save_patches({cid: ROW for cid in chunk})
         store.save_pairs({(cid, "head"): {"ahead": 1} for cid in chunk}, version=1)
         store.save_commit_infos({cid: {"summary": cid} for cid in chunk})
-    store.record_scan("net", {"writer": writer}, run_id=f"run-{writer}")
-    store.record_scan("net", {"writer": writer}, run_id="shared-run")
+    store.record_scan(summary(float(writer)), run_id=f"run-{writer}")
+    store.record_scan(summary(float(writer)), run_id="shared-run")
     store.add_proposal("net", "chg", {"target": "central", "state": "open"}, run_id=f"run-{writer}")
     store.save_shard_heads("net", "run", {f"node-{writer}": ShardHead("a" * 40)})
     store.save_check("net", "central", "sha", "success", "ok", "")
