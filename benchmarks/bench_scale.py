@@ -14,13 +14,16 @@ SOURCE_DATE_EPOCH is fixed, so reports compare byte for byte.  The steps:
 
   cold     `forkflow scan --json` with an empty store (.forkflow/ deleted)
   warm     the same again, nothing changed (the store's whole-report cache); target < 2 s.
-           Also in-process (open_workspace + scan_network, then what the CLI does with the
-           report), to tell interpreter start-up and imports from the work
+           Then the next day (every age moves, so the cached report is printed again) and
+           again that day.  forkflow's modules are compiled to bytecode first, as pip does.
+           Also in-process (open_workspace + scan_document, writing the text, recording the
+           scan), to tell interpreter start-up and imports from the work
   shards   `forkflow scan --shard K/N` for K=1..N, one after another, N=4 and N=16, each N on
            an empty store, then `forkflow scan --collect --json`, compared byte for byte with
            one machine's `forkflow scan --json --no-cache`
   growth   cold scans of networks that differ in nodes only, and in upstream history only,
-           per carried commit and per node x history commit: which of the two the cost follows
+           per carried commit and per node x history commit: which of the two the cost follows;
+           and what doubling the history adds at 400 nodes and at 2,000
 
 Baselines, measured in the same run on the same repository: for the warm scan, `git
 for-each-ref` plus one `git rev-list --left-right --count parent...node` per node; for the
@@ -32,6 +35,7 @@ Benchmarks never assert times; this prints them.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import random
@@ -112,18 +116,18 @@ def pairs(repo: Path) -> list[tuple[str, str]]:
 # running a step -------------------------------------------------------------------------------
 
 
-def environment() -> dict[str, str]:
-    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH, PYTHONPATH=str(ROOT))
+def environment(epoch: str = EPOCH) -> dict[str, str]:
+    env = dict(os.environ, SOURCE_DATE_EPOCH=epoch, PYTHONPATH=str(ROOT))
     for name in ("FORKFLOW_STORE", "FORKFLOW_RUN_ID", "GITHUB_RUN_ID"):  # the default store, the given run
         env.pop(name, None)
     return env
 
 
-def run(command: list[str], out: Path | None = None) -> Step:
+def run(command: list[str], out: Path | None = None, epoch: str = EPOCH) -> Step:
     """Run one step in a child process: its wall time and its own peak memory (os.wait4)."""
     with tempfile.TemporaryFile() as err, open(out or os.devnull, "wb") as sink:
         start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=sink, stderr=err, env=environment())
+        child = subprocess.Popen(command, stdout=sink, stderr=err, env=environment(epoch))
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -154,34 +158,32 @@ def median(steps: list[Step]) -> Step:
 
 
 def child_warm(repo: Path) -> None:
-    """One warm scan in this process, in parts; prints the parts' times as JSON."""
+    """One warm scan in this process, as `forkflow scan --json` runs it, in parts; prints the parts' times as JSON."""
     import resource
 
     start = time.perf_counter()
     from datetime import UTC, datetime
 
-    from forkflow.scan import scan_network
+    from forkflow.scan import scan_document
     from forkflow.workspace import open_workspace
 
     imported = time.perf_counter()
     space = open_workspace(repo)
     opened = time.perf_counter()
     now = datetime.fromtimestamp(int(EPOCH), UTC)
-    report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
+    document = scan_document(space.network, space.repo, space.store, policy=space.policy, now=now)
     scanned = time.perf_counter()
-    data = report.model_dump(mode="json")  # what the CLI does with the report:
-    dumped = time.perf_counter()
-    json.dumps(data, indent=2, sort_keys=False)  # print_scan (--json)
+    with open(os.devnull, "wb") as sink:
+        sink.write(document.text)
     printed = time.perf_counter()
-    json.dumps(data, sort_keys=True)  # Store.record_scan (the history row), before its write
+    space.store.record_scan(document.summary)
     recorded = time.perf_counter()
     figures = {
         "import": imported - start,
         "open": opened - imported,
         "scan": scanned - opened,
-        "model_dump": dumped - scanned,
-        "print_json": printed - dumped,
-        "record_json": recorded - printed,
+        "print_json": printed - scanned,
+        "record": recorded - printed,
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     print(json.dumps(figures))
@@ -311,8 +313,11 @@ def main() -> None:  # noqa: PLR0915  (one figure after another)
     by_history = [Size(middle, args.carried, u) for u in (args.upstream // 2, args.upstream * 2, args.upstream * 4)]
     if args.quick:
         by_history = by_history[::2]
+    few = nodes // 25  # 400 of 10,000: does history cost per node (nodes x history) or once (+ history)?
+    by_history_few = [Size(few, args.carried, args.upstream // 2), Size(few, args.carried, args.upstream)]
 
     began = time.perf_counter()
+    compileall.compile_dir(ROOT / "forkflow", quiet=1)  # as pip does on install: imports read bytecode
     args.keep.mkdir(parents=True, exist_ok=True)
     repo = network(args.keep, main_size)
     total = totals(repo)
@@ -342,6 +347,14 @@ def main() -> None:  # noqa: PLR0915  (one figure after another)
         parts = sorted((warm_in_process(repo) for _ in range(args.runs)), key=lambda figures: figures["scan"])
         inner = parts[len(parts) // 2]
         bare, cli_import = start_up()
+        progress("the next day")
+        next_day = str(int(EPOCH) + 86_400)  # every age moves: the cached report is printed again, and cached so
+        day_after = run(forkflow("scan", "--json", "--repo", str(repo)), work / "next-day.json", epoch=next_day)
+        same_day = run(forkflow("scan", "--json", "--repo", str(repo)), work / "next-day-again.json", epoch=next_day)
+        progress("one machine, no cache, the next day")
+        run(forkflow("scan", "--json", "--no-cache", "--repo", str(repo)), work / "fresh.json", epoch=next_day)
+        next_equal = same_bytes(work / "next-day.json", work / "fresh.json")
+        next_equal_again = same_bytes(work / "next-day-again.json", work / "fresh.json")
         progress("one machine, no cache")
         one = run(forkflow("scan", "--json", "--no-cache", "--repo", str(repo)), work / "one.json")
         sharded = {}
@@ -349,7 +362,7 @@ def main() -> None:  # noqa: PLR0915  (one figure after another)
             progress(f"{count} shards")
             sharded[count] = shards(repo, count, run_id, work / f"collect-{count}.json")
         progress("growth")
-        grown = growth(args.keep, [*by_nodes, *by_history], work)
+        grown = growth(args.keep, [*by_nodes, *by_history, *by_history_few], work)
         grown[main_size] = (total, cold)
         cold_equal = same_bytes(work / "cold.json", work / "one.json")
         warm_equal = same_bytes(work / "warm.json", work / "cold.json")
@@ -371,18 +384,20 @@ def main() -> None:  # noqa: PLR0915  (one figure after another)
     figure(
         f"warm scan, nothing changed (scan --json, median of {args.runs})", warm.seconds, speed, warm.peak_mib, target
     )
-    print(f"  the store grows by {growth_per_scan / 2**20:.0f} MiB a warm scan (the history row of each run)")
+    print(f"  the store grows by {growth_per_scan / 2**10:.1f} KiB a warm scan (the history row of each run)")
+    figure("warm scan the next day (every age moved: printed again)", day_after.seconds, "", day_after.peak_mib)
+    figure("  and again that day", same_day.seconds, "", same_day.peak_mib)
+    print(f"  both == that day's scan --json --no-cache, byte for byte: {next_equal}, {next_equal_again}")
     target = f"target < {WARM_TARGET:.0f} s: {'met' if in_process < WARM_TARGET else 'NOT met'}"
     speed = f"{warm_git / in_process:6.1f}x the warm git loop"
-    figure("warm scan in-process (open_workspace + scan_network)", in_process, speed, inner["peak_mib"], target)
-    print("  where the warm CLI run's time goes (in-process parts: the median run by scan_network's time)")
+    figure("warm scan in-process (open_workspace + scan_document)", in_process, speed, inner["peak_mib"], target)
+    print("  where the warm CLI run's time goes (in-process parts: the median run by scan_document's time)")
     figure("    python start-up (python -c pass)", bare)
     figure("    import forkflow.cli, beyond start-up", cli_import - bare)
-    figure("    open_workspace: manifest, network, store", inner["open"])
-    figure("    scan_network: heads, key, cached report parsed, ages", inner["scan"])
-    figure("    report.model_dump(mode='json')", inner["model_dump"])
-    figure("    json.dumps(indent=2): what --json prints", inner["print_json"])
-    figure("    json.dumps(sort_keys=True): what record_scan stores", inner["record_json"])
+    figure("    open_workspace: manifest (its cached parse), network, store", inner["open"])
+    figure("    scan_document: heads, key, cached text read and restamped", inner["scan"])
+    figure("    writing the text (what --json prints)", inner["print_json"])
+    figure("    record_scan (the history row)", inner["record"])
     figure("one machine, no cache (scan --json --no-cache)", one.seconds, "", one.peak_mib)
     for count, (steps, collect) in sharded.items():
         times = [step.seconds for step in steps]
@@ -404,6 +419,16 @@ def main() -> None:  # noqa: PLR0915  (one figure after another)
     growth_table(
         f"longer history, {middle:,} nodes",
         [(size, *grown[size]) for size in sorted(grown, key=lambda size: size.upstream) if size.nodes == middle],
+    )
+    extra = [
+        grown[Size(n, args.carried, args.upstream)][1].seconds
+        - grown[Size(n, args.carried, args.upstream // 2)][1].seconds
+        for n in (few, middle)
+    ]
+    print(
+        f"  history from {args.upstream // 2:,} to {args.upstream:,} upstream commits adds {extra[0]:.2f} s at "
+        f"{few:,} nodes and {extra[1]:.2f} s at {middle:,} ({extra[1] / extra[0]:.1f}x; "
+        f"if the cost followed nodes x history it would be {middle / few:.0f}x)"
     )
     print(f"whole benchmark: {time.perf_counter() - began:.0f} s")
 

@@ -45,7 +45,8 @@ class ShardJob:
 
 @dataclass
 class ShardDone:
-    shard: str
+    shard: str  # "K/N"
+    number: int  # K
     compared: int = 0
     problems: list[str] = field(default_factory=list)  # fetches that failed, or why the shard failed
 
@@ -53,7 +54,7 @@ class ShardDone:
 def run_shard(job: ShardJob) -> ShardDone:
     """One shard, on a worker.  Never raises for a forkflow error: it reports it."""
     shard = Shard(*job.shard)
-    done = ShardDone(str(shard))
+    done = ShardDone(str(shard), shard.number)
     base = Path(job.workdir or Path(tempfile.gettempdir()) / "forkflow-shards")
     folder = base / str(job.manifest["network"]["name"]) / f"shard-{shard.number}-of-{shard.count}"
     try:
@@ -123,18 +124,19 @@ def scan_on_cluster(
         jobs = shard_jobs(space, count, run_id, workdir)
         keys = [f"forkflow-{job.run_id}-shard-{job.shard[0]}-of-{job.shard[1]}" for job in jobs]
         futures = client.map(run_shard, jobs, pure=False, key=keys)
-        shard_of = {future.key: f"{job.shard[0]}/{job.shard[1]}" for future, job in zip(futures, jobs, strict=True)}
+        shard_of = {future.key: Shard(*job.shard) for future, job in zip(futures, jobs, strict=True)}
         for future in as_completed(futures):
             try:
                 outcome = future.result()
             except Exception as err:  # the worker died, or the task could not run there
-                outcome = ShardDone(shard_of[future.key], problems=[f"the task failed on its worker: {err}"])
+                shard = shard_of[future.key]
+                outcome = ShardDone(str(shard), shard.number, problems=[f"the task failed on its worker: {err}"])
             outcomes.append(outcome)
             if on_done is not None:
                 on_done(outcome)
     finally:
         client.close()
-    return sorted(outcomes, key=lambda done: Shard(*map(int, done.shard.split("/"))).number)
+    return sorted(outcomes, key=lambda done: done.number)
 
 
 def _check_reachable(address: str) -> None:

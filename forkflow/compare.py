@@ -13,12 +13,12 @@ the same patch-id.  It is git's own trick (``git cherry`` compares header-only i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from forkflow.facts import CommitFacts
 from forkflow.gitrepo import GitRepo
-from forkflow.graph import CommitGraph, Range
+from forkflow.graph import CommitGraph, CommitSet, Range
 from forkflow.parallel import Merge
 from forkflow.similar import Unit, Weights, similarity
 
@@ -27,13 +27,14 @@ PAIR_VERSION = 2
 
 
 class ParentIndex:
-    """Non-merge commits of a parent's history, grouped by the paths they touch.
+    """Non-merge commits of the parents' histories, grouped by the paths they touch.
 
-    Only the commits some node lacks (the union of the nodes' ``node..parent``) are indexed:
-    the cost follows what the nodes are missing, not the length of the parent's history.
+    Only the commits some node lacks (the union of the nodes' ``node..parent``) are indexed,
+    once for all the parents (each node asks it only of its own ``node..parent``): the cost
+    follows what the nodes are missing, not the length of the history times the parents.
     """
 
-    def __init__(self, graph: CommitGraph, facts: CommitFacts, commits: set[str]):
+    def __init__(self, graph: CommitGraph, facts: CommitFacts, commits: Iterable[str]):
         wanted = sorted((c for c in commits if len(graph.parents[c]) < 2), key=graph.times.__getitem__)
         facts.load(wanted)
         self.by_paths: dict[tuple[str, ...], list[str]] = defaultdict(list)
@@ -43,7 +44,7 @@ class ParentIndex:
                 self.by_paths[paths].append(commit_id)
 
 
-def parent_sides(graph: CommitGraph, spans: dict[tuple[str, str], Range]) -> dict[tuple[str, str], frozenset[str]]:
+def parent_sides(graph: CommitGraph, spans: dict[tuple[str, str], Range]) -> dict[tuple[str, str], CommitSet]:
     """``node..parent`` of every pair where the node has commits of its own and is behind."""
     return {key: graph.parent_side(key[0], span.boundary) for key, span in spans.items() if span.ahead and span.behind}
 
@@ -52,43 +53,47 @@ def prefetch_facts(
     graph: CommitGraph,
     facts: CommitFacts,
     spans: dict[tuple[str, str], Range],
-    sides: dict[tuple[str, str], frozenset[str]],
+    sides: dict[tuple[str, str], CommitSet],
     on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Compute, all at once, the patch-ids of the nodes' own commits and the touched paths of
     the parents' commits they lack (the work the comparisons below will ask for)."""
     # Node by node, oldest first: neighbouring commits share most of their trees.
     own = list(dict.fromkeys(c for span in spans.values() for c in span.own if c not in span.merges))
-    lacked = {c for side in sides.values() for c in side if len(graph.parents[c]) < 2}.difference(own)
+    lacked = {c for c in _union(graph, sides) if len(graph.parents[c]) < 2}.difference(own)
     facts.load([*own, *lacked])
     facts.prefetch(own, sorted(lacked, key=graph.times.__getitem__), on_progress=on_progress)
 
 
 def candidates(
-    graph: CommitGraph, facts: CommitFacts, spans: dict[tuple[str, str], Range], indexes: dict[str, ParentIndex]
+    graph: CommitGraph,
+    facts: CommitFacts,
+    spans: dict[tuple[str, str], Range],
+    sides: dict[tuple[str, str], CommitSet],
+    index: ParentIndex,
 ) -> list[str]:
-    """Parent commits touching exactly the paths of some node commit: the ones whose patch-id
-    the comparisons will need, oldest first."""
+    """Parent commits touching exactly the paths of some node commit in that node's
+    ``node..parent``: the ones whose patch-id the comparisons will need, oldest first."""
     wanted: set[str] = set()
-    for (parent_head, _), span in spans.items():
-        index = indexes.get(parent_head)
-        if index is None:
-            continue
+    for key, side in sides.items():
+        span = spans[key]
         for commit in span.own:
             paths = facts.paths(commit) if commit not in span.merges else None
             if paths is not None:
-                wanted.update(index.by_paths.get(paths, ()))
+                wanted.update(c for c in index.by_paths.get(paths, ()) if c in side)
     return sorted(wanted, key=graph.times.__getitem__)
 
 
-def build_indexes(
-    graph: CommitGraph, facts: CommitFacts, sides: dict[tuple[str, str], frozenset[str]]
-) -> dict[str, ParentIndex]:
-    """One index per parent head, over everything its nodes lack."""
-    union: dict[str, set[str]] = defaultdict(set)
-    for (parent_head, _), side in sides.items():
-        union[parent_head] |= side
-    return {head: ParentIndex(graph, facts, commits) for head, commits in union.items()}
+def build_index(graph: CommitGraph, facts: CommitFacts, sides: dict[tuple[str, str], CommitSet]) -> ParentIndex:
+    """One index over everything some node lacks of its parent."""
+    return ParentIndex(graph, facts, _union(graph, sides))
+
+
+def _union(graph: CommitGraph, sides: dict[tuple[str, str], CommitSet]) -> CommitSet:
+    union = graph.nothing()
+    for side in sides.values():
+        union = union | side
+    return union
 
 
 def planned_merges(spans: dict[tuple[str, str], Range]) -> dict[tuple[str, str], Merge]:
@@ -110,7 +115,7 @@ def compare_heads(
     span: Range,
     parent_head: str,
     node_head: str,
-    parent_side: frozenset[str],
+    parent_side: CommitSet,
     index: ParentIndex | None,
     conflicts: list[str] | str | None,
     merged: dict[str, str] | None = None,
@@ -167,9 +172,7 @@ def compare_heads(
     return result
 
 
-def _parent_has(
-    facts: CommitFacts, index: ParentIndex, parent_side: frozenset[str], commit_id: str, key: str
-) -> str | None:
+def _parent_has(facts: CommitFacts, index: ParentIndex, parent_side: CommitSet, commit_id: str, key: str) -> str | None:
     """The (oldest) commit of ``node..parent`` with the same patch as ``commit_id``, if any."""
     paths = facts.paths(commit_id)
     for candidate in index.by_paths.get(paths or (), ()):
@@ -183,7 +186,7 @@ SIMILAR_FLOOR = 0.2
 
 
 def _most_similar(
-    facts: CommitFacts, index: ParentIndex, parent_side: frozenset[str], commit_id: str
+    facts: CommitFacts, index: ParentIndex, parent_side: CommitSet, commit_id: str
 ) -> tuple[str, float] | None:
     """The parent commit touching the same paths that is most similar to ``commit_id``, and how similar."""
     mine = facts.full(commit_id)

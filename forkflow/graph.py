@@ -25,19 +25,77 @@ class Range:
     merge_bases: list[str]  # the best common ancestors (one, unless histories criss-cross)
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """Part of a first-parent line: its commits, newest first, and where the line goes on below them."""
+
+    commits: list[str]
+    below: tuple[int, int] | None  # (segment, depth); None at a root commit
+
+
+class CommitSet:
+    """A set of one graph's commits, as the bits of an int (bit i: the graph's i-th commit).
+
+    A network's nodes each lack most of their parent's history; as Python sets, telling each
+    node's share apart costs time and memory in proportion to nodes x history.  As bits, a
+    union, a difference or a count is a few machine words per 64 commits, done in C.
+    """
+
+    __slots__ = ("_graph", "bits")
+
+    def __init__(self, graph: CommitGraph, bits: int):
+        self._graph = graph
+        self.bits = bits
+
+    def __contains__(self, commit: object) -> bool:
+        index = self._graph._index.get(commit) if isinstance(commit, str) else None
+        return index is not None and (self.bits >> index) & 1 == 1
+
+    def __len__(self) -> int:
+        return self.bits.bit_count()
+
+    def __bool__(self) -> bool:
+        return self.bits != 0
+
+    def __iter__(self) -> Iterator[str]:
+        commits = self._graph._commits
+        return (commits[i] for i, bit in enumerate(reversed(bin(self.bits))) if bit == "1")
+
+    def __or__(self, other: CommitSet) -> CommitSet:
+        return CommitSet(self._graph, self.bits | other.bits)
+
+
 @dataclass
 class CommitGraph:
     parents: dict[str, tuple[str, ...]]
     times: dict[str, int]
-    _ancestors: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
-    _ranges: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
-    _merged: dict[str, dict[str, str]] = field(default_factory=dict)
-    _lines: dict[str, frozenset[str]] = field(default_factory=dict)
+    _ancestors: dict[frozenset[str], int] = field(default_factory=dict)
+    _ranges: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
+    _segments: list[_Segment] = field(default_factory=list)  # first-parent lines, cut where they join
+    _on_line: dict[str, tuple[int, int]] = field(default_factory=dict)  # a commit's (segment, depth)
+    _lines: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    _bringers: dict[str, list[str]] = field(default_factory=dict)  # a commit -> merges that brought it in
+    _index: dict[str, int] = field(default_factory=dict)  # a commit's bit in a CommitSet, given when first met
+    _commits: list[str] = field(default_factory=list)  # and back
 
-    def ancestors(self, starts: frozenset[str]) -> frozenset[str]:
-        """Every commit reachable from ``starts`` (themselves included); kept for reuse.
+    def nothing(self) -> CommitSet:
+        return CommitSet(self, 0)
 
-        The walk stops at commits whose ancestors are already known and takes their set
+    def _bit(self, commit: str) -> int:
+        index = self._index.get(commit)
+        if index is None:
+            index = self._index[commit] = len(self._commits)
+            self._commits.append(commit)
+        return index
+
+    def _has(self, bits: int, commit: str) -> bool:
+        index = self._index.get(commit)
+        return index is not None and (bits >> index) & 1 == 1
+
+    def _ancestor_bits(self, starts: frozenset[str]) -> int:
+        """Every commit reachable from ``starts`` (themselves included), as bits; kept for reuse.
+
+        The walk stops at commits whose ancestors are already known and takes their bits
         whole, so the ancestor sets of commits along one history cost about one walk.
         """
         known = self._ancestors.get(starts)
@@ -45,30 +103,33 @@ class CommitGraph:
             return known
         if len(starts) == 1:
             (head,) = starts
-            own, boundary = self._ranges.get(head, (frozenset(), frozenset([head])))
+            own, boundary = self._ranges.get(head, (0, frozenset([head])))
             if head not in boundary:  # a node already compared: its own commits and its base
-                result = own | self.ancestors(boundary) if boundary else own
+                result = own | self._ancestor_bits(boundary) if boundary else own
                 self._ancestors[starts] = result
                 return result
+        bits = 0
+        walked: list[int] = []
         seen: set[str] = set()
         stack = list(starts)
         while stack:
             commit = stack.pop()
-            if commit in seen:
-                continue
-            single = self._ancestors.get(frozenset([commit])) if commit not in starts else None
-            if single is not None:
-                seen |= single
+            if commit in seen or self._has(bits, commit):
                 continue
             seen.add(commit)
+            single = self._ancestors.get(frozenset([commit])) if commit not in starts else None
+            if single is not None:
+                bits |= single
+                continue
+            walked.append(self._bit(commit))
             stack.extend(p for p in self.parents[commit] if p not in seen)
-        result = frozenset(seen)
+        result = bits | _bits_of(walked)
         self._ancestors[starts] = result
         return result
 
     def compare(self, parent_head: str, node_head: str) -> Range:
         """``git rev-list --left-right --count``, the range ``parent..node`` and the merge base."""
-        theirs = self.ancestors(frozenset([parent_head]))
+        theirs = self._ancestor_bits(frozenset([parent_head]))
         own: set[str] = set()
         boundary: set[str] = set()
         stack = [node_head]
@@ -76,29 +137,29 @@ class CommitGraph:
             commit = stack.pop()
             if commit in own:
                 continue
-            if commit in theirs:
+            if self._has(theirs, commit):
                 boundary.add(commit)
                 continue
             own.add(commit)
             stack.extend(self.parents[commit])
         frozen = frozenset(boundary)
-        self._ranges[node_head] = (frozenset(own), frozen)
+        self._ranges[node_head] = (_bits_of([self._bit(c) for c in own]), frozen)
         for commit in sorted(frozen, key=self.times.__getitem__):  # oldest first: each reuses the last
-            self.ancestors(frozenset([commit]))
-        common = self.ancestors(frozen) if boundary else frozenset()
+            self._ancestor_bits(frozenset([commit]))
+        common = self._ancestor_bits(frozen) if boundary else 0
         return Range(
             own=self._in_git_order(node_head, own),
             merges={c for c in own if len(self.parents[c]) > 1},
             boundary=frozen,
             ahead=len(own),
-            behind=len(theirs) - len(common),
+            behind=theirs.bit_count() - common.bit_count(),
             merge_bases=self._best(boundary),
         )
 
-    def parent_side(self, parent_head: str, boundary: frozenset[str]) -> frozenset[str]:
+    def parent_side(self, parent_head: str, boundary: frozenset[str]) -> CommitSet:
         """``node..parent``: the parent's commits the node does not have."""
-        theirs = self.ancestors(frozenset([parent_head]))
-        return theirs - self.ancestors(boundary) if boundary else theirs
+        theirs = self._ancestor_bits(frozenset([parent_head]))
+        return CommitSet(self, theirs & ~self._ancestor_bits(boundary) if boundary else theirs)
 
     def first_parents(self, head: str) -> Iterator[str]:
         """``head``, its first parent, that one's first parent ... (``git log --first-parent``)."""
@@ -113,40 +174,73 @@ class CommitGraph:
 
         The node's own commits are those of its first-parent line until it meets the parent's
         first-parent line; a merge on the parent's line brings in the first-parent line of its
-        other parents.  (Commits that reached the parent as cherry-picks are found by patch-id.)
+        other parents (the oldest merge wins).  (Commits that reached the parent as
+        cherry-picks are found by patch-id.)
         """
-        brought = self._merged_into(parent_head)
-        line = self._parent_line(parent_head)
+        line = self._line(parent_head)
         found = {}
         for commit in self.first_parents(node_head):
-            if commit in brought:
+            merge = next((m for m in self._bringers.get(commit, ()) if self._in_line(m, line)), None)
+            if merge is not None:
                 if len(self.parents[commit]) < 2:
-                    found[commit] = brought[commit]
-            elif commit in line:
+                    found[commit] = merge
+            elif self._in_line(commit, line):
                 break
         return found
 
-    def _parent_line(self, head: str) -> frozenset[str]:
-        known = self._lines.get(head)
-        if known is None:
-            known = self._lines[head] = frozenset(self.first_parents(head))
-        return known
+    def _line(self, head: str) -> list[tuple[int, int]]:
+        """``head``'s first-parent line, as the segments it runs through: (segment, from depth), newest first.
 
-    def _merged_into(self, head: str) -> dict[str, str]:
-        """Every commit a merge on ``head``'s first-parent line brought in, with the merge (oldest wins)."""
-        known = self._merged.get(head)
+        First-parent lines form a tree, so the lines of many heads share their lower parts:
+        each commit is walked once, in the one segment it belongs to, however many nodes'
+        parents run through it (a line per parent would cost nodes x history).
+        """
+        known = self._lines.get(head)
         if known is not None:
             return known
-        line = self._parent_line(head)
-        brought: dict[str, str] = {}
-        for merge in reversed(list(self.first_parents(head))):  # oldest first
+        line = self._lines[head] = self._below(self._on_line.get(head) or self._add_segment(head))
+        return line
+
+    def _in_line(self, commit: str, line: list[tuple[int, int]]) -> bool:
+        where = self._on_line.get(commit)
+        return where is not None and any(where[0] == segment and where[1] >= depth for segment, depth in line)
+
+    def _add_segment(self, head: str) -> tuple[int, int]:
+        """A segment from ``head`` down to the first commit already in one; and what its merges bring in."""
+        commits: list[str] = []
+        below = None
+        for commit in self.first_parents(head):
+            below = self._on_line.get(commit)
+            if below is not None:
+                break
+            commits.append(commit)
+        number = len(self._segments)
+        self._segments.append(_Segment(commits, below))
+        for depth, commit in enumerate(commits):
+            self._on_line[commit] = (number, depth)
+        for depth in reversed(range(len(commits))):  # oldest merge first: it wins
+            merge = commits[depth]
+            if len(self.parents[merge]) < 2:
+                continue
+            under = [(number, depth + 1), *(self._below(below) if below is not None else [])]  # the line under it
             for side in self.parents[merge][1:]:
                 for commit in self.first_parents(side):
-                    if commit in line or commit in brought:
+                    if self._in_line(commit, under):
                         break
-                    brought[commit] = merge
-        self._merged[head] = brought
-        return brought
+                    bringers = self._bringers.setdefault(commit, [])
+                    if any(self._in_line(older, under) for older in bringers):
+                        break  # an older merge on this line brought it, and what lies under it
+                    bringers.append(merge)
+        return (number, 0)
+
+    def _below(self, place: tuple[int, int]) -> list[tuple[int, int]]:
+        """The first-parent line from ``place`` down, as the segments it runs through."""
+        line = []
+        current: tuple[int, int] | None = place
+        while current is not None:
+            line.append(current)
+            current = self._segments[current[0]].below
+        return line
 
     def _best(self, boundary: set[str]) -> list[str]:
         """The boundary commits that are not ancestors of another one: the merge bases."""
@@ -155,7 +249,7 @@ class CommitGraph:
         best = []
         for commit in boundary:
             others = frozenset(boundary - {commit})
-            if commit not in self.ancestors(others):
+            if not self._has(self._ancestor_bits(others), commit):
                 best.append(commit)
         return sorted(best)
 
@@ -178,3 +272,13 @@ class CommitGraph:
                     heapq.heappush(heap, (-self.times[parent], counter, parent))
         order.reverse()
         return order
+
+
+def _bits_of(indexes: list[int]) -> int:
+    """The int whose bits ``indexes`` are set (in one pass, not one shift per commit)."""
+    if not indexes:
+        return 0
+    bitmap = bytearray(max(indexes) // 8 + 1)
+    for index in indexes:
+        bitmap[index >> 3] |= 1 << (index & 7)
+    return int.from_bytes(bitmap, "little")

@@ -14,7 +14,7 @@ from pydantic_core import from_json, to_json
 from forkflow.commits import commit_reports
 from forkflow.compare import (
     PAIR_VERSION,
-    build_indexes,
+    build_index,
     candidates,
     compare_heads,
     parent_sides,
@@ -335,11 +335,11 @@ def scan_shard(
     the collecting machine needs: the heads seen in run ``run_id``, the comparisons, and what
     the report says of every commit involved.  Running it again adds nothing twice."""
     policy = policy or Policy()
-    heads, problems = _resolve_heads(network, repo)
+    heads, problems = _resolve_heads(network, repo, shard.fetched(network))  # only the heads it fetched
     why = {problem.node: problem for problem in problems}
     seen = {
-        name: ShardHead(heads[name], why[name].field, why[name].message) if name in why else ShardHead(heads[name])
-        for name in shard.fetched(network)
+        name: ShardHead(head, why[name].field, why[name].message) if name in why else ShardHead(head)
+        for name, head in heads.items()
     }
     mine = shard.nodes(network)
     facts = CommitFacts(repo, store, record_infos=True)
@@ -373,10 +373,13 @@ def _collected_heads(network: Network, store: Store, run_id: str) -> tuple[dict[
     return heads, problems
 
 
-def _resolve_heads(network: Network, repo: GitRepo) -> tuple[dict[str, str | None], list[Problem]]:
+def _resolve_heads(
+    network: Network, repo: GitRepo, names: list[str] | None = None
+) -> tuple[dict[str, str | None], list[Problem]]:
+    """The heads of ``names`` (default: every node), and a problem for each that cannot be resolved."""
     heads: dict[str, str | None] = {}
     problems = []
-    for name in network.tree_order():
+    for name in network.tree_order() if names is None else names:
         spec = network.spec(name)
         try:
             head = repo.resolve(spec.head_ref)
@@ -409,10 +412,10 @@ def _compare_all(
 ) -> dict[str, dict[str, Any]]:
     keys = {}
     for name in network.tree_order():
-        parent = network.parent(name)
-        head = heads[name]
         if only is not None and name not in only:
             continue
+        parent = network.parent(name)
+        head = heads[name]
         if parent is not None and head is not None and heads[parent] is not None:
             keys[name] = (str(heads[parent]), head)
     cached = store.pairs(keys.values(), PAIR_VERSION) if store is not None else {}
@@ -440,7 +443,7 @@ def _compare_pairs(
         graph = CommitGraph(*repo.load_graph(sorted({head for key in todo for head in key})))
     except UnreadableError as err:
         return {key: _unreadable_pair(str(err)) for key in todo}
-    spans = {key: graph.compare(*key) for key in sorted(todo)}
+    spans = {key: graph.compare(*key) for key in todo}  # tree order: a parent node is compared before its children
     sides = parent_sides(graph, spans)
 
     def reading(done: int, total: int) -> None:
@@ -448,8 +451,8 @@ def _compare_pairs(
             progress("reading commits", done, total)
 
     prefetch_facts(graph, facts, spans, sides, reading)
-    indexes = build_indexes(graph, facts, sides)
-    facts.prefetch(candidates(graph, facts, spans, indexes), on_progress=reading)
+    index = build_index(graph, facts, sides)
+    facts.prefetch(candidates(graph, facts, spans, sides, index), on_progress=reading)
     if progress is not None:
         progress("predicting conflicts", 0, len(spans))
     merges = planned_merges(spans)
@@ -465,8 +468,8 @@ def _compare_pairs(
                 span,
                 key[0],
                 key[1],
-                sides.get(key, frozenset()),
-                indexes.get(key[0]),
+                sides.get(key, graph.nothing()),
+                index,
                 predicted.get(key),
                 graph.merged_upstream(*key),
             )

@@ -240,9 +240,10 @@ class Store:
 
     def pairs(self, keys: Iterable[tuple[str, str]], version: int) -> dict[tuple[str, str], dict[str, Any]]:
         wanted = set(keys)
-        sql = f"SELECT parent_head, node_head, result FROM pair WHERE version={int(version)} AND"
+        sql = "SELECT parent_head, node_head, result FROM pair"
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        for row in self._select_in(sql, "node_head", sorted({node for _, node in wanted}), where=False):
+        heads = sorted({node for _, node in wanted})
+        for row in self._select_in(sql, "node_head", heads, also=("version = ?", version)):
             key = (str(row[0]), str(row[1]))
             if key in wanted:
                 found[key] = json.loads(row[2])
@@ -382,13 +383,17 @@ class Store:
 
     # ------------------------------------------------------------------------------------
 
-    def _select_in(self, sql: str, column: str, values: list[str], *, where: bool = True) -> list[tuple[Any, ...]]:
-        """``sql`` restricted to rows whose ``column`` is one of ``values``, in chunks of 500."""
+    def _select_in(
+        self, sql: str, column: str, values: list[str], *, also: tuple[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """``sql`` restricted to rows whose ``column`` is one of ``values`` (in chunks of 500),
+        and, with ``also`` (a condition and its one parameter), to the rows that meet it too."""
+        condition, extra = (f"{also[0]} AND ", [also[1]]) if also is not None else ("", [])
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(values), 500):
             chunk = values[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows += self._db.execute(f"{sql} {'WHERE ' if where else ''}{column} IN ({marks})", chunk)
+            rows += self._db.execute(f"{sql} WHERE {condition}{column} IN ({marks})", [*extra, *chunk])
         return rows
 
 
