@@ -23,7 +23,7 @@ SOURCE_DATE_EPOCH is fixed, so reports compare byte for byte.  The steps:
            one machine's `forkflow scan --json --no-cache`
   growth   cold scans of networks that differ in nodes only, and in upstream history only,
            per carried commit and per node x history commit: which of the two the cost follows;
-           and what doubling the history adds at 400 nodes and at 2,000
+           and what eight times the history adds at 400 nodes and at 2,000
 
 Baselines, measured in the same run on the same repository: for the warm scan, `git
 for-each-ref` plus one `git rev-list --left-right --count parent...node` per node; for the
@@ -314,7 +314,7 @@ def main() -> None:  # noqa: PLR0915  (one figure after another)
     if args.quick:
         by_history = by_history[::2]
     few = nodes // 25  # 400 of 10,000: does history cost per node (nodes x history) or once (+ history)?
-    by_history_few = [Size(few, args.carried, args.upstream // 2), Size(few, args.carried, args.upstream)]
+    by_history_few = [Size(few, args.carried, args.upstream // 2), Size(few, args.carried, args.upstream * 4)]
 
     began = time.perf_counter()
     compileall.compile_dir(ROOT / "forkflow", quiet=1)  # as pip does on install: imports read bytecode
@@ -420,15 +420,17 @@ def main() -> None:  # noqa: PLR0915  (one figure after another)
         f"longer history, {middle:,} nodes",
         [(size, *grown[size]) for size in sorted(grown, key=lambda size: size.upstream) if size.nodes == middle],
     )
-    extra = [
-        grown[Size(n, args.carried, args.upstream)][1].seconds
-        - grown[Size(n, args.carried, args.upstream // 2)][1].seconds
-        for n in (few, middle)
-    ]
+    short, long = args.upstream // 2, args.upstream * 4
+    cold_of = {size: step.seconds for size, (_, step) in grown.items()}
+    extra = [cold_of[Size(n, args.carried, long)] - cold_of[Size(n, args.carried, short)] for n in (few, middle)]
+    growth_table(
+        f"the same history at {few:,} nodes",
+        [(size, *grown[size]) for size in sorted(grown, key=lambda size: size.upstream) if size.nodes == few],
+    )
     print(
-        f"  history from {args.upstream // 2:,} to {args.upstream:,} upstream commits adds {extra[0]:.2f} s at "
-        f"{few:,} nodes and {extra[1]:.2f} s at {middle:,} ({extra[1] / extra[0]:.1f}x; "
-        f"if the cost followed nodes x history it would be {middle / few:.0f}x)"
+        f"  history from {short:,} to {long:,} upstream commits adds {extra[0]:.2f} s at {few:,} nodes and "
+        f"{extra[1]:.2f} s at {middle:,} ({extra[1] / extra[0]:.1f}x; "
+        f"were the cost nodes x history, {middle / few:.0f}x)"
     )
     print(f"whole benchmark: {time.perf_counter() - began:.0f} s")
 
