@@ -72,12 +72,12 @@ def scan_network(
     as the shards of run ``run_id`` left it (heads, comparisons, commits): nothing is read
     from git, and anything missing is an error naming what to run.
     """
-    now = now or datetime.now(UTC)
-    start = _start(network, repo, store, policy or Policy(), collect, run_id)
+    now, policy = now or datetime.now(UTC), policy or Policy()
+    start = _start(network, repo, store, policy, collect, run_id)
     if start.cached is not None:
         with collector_paused():
             return ScanReport.model_validate(_refreshed(from_json(start.cached.text), now))
-    report, _ = _scan_and_keep(network, repo, store, start, now, progress, policy or Policy(), collect)
+    report, _ = _scan_and_keep(network, repo, store, start, now, progress, policy, collect)
     return report
 
 
@@ -108,11 +108,11 @@ def scan_document(
     than the rest of the scan).  When a day has passed and some node's age moved, the cached
     document is brought to ``now``, printed again and cached so.
     """
-    now = now or datetime.now(UTC)
-    start = _start(network, repo, store, policy or Policy(), collect, run_id)
+    now, policy = now or datetime.now(UTC), policy or Policy()
+    start = _start(network, repo, store, policy, collect, run_id)
     cached = start.cached
     if cached is None or store is None:
-        report, kept = _scan_and_keep(network, repo, store, start, now, progress, policy or Policy(), collect)
+        report, kept = _scan_and_keep(network, repo, store, start, now, progress, policy, collect)
         kept = kept or CachedReport.of(report)
         return ScanDocument(kept.text, kept.summary, report.problems)
     stamp = now.isoformat(timespec="seconds")

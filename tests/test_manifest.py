@@ -176,3 +176,32 @@ def test_relative_urls_are_relative_to_the_manifest(tmp_path: Path) -> None:
     assert manifest.resolve_url("../forge/a.git") == str(tmp_path / "forge" / "a.git")
     assert manifest.resolve_url("https://example.edu/a.git") == "https://example.edu/a.git"
     assert manifest.resolve_url("git@example.edu:a.git") == "git@example.edu:a.git"
+
+
+def test_the_parsed_manifest_is_kept_by_its_text_and_never_served_stale(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    manifest, cache = tmp_path / "forkflow.toml", tmp_path / "cache" / "manifest.json"
+    cache.parent.mkdir()
+    text = HEAD + node("eng", "central")
+    manifest.write_text(text)
+    assert [spec.name for spec in load_manifest(manifest, cache=cache).nodes] == ["central", "eng"]
+    kept = json.loads(cache.read_text())
+    assert kept["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    kept["data"]["node"][1]["name"] = "from-the-cache"  # what a read of the cache, not of the text, would show
+    cache.write_text(json.dumps(kept))
+    assert [spec.name for spec in load_manifest(manifest, cache=cache).nodes] == ["central", "from-the-cache"]
+    kept["data"]["node"][1]["tier"] = "federal"
+    cache.write_text(json.dumps(kept))
+    with pytest.raises(ManifestError, match="field 'tier'"):  # what comes from the cache is checked all the same
+        load_manifest(manifest, cache=cache)
+    manifest.write_text(HEAD + node("agri", "central"))  # another text: parsed again, and kept
+    assert [spec.name for spec in load_manifest(manifest, cache=cache).nodes] == ["central", "agri"]
+    manifest.write_text(HEAD + "[[node]\n")
+    with pytest.raises(ManifestError, match="is not valid TOML"):
+        load_manifest(manifest, cache=cache)
+    cache.write_text("{ half a cache")  # a damaged cache is only a cache
+    manifest.write_text(text)
+    assert [spec.name for spec in load_manifest(manifest, cache=cache).nodes] == ["central", "eng"]
+    assert json.loads(cache.read_text())["sha256"] == hashlib.sha256(text.encode()).hexdigest()
