@@ -67,8 +67,7 @@ def parse_trailers(message: str) -> dict[str, list[str]]:
 
 def is_local(commit: CommitReport, policy: Policy) -> bool:
     """Meant to stay local: a ``Forkflow-Local: yes`` trailer, or only paths the policy calls local."""
-    flags = [value.lower() for value in commit.trailers.get(LOCAL_TRAILER, [])]
-    if any(flag in ("yes", "true", "1") for flag in flags):
+    if any(value.lower() in ("yes", "true", "1") for value in commit.trailers.get(LOCAL_TRAILER, ())):
         return True
     return bool(commit.paths) and len(policy.local(commit.paths)) == len(commit.paths)
 
