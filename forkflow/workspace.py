@@ -43,6 +43,15 @@ def open_workspace(
     return Workspace(repo, manifest, Network(manifest), _open_store(repo, manifest, store), policy)
 
 
+def _manifest_cache(repo: GitRepo) -> Path | None:
+    """Where the parsed manifest is kept (keyed by its text, so any manifest may use it); None
+    in a checkout forkflow cannot write to, where the manifest is parsed every time."""
+    try:
+        return local_folder(repo.git_dir, repo.workdir) / "manifest.json"
+    except OSError:
+        return None
+
+
 def _open_store(repo: GitRepo, manifest: Manifest, location: str | None) -> Store:
     if location is None and manifest.network.store is not None:
         location = manifest.network.store
@@ -54,7 +63,7 @@ def _open_store(repo: GitRepo, manifest: Manifest, location: str | None) -> Stor
 
 
 def _find_manifest(repo: GitRepo, manifest_path: str | Path | None) -> Manifest:
-    cache = local_folder(repo.git_dir, repo.workdir) / "manifest.json"  # keyed by the text: any manifest may use it
+    cache = _manifest_cache(repo)
     if manifest_path is not None:
         return load_manifest(manifest_path, cache=cache)
     if repo.workdir is not None:

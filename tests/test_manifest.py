@@ -205,3 +205,15 @@ def test_the_parsed_manifest_is_kept_by_its_text_and_never_served_stale(tmp_path
     manifest.write_text(text)
     assert [spec.name for spec in load_manifest(manifest, cache=cache).nodes] == ["central", "eng"]
     assert json.loads(cache.read_text())["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_checkout_forkflow_cannot_write_to_still_reads_its_manifest(tmp_path: Path) -> None:
+    from forkflow.workspace import open_workspace
+
+    git = Git.init(tmp_path / "repo")
+    git.commit("root", {"forkflow.toml": HEAD})
+    (git.path / ".forkflow").write_text("a file where forkflow's folder would go")  # no cache can be kept
+    store = tmp_path / "elsewhere.sqlite"
+    space = open_workspace(git.path, store=str(store))
+    assert [spec.name for spec in space.manifest.nodes] == ["central"]
+    assert store.exists()
