@@ -2,8 +2,8 @@
 
 libgit2 walks the history again for every question (ahead/behind, merge base, a range), and a
 network asks the same questions of the same parent history hundreds of times.  Here the graph
-is loaded once (one walk from every head) and each answer is a walk over Python sets that
-stops where the node meets its parent's history; ancestor sets are computed once and shared.
+is loaded once (one walk from every head) and each answer is a walk that stops where the
+node meets its parent's history; ancestor sets are computed once, kept as bits, and shared.
 """
 
 from __future__ import annotations
@@ -25,14 +25,6 @@ class Range:
     merge_bases: list[str]  # the best common ancestors (one, unless histories criss-cross)
 
 
-@dataclass(frozen=True)
-class _Segment:
-    """Part of a first-parent line: its commits, newest first, and where the line goes on below them."""
-
-    commits: list[str]
-    below: tuple[int, int] | None  # (segment, depth); None at a root commit
-
-
 class CommitSet:
     """A set of one graph's commits, as the bits of an int (bit i: the graph's i-th commit).
 
@@ -48,8 +40,7 @@ class CommitSet:
         self.bits = bits
 
     def __contains__(self, commit: object) -> bool:
-        index = self._graph._index.get(commit) if isinstance(commit, str) else None
-        return index is not None and (self.bits >> index) & 1 == 1
+        return isinstance(commit, str) and self._graph._has(self.bits, commit)
 
     def __len__(self) -> int:
         return self.bits.bit_count()
@@ -71,7 +62,7 @@ class CommitGraph:
     times: dict[str, int]
     _ancestors: dict[frozenset[str], int] = field(default_factory=dict)
     _ranges: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
-    _segments: list[_Segment] = field(default_factory=list)  # first-parent lines, cut where they join
+    _segments: list[tuple[int, int] | None] = field(default_factory=list)  # where each segment's line goes on
     _on_line: dict[str, tuple[int, int]] = field(default_factory=dict)  # a commit's (segment, depth)
     _lines: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     _bringers: dict[str, list[str]] = field(default_factory=dict)  # a commit -> merges that brought it in
@@ -215,7 +206,7 @@ class CommitGraph:
                 break
             commits.append(commit)
         number = len(self._segments)
-        self._segments.append(_Segment(commits, below))
+        self._segments.append(below)
         for depth, commit in enumerate(commits):
             self._on_line[commit] = (number, depth)
         for depth in reversed(range(len(commits))):  # oldest merge first: it wins
@@ -239,7 +230,7 @@ class CommitGraph:
         current: tuple[int, int] | None = place
         while current is not None:
             line.append(current)
-            current = self._segments[current[0]].below
+            current = self._segments[current[0]]
         return line
 
     def _best(self, boundary: set[str]) -> list[str]:
