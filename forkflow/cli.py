@@ -26,14 +26,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from forkflow import __version__
 from forkflow.errors import ForkflowError
 from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
-from forkflow.model import ScanReport, ScanSummary, report_schema
+from forkflow.model import ScanReport, report_schema
 from forkflow.needs import Weight, reweigh, scan_summary
 from forkflow.render import scan_markdown, scan_table, summary_lines
-from forkflow.scan import DEFAULT_RUN, ScanDocument, report_json, scan_document, scan_network
+from forkflow.scan import DEFAULT_RUN, ScanDocument, report_json, scan_document
 from forkflow.workspace import Workspace, open_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
-Scanned = TypeVar("Scanned")
 
 EXIT_ERROR = 1
 EXIT_UNEXPECTED = 3
@@ -309,26 +308,18 @@ def _scan_on_cluster(space: Workspace, address: str, shards: int | None, run_id:
 
 def run_scan(space: Workspace, *, use_cache: bool = True, collect_run: str | None = None) -> ScanReport:
     """Scan (or, with ``collect_run``, collect that run's shards) and record the scan in the history."""
-    report = _scanning(scan_network, space, use_cache, collect_run)
-    _record(space, scan_summary(report), collect_run)
-    return report
+    return run_scan_document(space, use_cache=use_cache, collect_run=collect_run).report()
 
 
 def run_scan_document(space: Workspace, *, use_cache: bool = True, collect_run: str | None = None) -> ScanDocument:
     """:func:`run_scan`, with the report as its ``--json`` text (built from no model when it comes from the cache)."""
-    document = _scanning(scan_document, space, use_cache, collect_run)
-    _record(space, document.summary, collect_run)
-    return document
-
-
-def _scanning(scan: Callable[..., Scanned], space: Workspace, use_cache: bool, collect_run: str | None) -> Scanned:
     with _progress() as progress:
         task = progress.add_task("scanning", total=None)
 
         def step(what: str, done: int, total: int) -> None:
             progress.update(task, description=what, completed=done, total=total)
 
-        return scan(
+        document = scan_document(
             space.network,
             space.repo,
             space.store if use_cache else None,
@@ -338,11 +329,9 @@ def _scanning(scan: Callable[..., Scanned], space: Workspace, use_cache: bool, c
             collect=collect_run is not None,
             run_id=collect_run or DEFAULT_RUN,
         )
-
-
-def _record(space: Workspace, summary: ScanSummary, collect_run: str | None) -> None:
     run = f"collect:{collect_run}" if collect_run is not None else None  # collecting again replaces it
-    space.store.record_scan(summary, run_id=run)
+    space.store.record_scan(document.summary, run_id=run)
+    return document
 
 
 def _now() -> datetime:

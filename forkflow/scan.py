@@ -72,22 +72,45 @@ def scan_network(
     as the shards of run ``run_id`` left it (heads, comparisons, commits): nothing is read
     from git, and anything missing is an error naming what to run.
     """
-    now, policy = now or datetime.now(UTC), policy or Policy()
-    start = _start(network, repo, store, policy, collect, run_id)
-    if start.cached is not None:
-        with collector_paused():
-            return ScanReport.model_validate(_refreshed(from_json(start.cached.text), now))
-    report, _ = _scan_and_keep(network, repo, store, start, now, progress, policy, collect)
-    return report
+    found = scan_document(
+        network, repo, store, policy=policy, now=now, progress=progress, collect=collect, run_id=run_id
+    )
+    return found.report()
 
 
-@dataclass(frozen=True)
 class ScanDocument:
-    """A report as ``forkflow scan --json`` prints it, and what the history keeps of it."""
+    """A scan's report as ``forkflow scan --json`` prints it, its model, and what the history
+    keeps of it: each made only when asked, from what the scan has (the cached text, or the
+    model it computed), so a warm scan that only prints builds no model."""
 
-    text: bytes
-    summary: ScanSummary
-    problems: list[Problem]
+    def __init__(
+        self, *, report: ScanReport | None = None, text: bytes | None = None, summary: ScanSummary | None = None
+    ):
+        self._report, self._text, self._summary = report, text, summary
+
+    @property
+    def text(self) -> bytes:
+        if self._text is None:
+            with collector_paused():
+                self._text = report_json(self.report().model_dump(mode="json"))
+        return self._text
+
+    def report(self) -> ScanReport:
+        if self._report is None:
+            with collector_paused():
+                self._report = ScanReport.model_validate(from_json(self.text))
+        return self._report
+
+    @property
+    def summary(self) -> ScanSummary:
+        if self._summary is None:
+            self._summary = scan_summary(self.report())
+        return self._summary
+
+    @property
+    def problems(self) -> list[Problem]:
+        """What kept part of the network from being scanned (a cached report has nothing of the kind)."""
+        return self._report.problems if self._report is not None else []
 
 
 def scan_document(
@@ -101,7 +124,7 @@ def scan_document(
     collect: bool = False,
     run_id: str = DEFAULT_RUN,
 ) -> ScanDocument:
-    """:func:`scan_network`'s report as ``forkflow scan --json`` prints it.
+    """:func:`scan_network`, with the report as ``forkflow scan --json`` prints it.
 
     When nothing changed, this is the cached text with its scan time made ``now``: no model
     and not even a JSON document is built (on a network of 10,000 nodes, either costs more
@@ -113,17 +136,18 @@ def scan_document(
     cached = start.cached
     if cached is None or store is None:
         report, kept = _scan_and_keep(network, repo, store, start, now, progress, policy, collect)
-        kept = kept or CachedReport.of(report)
-        return ScanDocument(kept.text, kept.summary, report.problems)
+        if kept is None:
+            return ScanDocument(report=report)
+        return ScanDocument(report=report, text=kept.text, summary=kept.summary)
     stamp = now.isoformat(timespec="seconds")
     summary = cached.summary.model_copy(update={"scanned_at": stamp})
     then = datetime.fromisoformat(cached.summary.scanned_at)
     if all(_age(now, date) == _age(then, date) for date in cached.dates):
-        return ScanDocument(_restamped(cached.text, stamp), summary, [])
+        return ScanDocument(text=_restamped(cached.text, stamp), summary=summary)
     with collector_paused():
         text = report_json(_refreshed(from_json(cached.text), now))
     store.save_report(start.key, CachedReport(text, summary, cached.dates).encode())
-    return ScanDocument(text, summary, [])
+    return ScanDocument(text=text, summary=summary)
 
 
 def report_json(document: dict[str, Any]) -> bytes:
