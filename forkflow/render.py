@@ -130,9 +130,9 @@ def scan_markdown(report: ScanReport) -> str:
         "| attention |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
+    depths = _depths(report)
     for node in report.nodes:
-        depth = _depth(report, node)
-        name = "&nbsp;&nbsp;" * depth + f"`{node.name}`"
+        name = "&nbsp;&nbsp;" * depths[node.name] + f"`{node.name}`"
         flags = "; ".join(node_flags(node))
         stat = f"+{node.diffstat.insertions}/-{node.diffstat.deletions}" if node.carried else ""
         conflicts = ", ".join(f"`{path}`" for path in node.conflicts)
@@ -159,10 +159,9 @@ def scan_markdown(report: ScanReport) -> str:
     return "\n".join(out) + "\n"
 
 
-def _depth(report: ScanReport, node: NodeReport) -> int:
-    parents = {n.name: n.parent for n in report.nodes}
-    depth, parent = 0, node.parent
-    while parent is not None:
-        depth += 1
-        parent = parents.get(parent)
-    return depth
+def _depths(report: ScanReport) -> dict[str, int]:
+    """How deep each node sits in the tree (the report lists parents before their children)."""
+    depths: dict[str, int] = {}
+    for node in report.nodes:
+        depths[node.name] = depths.get(node.parent, 0) + 1 if node.parent is not None else 0
+    return depths
