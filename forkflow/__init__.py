@@ -5,6 +5,8 @@ The public API is small: load a manifest, open the working repository, scan.
     from forkflow import load_manifest, GitRepo, Store, scan_network
 """
 
+__version__ = "0.1.0"  # before the imports: forkflow.codeid reads it while they run
+
 from forkflow.errors import (
     ConflictError,
     ForgeError,
@@ -19,8 +21,6 @@ from forkflow.model import ScanReport
 from forkflow.network import Network
 from forkflow.scan import scan_network
 from forkflow.store import Store
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ConflictError",

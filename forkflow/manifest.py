@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from forkflow.codeid import code_id
 from forkflow.errors import ManifestError
 from forkflow.refname import ref_component_problem
 from forkflow.types import Tier
@@ -134,7 +135,8 @@ def load_manifest(path: str | Path, *, cache: Path | None = None) -> Manifest:
 
 
 def _parsed(text: str, cache: Path | None) -> dict[str, Any]:
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    # Keyed by the text and by the code that parsed it (Python's tomllib among it).
+    digest = hashlib.sha256(text.encode() + b"\0" + code_id().encode()).hexdigest()
     if cache is not None:
         try:
             kept = json.loads(cache.read_text(encoding="utf-8"))

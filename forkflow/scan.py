@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic_core import from_json, to_json
 
+from forkflow.codeid import code_id
 from forkflow.commits import commit_reports
 from forkflow.compare import (
     PAIR_VERSION,
@@ -135,7 +136,7 @@ def scan_document(
     start = _start(network, repo, store, policy, collect, run_id)
     cached = start.cached
     if cached is None or store is None:
-        report, kept = _scan_and_keep(network, repo, store, start, now, progress, policy, collect)
+        report, kept = _scan_and_keep(repo, store, start, now, progress, collect)
         if kept is None:
             return ScanDocument(report=report)
         return ScanDocument(report=report, text=kept.text, summary=kept.summary)
@@ -200,10 +201,46 @@ class CachedReport:
 
 
 @dataclass(frozen=True)
-class _Start:
-    """What a scan knows before comparing anything: the heads, and the cached report when they did not move."""
+class ScanInputs:
+    """Everything a scan's report is computed from, besides the repository's objects: the
+    manifest (every node, its overrides of the policy included), the whole policy, every
+    node's head, the abbreviation length git uses in the repository (binary patch-ids), and
+    the code that computes it (:func:`~forkflow.codeid.code_id`).
 
+    The scan reads the network and the policy only from here, and each cache's key is a
+    digest of all of it (:meth:`key`), so an input cannot change without changing the key.
+    Only the manifest's own path is left out: it says where relative urls point, and what
+    they held is in the heads.
+    The needs declared in ``needs.toml`` and the ``Need:`` trailers are read at central's
+    head, which the heads cover.
+    """
+
+    network: Network
+    policy: Policy
     heads: dict[str, str | None]
+    abbrev: int
+    code: str
+
+    def key(self, what: str, *, heads: bool = True, extra: Any = None) -> str:
+        """The cache key of ``what`` made from these inputs (without the heads: ``heads=False``),
+        and ``extra``, what that cache depends on besides them."""
+        versions = [REPORT_VERSION, CACHED_FORMAT, PAIR_VERSION, SHARED_VERSION, self.code, self.abbrev]
+        material = [
+            what,
+            versions,
+            self.network.manifest.model_dump(mode="json", exclude={"path"}),
+            self.policy.model_dump(mode="json"),
+            [[name, self.heads[name]] for name in self.network.tree_order()] if heads else None,
+            extra,
+        ]
+        return hashlib.sha256(to_json(material)).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What a scan knows before comparing anything: its inputs, and the cached report when they did not change."""
+
+    inputs: ScanInputs
     problems: list[Problem]
     key: str
     cached: CachedReport | None
@@ -216,39 +253,28 @@ def _start(network: Network, repo: GitRepo, store: Store | None, policy: Policy,
         heads, problems = _collected_heads(network, store, run_id)
     else:
         heads, problems = _resolve_heads(network, repo)
-    key = _report_key(network, heads, repo, policy)
+    inputs = ScanInputs(network, policy, heads, repo.abbrev_length(), code_id())
+    key = inputs.key("report")
     cached = store.cached_report(key) if store is not None and not problems else None
-    return _Start(heads, problems, key, CachedReport.decode(cached) if cached is not None else None)
+    return _Start(inputs, problems, key, CachedReport.decode(cached) if cached is not None else None)
 
 
 def _scan_and_keep(
-    network: Network,
     repo: GitRepo,
     store: Store | None,
     start: _Start,
     now: datetime,
     progress: Progress | None,
-    policy: Policy,
     collect: bool,
 ) -> tuple[ScanReport, CachedReport | None]:
     """The report, and what was cached of it (None when nothing was: no store, or an incomplete report)."""
-    report = _scan(network, repo, store, start.heads, start.problems, now, progress, policy, collect)
+    report = _scan(start.inputs, repo, store, start.problems, now, progress, collect)
     complete = not start.problems and not any(node.unreadable or node.problems for node in report.nodes)
     if store is None or not complete:
         return report, None
     kept = CachedReport.of(report)
     store.save_report(start.key, kept.encode())
     return report, kept
-
-
-def _report_key(network: Network, heads: dict[str, str | None], repo: GitRepo, policy: Policy) -> str:
-    """What a whole report depends on: the nodes as the manifest gives them, their heads, the similarity rules."""
-    nodes = [[name, network.spec(name).model_dump_json(), heads[name]] for name in network.tree_order()]
-    rules = [SHARED_VERSION, policy.similarity.model_dump()]
-    material = json.dumps(
-        [REPORT_VERSION, CACHED_FORMAT, PAIR_VERSION, network.name, repo.abbrev_length(), nodes, rules]
-    )
-    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def _refreshed(document: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -266,23 +292,22 @@ def _refreshed(document: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 
 def _scan(
-    network: Network,
+    inputs: ScanInputs,
     repo: GitRepo,
     store: Store | None,
-    heads: dict[str, str | None],
     problems: list[Problem],
     now: datetime,
     progress: Progress | None,
-    policy: Policy,
     collect: bool = False,
 ) -> ScanReport:
+    network, policy, heads = inputs.network, inputs.policy, inputs.heads
     facts = CommitFacts(repo, store, stored_only=collect)
     pairs = _compare_all(network, repo, store, facts, heads, progress, collect=collect)
     threshold = policy.similarity.threshold
     nodes = [_node_report(network, facts, name, heads, pairs, now, threshold) for name in network.tree_order()]
     facts.flush()
     commits, fingerprints = commit_reports(facts, nodes, policy)
-    shared = _shared(network, nodes, commits, fingerprints, policy, store)
+    shared = _shared(inputs, nodes, commits, fingerprints, store)
     nodes, figure = measure(nodes, commits, shared)
     central = heads.get(network.root)
     if central is not None:
@@ -320,26 +345,26 @@ def _stored_declared(store: Store, central: str) -> DeclaredNeeds | None:
 
 
 def _shared(
-    network: Network,
+    inputs: ScanInputs,
     nodes: list[NodeReport],
     commits: dict[str, CommitReport],
     fingerprints: dict[str, tuple[int, ...]],
-    policy: Policy,
     store: Store | None,
 ) -> list[SharedChange]:
     """Shared changes, read from the store when every node carries what it carried last time.
 
-    The grouping depends only on who carries which commits (and the rules); a new upstream
+    The grouping depends on who carries which commits and on the scan's inputs but its heads
+    (a commit's patch-id and fingerprint are fixed by its id and the code); a new upstream
     commit moves every head but seldom what the nodes carry, so this is what makes the scan
     after it cheap.
     """
     carried = [[node.name, node.parent, node.carried] for node in nodes]
-    material = json.dumps([SHARED_VERSION, policy.similarity.model_dump(), carried])
-    key = "shared:" + hashlib.sha256(material.encode()).hexdigest()
+    key = "shared:" + inputs.key("shared", heads=False, extra=carried)
     cached = store.cached_report(key) if store is not None else None
     if cached is not None:
         return [SharedChange.model_validate(change) for change in json.loads(cached)]
-    shared = find_shared_changes(network, nodes, commits, fingerprints, policy.similarity)
+    network, similarity = inputs.network, inputs.policy.similarity
+    shared = find_shared_changes(network, nodes, commits, fingerprints, similarity)
     if store is not None and not any(node.unreadable or node.problems for node in nodes):
         store.save_report(key, json.dumps([change.model_dump(mode="json") for change in shared]))
     return shared
@@ -442,6 +467,10 @@ def _compare_all(
         head = heads[name]
         if parent is not None and head is not None and heads[parent] is not None:
             keys[name] = (str(heads[parent]), head)
+    # Keyed by the two heads and the code (the store forgets other code's rows).  Not by the
+    # abbreviation length: it changes the text of a binary file's patch-id on both sides of a
+    # comparison alike, so never which commits are carried; and the collecting machine of
+    # shards, which has no objects, must find what the shards' repositories computed.
     cached = store.pairs(keys.values(), PAIR_VERSION) if store is not None else {}
     todo = {key: name for name, key in keys.items() if key not in cached}
     if collect and todo:

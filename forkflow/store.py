@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from forkflow.codeid import code_id
 from forkflow.db import Database, PostgresDatabase, SqliteDatabase, damaged, is_url, open_database
 from forkflow.errors import StoreError
 from forkflow.fingerprint import pack, unpack
@@ -171,6 +172,7 @@ class Store:
             db.execute(
                 "INSERT INTO meta(key, value) VALUES ('schema', ?) ON CONFLICT (key) DO NOTHING", (str(SCHEMA_VERSION),)
             )
+            _adopt_code(db, code_id())
 
     @classmethod
     def for_repository(cls, git_dir: Path, workdir: Path | None) -> Store:
@@ -395,6 +397,25 @@ class Store:
             marks = ",".join("?" * len(chunk))
             rows += self._db.execute(f"{sql} WHERE {condition}{column} IN ({marks})", [*extra, *chunk])
         return rows
+
+
+CACHES = ("patch", "commit_info", "pair", "report_cache", "fact")
+"""The tables that only cache what the code computed from git objects; the rest (the history of
+scans, proposals, checks, the heads shards saw) is a record, kept whatever code reads it."""
+
+
+def _adopt_code(db: Database, code: str) -> None:
+    """Forget the cached rows other code computed (another release, a local edit, another libgit2,
+    or a forkflow from before the store said which code wrote it): they may disagree with what
+    this code computes, so they are never read, and this code's rows replace them."""
+    rows = db.execute("SELECT value FROM meta WHERE key='code'")
+    if rows and rows[0][0] == code:
+        return
+    for table in CACHES:
+        db.execute(f"DELETE FROM {table}")  # the names are the constant above
+    db.execute(
+        "INSERT INTO meta(key, value) VALUES ('code', ?) ON CONFLICT (key) DO UPDATE SET value=excluded.value", (code,)
+    )
 
 
 def _add_columns(db: SqliteDatabase) -> None:

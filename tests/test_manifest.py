@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from forkflow.cli import main
+from forkflow.codeid import code_id
 from forkflow.errors import ManifestError
 from forkflow.manifest import load_manifest
 from forkflow.network import Network
@@ -188,7 +189,7 @@ def test_the_parsed_manifest_is_kept_by_its_text_and_never_served_stale(tmp_path
     manifest.write_text(text)
     assert [spec.name for spec in load_manifest(manifest, cache=cache).nodes] == ["central", "eng"]
     kept = json.loads(cache.read_text())
-    assert kept["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert kept["sha256"] == hashlib.sha256(text.encode() + b"\0" + code_id().encode()).hexdigest()
     kept["data"]["node"][1]["name"] = "from-the-cache"  # what a read of the cache, not of the text, would show
     cache.write_text(json.dumps(kept))
     assert [spec.name for spec in load_manifest(manifest, cache=cache).nodes] == ["central", "from-the-cache"]
@@ -204,7 +205,7 @@ def test_the_parsed_manifest_is_kept_by_its_text_and_never_served_stale(tmp_path
     cache.write_text("{ half a cache")  # a damaged cache is only a cache
     manifest.write_text(text)
     assert [spec.name for spec in load_manifest(manifest, cache=cache).nodes] == ["central", "eng"]
-    assert json.loads(cache.read_text())["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert json.loads(cache.read_text())["sha256"] == hashlib.sha256(text.encode() + b"\0" + code_id().encode()).hexdigest()
 
 
 def test_a_checkout_forkflow_cannot_write_to_still_reads_its_manifest(tmp_path: Path) -> None:

@@ -337,3 +337,8 @@ def read_blob_at(repo: GitRepo, ref: str, path: str) -> bytes | None:
         return bytes(blob.data) if isinstance(blob, pygit2.Blob) else None
     except (KeyError, ValueError, pygit2.GitError):
         return None
+
+
+def library_versions() -> str:
+    """pygit2's and libgit2's versions: part of what a cached result was computed with."""
+    return f"pygit2 {getattr(pygit2, '__version__', '?')}, libgit2 {pygit2.LIBGIT2_VERSION}"
