@@ -51,6 +51,11 @@ DEFAULT_RUN = "local"
 CACHED_FORMAT = 2
 """How the store caches a whole report (:class:`CachedReport`); a cache of another format is never read."""
 
+SEEN_INCOMPLETE = -1
+"""The version under which a shard keeps a comparison it made with objects missing (a partial
+clone): never read as a cache, since the objects may come later, only by the collecting machine,
+so that it reports those nodes as the shard saw them, as one machine would."""
+
 Progress = Callable[[str, int, int], None]
 """Called with (what is being done, how much of it is done, how much there is)."""
 
@@ -472,6 +477,8 @@ def _compare_all(
     # comparison alike, so never which commits are carried; and the collecting machine of
     # shards, which has no objects, must find what the shards' repositories computed.
     cached = store.pairs(keys.values(), PAIR_VERSION) if store is not None else {}
+    if collect and store is not None:  # what a shard saw with objects missing, as it saw it
+        cached |= store.pairs([key for key in keys.values() if key not in cached], SEEN_INCOMPLETE)
     todo = {key: name for name, key in keys.items() if key not in cached}
     if collect and todo:
         missing = ", ".join(sorted(todo.values()))
@@ -480,9 +487,13 @@ def _compare_all(
     results = {name: cached[key] if key in cached else fresh[key] for name, key in keys.items()}
     facts.flush()
     if store is not None:
-        # Only complete answers are kept: objects that are missing now may be fetched later.
+        # Only complete answers are cached: objects that are missing now may be fetched later.
+        # A shard keeps the others too, apart, for the machine that collects this run.
         complete = {key: result for key, result in fresh.items() if not result["unreadable"] and not result["problems"]}
         store.save_pairs(complete, PAIR_VERSION)
+        if only is not None:
+            incomplete = {key: result for key, result in fresh.items() if key not in complete}
+            store.save_pairs(incomplete, SEEN_INCOMPLETE, replace=True)
     return results
 
 

@@ -251,13 +251,18 @@ class Store:
                 found[key] = json.loads(row[2])
         return found
 
-    def save_pairs(self, rows: dict[tuple[str, str], dict[str, Any]], version: int) -> None:
+    def save_pairs(
+        self, rows: dict[tuple[str, str], dict[str, Any]], version: int, *, replace: bool = False
+    ) -> None:
+        """Keep comparisons; a complete comparison of two heads never changes, so the first one
+        stays, unless ``replace`` (what a shard saw with objects missing: the latest view wins)."""
         if not rows:
             return
-        with self.transaction() as db:  # a comparison of two heads never changes: the first one stays
+        conflict = "DO UPDATE SET result=excluded.result" if replace else "DO NOTHING"
+        with self.transaction() as db:
             db.executemany(
                 "INSERT INTO pair(parent_head, node_head, version, result) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (parent_head, node_head, version) DO NOTHING",
+                f"ON CONFLICT (parent_head, node_head, version) {conflict}",
                 [(p, n, version, json.dumps(result, sort_keys=True)) for (p, n), result in sorted(rows.items())],
             )
 

@@ -145,3 +145,18 @@ def build_random(path: Path, seed: int, *, nodes: int = 6, steps: int = 60) -> t
             entry += f'parent = "{parent}"\ntier = "decentralized"\n'
         manifest.append(entry)
     return git, "".join(manifest)
+
+
+def partial_clone(origin: Git, path: Path, *, limit: int = 110) -> tuple[Git, set[str]]:
+    """A blobless-style clone of ``origin`` (git's own ``--filter=blob:limit``): every commit and
+    tree, but no blob of ``limit`` bytes or more, as a partial clone of a real network lacks its
+    large files.  Its refs are origin's branches; returns it and the blobs it lacks."""
+    origin("config", "uploadpack.allowFilter", "true")
+    Git(path.parent)(
+        "clone", "-q", "--bare", "--no-local", f"--filter=blob:limit={limit}", f"file://{origin.path}", str(path)
+    )
+    clone = Git(path)
+    listed = clone("rev-list", "--objects", "--all", "--missing=print")
+    missing = {line[1:] for line in listed.split() if line.startswith("?")}
+    assert missing, "the clone lacks no blob: choose a smaller limit"
+    return clone, missing

@@ -14,7 +14,7 @@ from forkflow.network import Network
 from forkflow.scan import scan_network
 from forkflow.store import Store
 from tests.gitcli import Git
-from tests.networks import Small, build_random, build_small
+from tests.networks import Small, build_random, build_small, partial_clone
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -95,6 +95,28 @@ def test_generated_networks_agree_with_git(tmp_path: Path, seed: int) -> None:
     for node in report.nodes:
         if node.parent is not None and node.ahead and node.behind:
             assert node.conflicts == git_conflicts(git, node.ref, report.node(node.parent).ref)
+
+
+@pytest.mark.parametrize("seed", [11, 3])
+def test_generated_partial_clones_agree_with_git_on_the_whole_network(tmp_path: Path, seed: int) -> None:
+    """A clone lacking the larger blobs, against git on the complete origin: the history's
+    figures are git's; a commit is carried or upstreamed only where git cherry says so; and
+    every commit git cherry names is carried, upstreamed or listed unreadable, never lost."""
+    git, manifest = build_random(tmp_path / "net", seed, nodes=9, steps=90)
+    (tmp_path / "forkflow.toml").write_text(manifest)
+    partial, _missing = partial_clone(git, tmp_path / "partial.git")
+    report = scan(partial.path, manifest=tmp_path / "forkflow.toml")
+    refs = {node.name: node.ref for node in report.nodes}
+    assert any(node.unreadable for node in report.nodes)
+    for node in report.nodes:
+        if node.parent is None:
+            continue
+        assert (node.ahead, node.behind) == git.rev_list_count(refs[node.parent], node.ref), node.name
+        assert node.merge_base == git("merge-base", refs[node.parent], node.ref).strip(), node.name
+        carried, upstreamed = git.cherry(refs[node.parent], node.ref)
+        assert set(node.carried) <= set(carried) and set(node.upstreamed) <= set(upstreamed), node.name
+        assert set(node.carried) | set(node.upstreamed) | set(node.unreadable) == set(carried) | set(upstreamed)
+        assert not set(node.unreadable) & (set(node.carried) | set(node.upstreamed)), node.name
 
 
 def test_generated_networks_exercise_what_they_claim(tmp_path: Path) -> None:

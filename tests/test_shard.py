@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from forkflow.manifest import load_manifest
 from forkflow.network import Network
 from forkflow.shard import Shard, parse_shard, shard_of
 from tests.gitcli import Git
-from tests.networks import build_random
+from tests.networks import build_random, partial_clone
 
 
 def run(repo: Path, *args: str) -> str:
@@ -106,3 +107,56 @@ def test_shards_are_stable_and_cover_every_node() -> None:
     assert parse_shard("3/8") == Shard(3, 8)
     with pytest.raises(Exception, match="write K/N"):
         parse_shard("9/8")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_shards_of_partial_clones_collect_as_one_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """Every shard machine is a partial clone lacking the larger blobs, as a blobless clone of a
+    real network is; the collecting machine has no objects at all.  The nodes whose commits
+    cannot be read are reported as one machine on such a clone reports them."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    origin, text = build_random(tmp_path / "origin", seed=11, nodes=9, steps=90)
+    manifest = tmp_path / "forkflow.toml"
+    manifest.write_text(text)
+    alone, missing = partial_clone(origin, tmp_path / "alone.git")
+    one_machine = run(alone.path, "scan", "--json", "--no-cache", "--manifest", str(manifest))
+    unreadable = [node for node in json.loads(one_machine)["nodes"] if node["unreadable"]]
+    assert len(unreadable) >= 3 and {c for n in unreadable for c in n["unreadable"]}  # the case at hand
+    store = str(tmp_path / "shared.sqlite") if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    count = 4
+    for number in range(1, count + 1):
+        box, lacking = partial_clone(origin, tmp_path / f"shard{number}.git")
+        assert lacking == missing
+        run(box.path, "scan", "--shard", f"{number}/{count}", "--store", store, "--manifest", str(manifest))
+    collector = machine(tmp_path / "collector", text)
+    assert objects_in(collector) == set()
+    collected = run(collector, "scan", "--json", "--collect", "--store", store)
+    assert collected == one_machine
+
+
+def test_a_shard_that_gets_the_missing_objects_later_is_collected_complete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a shard saw with objects missing is never a cache: once the objects are there, the
+    next run's shards compare again, and the collected report is the complete one."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    origin, text = build_random(tmp_path / "origin", seed=11, nodes=9, steps=90)
+    manifest = tmp_path / "forkflow.toml"
+    manifest.write_text(text)
+    complete = run(origin.path, "scan", "--json", "--no-cache", "--manifest", str(manifest))
+    box, missing = partial_clone(origin, tmp_path / "box.git")
+    store = str(tmp_path / "shared.sqlite")
+    for number in (1, 2):
+        run(box.path, "scan", "--shard", f"{number}/2", "--store", store, "--manifest", str(manifest))
+    first = run(box.path, "scan", "--json", "--collect", "--store", store, "--manifest", str(manifest))
+    assert first != complete and '"unreadable": [\n' in first
+    box("cat-file", "--batch", input="".join(f"{blob}\n" for blob in sorted(missing)).encode())  # fetched lazily
+    assert box("rev-list", "--objects", "--all", "--missing=print").count("?") == 0
+    for number in (1, 2):
+        run(box.path, "scan", "--shard", f"{number}/2", "--store", store, "--manifest", str(manifest), "--run-id", "r2")
+    again = run(
+        box.path, "scan", "--json", "--collect", "--store", store, "--manifest", str(manifest), "--run-id", "r2"
+    )
+    assert again == complete
