@@ -251,9 +251,7 @@ class Store:
                 found[key] = json.loads(row[2])
         return found
 
-    def save_pairs(
-        self, rows: dict[tuple[str, str], dict[str, Any]], version: int, *, replace: bool = False
-    ) -> None:
+    def save_pairs(self, rows: dict[tuple[str, str], dict[str, Any]], version: int, *, replace: bool = False) -> None:
         """Keep comparisons; a complete comparison of two heads never changes, so the first one
         stays, unless ``replace`` (what a shard saw with objects missing: the latest view wins)."""
         if not rows:

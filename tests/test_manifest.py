@@ -205,7 +205,10 @@ def test_the_parsed_manifest_is_kept_by_its_text_and_never_served_stale(tmp_path
     cache.write_text("{ half a cache")  # a damaged cache is only a cache
     manifest.write_text(text)
     assert [spec.name for spec in load_manifest(manifest, cache=cache).nodes] == ["central", "eng"]
-    assert json.loads(cache.read_text())["sha256"] == hashlib.sha256(text.encode() + b"\0" + code_id().encode()).hexdigest()
+    assert (
+        json.loads(cache.read_text())["sha256"]
+        == hashlib.sha256(text.encode() + b"\0" + code_id().encode()).hexdigest()
+    )
 
 
 def test_a_checkout_forkflow_cannot_write_to_still_reads_its_manifest(tmp_path: Path) -> None:
