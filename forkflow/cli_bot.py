@@ -11,10 +11,9 @@ from pathlib import Path
 import click
 
 from forkflow.bot import run_bot
-from forkflow.check import EXIT_VIOLATIONS
 from forkflow.cli import _errors, _now, _workspace_options, main, open_space
-from forkflow.errors import ForkflowError
-from forkflow.exitcodes import EXIT_ERROR
+from forkflow.errors import EventError
+from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.forges import FORGES, open_forge
 from forkflow.propose import committer_for
 
@@ -50,7 +49,11 @@ def bot(
         options = ["--repo", str(repo), *(["--manifest", str(manifest)] if manifest else [])]
         if command in ("retire", "provision"):
             options += ["--forge", forge_kind]
-        main.main(args=[command, *shlex.split(args), *options, *extra], prog_name="forkflow")
+        try:
+            words = shlex.split(args)
+        except ValueError as err:  # an unclosed quote
+            raise click.BadParameter(str(err), param_hint=["--args"]) from err
+        main.main(args=[command, *words, *options, *extra], prog_name="forkflow")
         return
     with _errors():
         event_name = os.environ.get("GITHUB_EVENT_NAME", "workflow_dispatch")
@@ -74,7 +77,7 @@ def bot(
         for problem in result.problems:
             click.echo(f"warning: {problem}", err=True)
         if event_name in ("pull_request", "pull_request_target") and result.violations:
-            sys.exit(EXIT_VIOLATIONS)
+            sys.exit(EXIT_FINDING)
 
 
 def _event(path: str | None) -> dict[str, object]:
@@ -83,7 +86,7 @@ def _event(path: str | None) -> dict[str, object]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise ForkflowError(f"GITHUB_EVENT_PATH {path}: cannot be read as JSON ({err})") from None
+        raise EventError(f"GITHUB_EVENT_PATH {path}: cannot be read as JSON ({err})") from err
     return data if isinstance(data, dict) else {}
 
 

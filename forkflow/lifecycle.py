@@ -253,6 +253,8 @@ def plan_merge(
             raise NodeError(f"no active node is named {name!r}")
     if first == second:
         raise NodeError("merging a node with itself: name two different nodes")
+    if prefer is not None and prefer not in (first, second):  # it would leave out both nodes' conflicting commits
+        raise NodeError(f"--prefer {prefer!r}: name one of the two nodes, {first!r} or {second!r}")
     for a, b in ((first, second), (second, first)):
         if _is_ancestor_node(space, a, b):
             raise NodeError(f"{a!r} is an ancestor of {b!r}: a node cannot be merged with its own ancestor")
