@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from forkflow.check import check_policy
-from forkflow.errors import ForkflowError
+from forkflow.errors import EventError, ForkflowError
 from forkflow.fetch import apply_fetch, plan_fetch
 from forkflow.forge import Forge
 from forkflow.gitrepo import Person
@@ -61,7 +61,7 @@ def run_bot(
     if event_name in PULL_REQUEST:
         return pull_request_run(space, forge, event, dry_run=dry_run)
     known = ", ".join(SCHEDULED + PULL_REQUEST)
-    raise ForkflowError(f"forkflow bot does not act on {event_name!r} events (it knows: {known})")
+    raise EventError(f"forkflow bot does not act on {event_name!r} events (it knows: {known})")
 
 
 def scheduled_run(
@@ -110,7 +110,7 @@ def pull_request_run(space: Workspace, forge: Forge, event: dict[str, Any], *, d
     head, base = pull.get("head", {}), pull.get("base", {})
     head_sha, base_sha = head.get("sha"), base.get("sha")
     if not head_sha or not base_sha:
-        raise ForkflowError("the pull_request event has no head and base commits (GITHUB_EVENT_PATH)")
+        raise EventError("the pull_request event has no head and base commits (GITHUB_EVENT_PATH)")
     node = node_of_repository(space, (event.get("repository") or {}).get("full_name", ""))
     commits = [str(c) for c in space.repo.own_commits(head_sha, base_sha)]
     refusals = protected_refusals(space.repo, commits, space.policy)

@@ -1,8 +1,8 @@
 """``forkflow policy check``: every violation of the policy in the network, with evidence and a fix.
 
 A violation is a finding, not an error: the command lists them and exits with its own code
-(``EXIT_VIOLATIONS``).  Each node is judged by the policy as the manifest overrides it for
-that node, where the policy allows overrides.
+(``EXIT_FINDING``, forkflow/exitcodes.py).  Each node is judged by the policy as the manifest
+overrides it for that node, where the policy allows overrides.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from forkflow.model import NodeReport, ScanReport
 from forkflow.network import Network
 from forkflow.policy import Policy
-
-EXIT_VIOLATIONS = 4
 
 
 class Violation(BaseModel):

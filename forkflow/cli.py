@@ -1,8 +1,9 @@
 """The command line.  The only module that prints, prompts or exits.
 
-Exit codes: 0 ok; 1 a forkflow error (a bad manifest, a node that could not be fetched or
-scanned); 2 a usage error; 3 an unexpected error (the traceback goes to a log file, and a
-line says where); 130 interrupted.
+Exit codes (forkflow/exitcodes.py): 0 ok; 1 a forkflow error (a bad manifest, a node that could
+not be fetched or scanned); 2 a usage error; 3 an unexpected error (the traceback goes to a
+private log file, and a line says where); 4 a finding (policy violations, a refusal); 130
+interrupted (SIGINT or SIGTERM).
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import json
 import os
 import sys
 import tempfile
-import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,19 +23,21 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from forkflow import __version__
-from forkflow.errors import ForkflowError
+from forkflow.cli_errors import ShardType, handle_errors, require_nodes, sigterm_interrupts
+from forkflow.errors import ExampleError
+from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
 from forkflow.model import ScanReport, report_schema
 from forkflow.needs import Weight, reweigh, scan_summary
 from forkflow.render import scan_markdown, scan_table, summary_lines
 from forkflow.scan import DEFAULT_RUN, ScanDocument, report_json, scan_document
+from forkflow.shard import Shard
 from forkflow.workspace import Workspace, open_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_ERROR = 1
-EXIT_UNEXPECTED = 3
-EXIT_INTERRUPTED = 130
+_errors = handle_errors
+"""Every command runs inside it: failures become one line and an exit code (forkflow/cli_errors.py)."""
 
 
 def _out() -> Console:
@@ -60,27 +61,6 @@ def _progress(total: int | None = None) -> Progress:
         transient=True,
         disable=not sys.stderr.isatty(),
     )
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Turn failures into one line and an exit code; never a traceback on the terminal."""
-    try:
-        yield
-    except ForkflowError as err:
-        for line in str(err).splitlines():
-            click.echo(f"error: {line}", err=True)
-        sys.exit(EXIT_ERROR)
-    except KeyboardInterrupt:
-        click.echo("interrupted; nothing was left half-written", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except (click.exceptions.Exit, click.ClickException, SystemExit):
-        raise
-    except Exception:
-        log = Path(tempfile.gettempdir()) / f"forkflow-crash-{os.getpid()}.log"
-        log.write_text(traceback.format_exc())
-        click.echo(f"forkflow: unexpected error; the traceback is in {log}. Please report it.", err=True)
-        sys.exit(EXIT_UNEXPECTED)
 
 
 def _workspace_options(func: F) -> F:
@@ -120,7 +100,15 @@ def open_space(repo: Path, manifest: Path | None) -> Workspace:
     return open_workspace(repo, manifest, store=click.get_current_context().meta.get("forkflow.store"))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Main(click.Group):
+    """The entry point: while a command runs, SIGTERM interrupts like SIGINT and no failure ends in a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with sigterm_interrupts(), handle_errors():
+            return super().invoke(ctx)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="forkflow")
 def main() -> None:
     """forkflow keeps a network of forks of one product in order.
@@ -136,8 +124,10 @@ def main() -> None:
 @_workspace_options
 @click.option("--node", "nodes", multiple=True, metavar="NAME", help="Fetch only this node (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Print what would be fetched, fetch nothing.")
-@click.option("--shard", "shard", metavar="K/N", help="Fetch shard K of N's nodes, their parents and central.")
-def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bool, shard: str | None) -> None:
+@click.option(
+    "--shard", "shard", type=ShardType(), metavar="K/N", help="Fetch shard K of N's nodes, their parents and central."
+)
+def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bool, shard: Shard | None) -> None:
     """Bring every node named by url up to date in the working repository.
 
     Each node's branch lands in refs/forkflow/nodes/<name>.  A node that cannot be fetched
@@ -145,14 +135,12 @@ def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bo
     """
     with _errors():
         space = open_space(repo, manifest)
-        unknown = [name for name in nodes if name not in space.network.graph]
-        if unknown:
-            raise ForkflowError(f"no node named {', '.join(map(repr, unknown))} in {space.manifest.path}")
+        require_nodes(
+            nodes, space.network.graph, "--node", lambda names: f"no node named {names} in {space.manifest.path}"
+        )
         wanted = set(nodes) if nodes else None
         if shard is not None:
-            from forkflow.shard import parse_shard
-
-            wanted = (wanted or set()) | set(parse_shard(shard).fetched(space.network))
+            wanted = (wanted or set()) | set(shard.fetched(space.network))
         steps = plan_fetch(space.network, wanted)
         if dry_run:
             for step in steps:
@@ -213,7 +201,13 @@ def _run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
     show_default=True,
     help="A need weighs 1 (changes) or its changed lines (lines).",
 )
-@click.option("--shard", "shard", metavar="K/N", help="Compare only shard K of N's nodes; results go to the store.")
+@click.option(
+    "--shard",
+    "shard",
+    type=ShardType(),
+    metavar="K/N",
+    help="Compare only shard K of N's nodes; results go to the store.",
+)
 @click.option("--collect", is_flag=True, help="Assemble the report from the shards' results in the store.")
 @click.option(
     "--dask",
@@ -243,7 +237,7 @@ def scan(
     no_cache: bool,
     schema: bool,
     weight: str,
-    shard: str | None,
+    shard: Shard | None,
     collect: bool,
     dask: str | None,
     shards: int | None,
@@ -265,21 +259,21 @@ def scan(
         raise click.UsageError("--shards goes with --dask (one machine's shards: --shard K/N)")
     if dask is not None and (shard is not None or collect):
         raise click.UsageError("--dask runs the shards and collects; leave out --shard and --collect")
+    if (collect or dask is not None) and no_cache:
+        raise click.UsageError("--collect reads the store; it cannot go with --no-cache")
     with _errors():
         space = open_space(repo, manifest)
         if shard is not None:
             from forkflow.scan import scan_shard
-            from forkflow.shard import parse_shard
 
-            part = parse_shard(shard)
-            done = scan_shard(space.network, space.repo, space.store, part, run_id=run_id, policy=space.policy)
-            click.echo(f"shard {part} of run {run_id}: {len(done)} node(s) compared, results in {space.store.location}")
+            done = scan_shard(space.network, space.repo, space.store, shard, run_id=run_id, policy=space.policy)
+            click.echo(
+                f"shard {shard} of run {run_id}: {len(done)} node(s) compared, results in {space.store.location}"
+            )
             return
         if dask is not None:
             _scan_on_cluster(space, dask, shards, run_id)
             collect = True
-        if collect and no_cache:
-            raise click.UsageError("--collect reads the store; it cannot go with --no-cache")
         run = run_id if collect else None
         if as_json and Weight(weight) == Weight.CHANGES:  # the report's own weight: no model needed
             document = run_scan_document(space, use_cache=not no_cache, collect_run=run)
@@ -392,9 +386,14 @@ def demo(into: Path | None, example: str, as_json: bool, markdown: bool, no_prop
     """
     from forkflow.demo import build_example, example_dir
 
+    try:
+        source = example_dir(example)
+    except ExampleError as err:
+        raise click.BadParameter(str(err), param_hint=["--example"]) from err
+    if into is not None and into.is_dir() and any(into.iterdir()):
+        raise click.BadParameter(f"{into} is not empty; pick a new folder for the demo", param_hint=["--into"])
     with _errors():
         target = into or Path(tempfile.mkdtemp(prefix="forkflow-demo-"))
-        source = example_dir(example)
         with _progress() as progress:
             task = progress.add_task(f"building {example}", total=None)
 
@@ -442,7 +441,7 @@ def policy_check(repo: Path, manifest: Path | None, as_json: bool) -> None:
 
     Exit code: 0 when there is none, 4 when there are violations (1 for errors, as always).
     """
-    from forkflow.check import EXIT_VIOLATIONS, check_policy
+    from forkflow.check import check_policy
 
     with _errors():
         space = open_space(repo, manifest)
@@ -460,7 +459,7 @@ def policy_check(repo: Path, manifest: Path | None, as_json: bool) -> None:
             summary = f"{len(found)} violation(s) in {nodes} node(s)" if found else "No violations"
             click.echo(f"{summary} (policy: {space.policy.source})")
         if found:
-            sys.exit(EXIT_VIOLATIONS)
+            sys.exit(EXIT_FINDING)
 
 
 @policy.command("schema")

@@ -11,9 +11,9 @@ from pathlib import Path
 import click
 
 from forkflow.bot import run_bot
-from forkflow.check import EXIT_VIOLATIONS
 from forkflow.cli import _errors, _now, _workspace_options, main, open_space
-from forkflow.errors import ForkflowError
+from forkflow.errors import EventError
+from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.forges import FORGES, open_forge
 from forkflow.propose import committer_for
 
@@ -49,7 +49,11 @@ def bot(
         options = ["--repo", str(repo), *(["--manifest", str(manifest)] if manifest else [])]
         if command in ("retire", "provision"):
             options += ["--forge", forge_kind]
-        main.main(args=[command, *shlex.split(args), *options, *extra], prog_name="forkflow")
+        try:
+            words = shlex.split(args)
+        except ValueError as err:  # an unclosed quote
+            raise click.BadParameter(str(err), param_hint=["--args"]) from err
+        main.main(args=[command, *words, *options, *extra], prog_name="forkflow")
         return
     with _errors():
         event_name = os.environ.get("GITHUB_EVENT_NAME", "workflow_dispatch")
@@ -73,7 +77,7 @@ def bot(
         for problem in result.problems:
             click.echo(f"warning: {problem}", err=True)
         if event_name in ("pull_request", "pull_request_target") and result.violations:
-            sys.exit(EXIT_VIOLATIONS)
+            sys.exit(EXIT_FINDING)
 
 
 def _event(path: str | None) -> dict[str, object]:
@@ -82,7 +86,7 @@ def _event(path: str | None) -> dict[str, object]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise ForkflowError(f"GITHUB_EVENT_PATH {path}: cannot be read as JSON ({err})") from None
+        raise EventError(f"GITHUB_EVENT_PATH {path}: cannot be read as JSON ({err})") from err
     return data if isinstance(data, dict) else {}
 
 
@@ -103,28 +107,36 @@ def discover(central: str, org: str | None, tier: str, manifest: Path, write: bo
     """Find central's forks on GitHub (forks of forks too) and add the new ones to forkflow.toml.
 
     Nodes already in the manifest (by url) are left alone; new ones are appended as [[node]]
-    tables, so the file's comments and order are kept.  GITHUB_API_URL selects GitHub Enterprise.
+    tables, so the file's comments and order are kept.  The file is checked, then replaced in
+    one rename: a bad result never reaches it.  A fork whose url or default branch cannot be
+    written is left out with a line that says why (exit code 1); the others are added.
+    GITHUB_API_URL selects GitHub Enterprise.
     """
-    from forkflow.discover import new_nodes_toml
+    from forkflow.discover import add_discovered, network_header
     from forkflow.forge.github import PUBLIC_API, GitHubClient, credentials_from_env, discover_network
     from forkflow.manifest import NodeSpec, load_manifest
+    from forkflow.manifest_edit import write_manifest
 
+    owner, _, name = central.partition("/")
+    if not owner or not name or "/" in name:
+        raise click.UsageError("--central takes OWNER/NAME")
     with _errors():
-        if "/" not in central:
-            raise click.UsageError("--central takes OWNER/NAME")
         api = os.environ.get("GITHUB_API_URL", PUBLIC_API)
         found = discover_network(GitHubClient(credentials_from_env(dict(os.environ), token), api), central, org)
         existing: tuple[NodeSpec, ...] = ()
-        text = f'[network]\nname = "{central.split("/", 1)[1]}"\npolicy = "default"\n'
+        text = network_header(name)
         if manifest.exists():
             text = manifest.read_text(encoding="utf-8")
             has_nodes = "[[node]]" in text  # a new manifest may have only its [network] table yet
             existing = load_manifest(manifest).nodes if has_nodes else ()
-        added = new_nodes_toml(existing, [(f.full_name, f.parent, f.url, f.branch) for f in found], tier)
+        done = add_discovered(text, existing, [(f.full_name, f.parent, f.url, f.branch) for f in found], tier)
+        for problem in done.refused:
+            click.echo(f"error: {problem}", err=True)
         if not write:
-            click.echo(added or "# nothing new: every repository is in the manifest already", nl=False)
-            return
-        if added:
-            manifest.write_text(text.rstrip("\n") + "\n" + added, encoding="utf-8")
-            load_manifest(manifest)  # what was written must read back
-        click.echo(f"{added.count('[[node]]')} node(s) added to {manifest}")
+            click.echo(done.tables or "# nothing new: every repository is in the manifest already", nl=False)
+        else:
+            if done.added:
+                write_manifest(manifest, done.text)
+            click.echo(f"{len(done.added)} node(s) added to {manifest}")
+        if done.refused:
+            sys.exit(EXIT_ERROR)

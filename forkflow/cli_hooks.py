@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from forkflow.cli import EXIT_ERROR, _errors, main
+from forkflow.cli import _errors, main
+from forkflow.exitcodes import EXIT_FINDING
 from forkflow.gitrepo import discover
 from forkflow.hooks import (
     CENTRAL_CONFIG,
@@ -42,7 +43,8 @@ def install(repo: Path, force: bool) -> None:
 def pre_push(remote: str | None, url: str | None) -> None:
     """Refuse a push whose commits change protected paths (git's pre-push hook; reads the refs on stdin).
 
-    A clone of central itself (git config forkflow.central true) may change them.
+    A clone of central itself (git config forkflow.central true) may change them.  Exit code 4
+    when the push is refused.
     """
     with _errors():
         repo = discover(".")
@@ -54,13 +56,13 @@ def pre_push(remote: str | None, url: str | None) -> None:
         refusals = protected_refusals(repo, pushed_commits(repo, updates), policy)
         if refusals:
             click.echo(refusal_message(refusals, policy), err=True)
-            sys.exit(EXIT_ERROR)
+            sys.exit(EXIT_FINDING)
 
 
 @hooks.command("commit-msg")
 @click.argument("message_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def commit_msg(message_file: Path) -> None:
-    """Refuse a commit whose Need: trailers name no need of needs.toml (git's commit-msg hook)."""
+    """Refuse a commit whose Need: trailers name no need of needs.toml (git's commit-msg hook; exit code 4)."""
     with _errors():
         known = need_register(discover("."))
         if known is None:
@@ -72,13 +74,13 @@ def commit_msg(message_file: Path) -> None:
                 f"(known needs: {', '.join(known) or 'none'}); fix the trailer or add the need to the register",
                 err=True,
             )
-            sys.exit(EXIT_ERROR)
+            sys.exit(EXIT_FINDING)
 
 
 @hooks.command("check-paths")
 @click.argument("paths", nargs=-1)
 def check_paths(paths: tuple[str, ...]) -> None:
-    """Refuse changes to protected paths among PATHS (for the pre-commit framework, which passes the files)."""
+    """Refuse changes to protected paths among PATHS (for the pre-commit framework, which passes the files; exit 4)."""
     with _errors():
         repo = discover(".")
         if repo.config_flag(CENTRAL_CONFIG):
@@ -92,4 +94,4 @@ def check_paths(paths: tuple[str, ...]) -> None:
                 "propose the change upstream with `forkflow contribute --to central`",
                 err=True,
             )
-            sys.exit(EXIT_ERROR)
+            sys.exit(EXIT_FINDING)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from forkflow.cli import _errors, _now, _workspace_options, main, open_space, run_scan
+from forkflow.errors import NodeError
 from forkflow.forges import FORGES, open_forge
 from forkflow.lifecycle import LifePlan, apply_lifecycle, plan_merge, plan_provision, plan_retire
 from forkflow.propose import committer_for
@@ -64,7 +65,9 @@ def provision(
 
     Local forge: a new repository at --path.  GitHub forge: a fork of the parent's repository.
     """
-    with _errors():
+    if forge_kind == "local" and path is None:
+        raise click.UsageError("say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge")
+    with _errors(usage=(NodeError,)):
         space = open_space(repo, manifest)
         github = open_forge(space, "github", environ=os.environ) if forge_kind == "github" else None
         where = path.resolve() if path is not None else None
@@ -93,7 +96,7 @@ def merge_nodes(
     dry_run: bool,
 ) -> None:
     """Merge two nodes into a new one carrying both nodes' changes once; their children move under it."""
-    with _errors():
+    with _errors(usage=(NodeError,)):
         space = open_space(repo, manifest)
         report = run_scan(space)
         plan = plan_merge(
@@ -118,7 +121,7 @@ def merge_nodes(
 @DRY_RUN
 def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str, yes: bool, dry_run: bool) -> None:
     """Retire a node: propose what it still carries to its parent, move its children up, archive its head."""
-    with _errors():
+    with _errors(usage=(NodeError,)):
         space = open_space(repo, manifest)
         report = run_scan(space)
         forge = open_forge(space, forge_kind, environ=os.environ)

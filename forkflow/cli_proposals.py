@@ -10,8 +10,10 @@ import click
 from rich import box
 from rich.table import Table
 
-from forkflow.cli import EXIT_ERROR, _errors, _now, _out, _workspace_options, main, open_space, run_scan
+from forkflow.cli import _errors, _now, _out, _workspace_options, main, open_space, run_scan
 from forkflow.contribute import plan_contribution, resolve_contribution
+from forkflow.errors import NodeError
+from forkflow.exitcodes import EXIT_FINDING
 from forkflow.forge import Proposal
 from forkflow.forge.local import LocalForge
 from forkflow.model import SharedChange
@@ -210,9 +212,10 @@ def contribute(
     """Propose one node's own change upstream, before anyone else carries it.
 
     With a BRANCH (or nothing: HEAD), every commit of it that the target lacks; with COMMITS,
-    those.  The proposal credits other nodes that carry the same or a similar change.
+    those.  The proposal credits other nodes that carry the same or a similar change.  Exit code 4
+    when it does not apply cleanly on the target (the proposal is opened all the same, to resolve).
     """
-    with _errors():
+    with _errors(usage=(NodeError,)):
         space = open_space(repo, manifest)
         report = run_scan(space)
         forge = _forge(space)
@@ -244,8 +247,8 @@ def contribute(
             click.echo(f"it does not apply cleanly on {target}: conflicts in {', '.join(action.proposal.conflicts)}")
         if dry_run:
             click.echo(f"dry run: would open {action.proposal.title!r} on {action.proposal.branch}")
-            return
-        opened = forge.open(action.proposal)
-        click.echo(f"opened #{opened.number}: {opened.title} [{opened.branch}]")
-        if opened.head is None:
-            sys.exit(EXIT_ERROR)
+        else:
+            opened = forge.open(action.proposal)
+            click.echo(f"opened #{opened.number}: {opened.title} [{opened.branch}]")
+        if action.proposal.head is None:  # a finding: the conflicts are for a person to resolve
+            sys.exit(EXIT_FINDING)

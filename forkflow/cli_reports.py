@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from forkflow.cli import _errors, _out, _workspace_options, main, open_space, run_scan
-from forkflow.errors import ForkflowError
+from forkflow.errors import OutputError
 from forkflow.forge.local import LocalForge
 from forkflow.model import ScanReport
 from forkflow.needs import Weight, reweigh
@@ -67,7 +67,10 @@ def trend(repo: Path, manifest: Path | None, period: str, weight: str, as_json: 
             from forkflow.chart import write_chart
 
             for chart in charts:
-                write_chart(built, chart)
+                try:
+                    write_chart(built, chart)
+                except OSError as err:
+                    raise OutputError(f"{chart}: the chart cannot be written ({err})") from err
         if as_json:
             click.echo(built.model_dump_json(indent=2))
             return
@@ -120,7 +123,7 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
         try:
             html_file.write_text(report_html(data, svg), encoding="utf-8")
         except OSError as err:
-            raise ForkflowError(f"{html_file}: the report cannot be written ({err})") from None
+            raise OutputError(f"{html_file}: the report cannot be written ({err})") from err
         click.echo(f"report written to {html_file}")
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from forkflow.check import EXIT_VIOLATIONS
 from forkflow.cli import _errors, _now, _workspace_options, main, open_space
-from forkflow.errors import ForkflowError
+from forkflow.cli_errors import require_nodes
+from forkflow.exitcodes import EXIT_FINDING
 from forkflow.forge.local import LocalForge
 from forkflow.propose import committer_for
 from forkflow.sync import SyncAction, SyncStep, apply_sync, plan_sync, subtree
@@ -42,9 +42,12 @@ def sync(
     with _errors():
         space = open_space(repo, manifest)
         known = {spec.name for spec in space.manifest.nodes}
-        for name in (*nodes, *subtrees):
-            if name not in known:
-                raise ForkflowError(f"no node is named {name!r} in {space.manifest.path}")
+
+        def unknown(names: str) -> str:
+            return f"no node is named {names} in {space.manifest.path}"
+
+        require_nodes(nodes, known, "--node", unknown)
+        require_nodes(subtrees, known, "--subtree", unknown)
         only: set[str] | None = None
         if nodes or subtrees:
             only = set(nodes).union(*(subtree(space.network, name) for name in subtrees))
@@ -64,7 +67,7 @@ def sync(
             apply_sync(actions, space.repo, space.manifest, forge, now)
         _print(actions, dry_run=dry_run, as_json=as_json)
         if any(action.step == SyncStep.REFUSED for action in actions):
-            sys.exit(EXIT_VIOLATIONS)
+            sys.exit(EXIT_FINDING)
 
 
 def _print(actions: list[SyncAction], *, dry_run: bool, as_json: bool) -> None:

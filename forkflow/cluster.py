@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forkflow.errors import ForkflowError
+from forkflow.errors import ForkflowError, ManifestError, ShardError
 from forkflow.fetch import apply_fetch, plan_fetch
 from forkflow.gitrepo import GitRepo
 from forkflow.manifest import MANIFEST_NAME, Manifest
@@ -81,12 +81,13 @@ def run_shard(job: ShardJob) -> ShardDone:
 def shard_jobs(space: Workspace, count: int, run_id: str, workdir: str | None = None) -> list[ShardJob]:
     """The tasks for ``count`` shards of the workspace's network; refuses what a worker could not reach."""
     if count < 1:
-        raise ForkflowError(f"--shards {count}: give 1 or more")
+        raise ShardError(f"--shards {count}: give 1 or more")
     by_ref = [spec.name for spec in space.manifest.nodes if spec.url is None and not spec.retired]
     if by_ref:
-        raise ForkflowError(
-            f"{space.manifest.path}: nodes {', '.join(by_ref)} are read by ref from this repository, "
-            f"which the workers do not have; give them a url to scan them on a cluster"
+        raise ManifestError(
+            str(space.manifest.path),
+            f"nodes {', '.join(by_ref)} are read by ref from this repository, "
+            f"which the workers do not have; give them a url to scan them on a cluster",
         )
     nodes = [
         spec.model_copy(update={"url": space.manifest.resolve_url(spec.url)}) if spec.url else spec
@@ -111,13 +112,13 @@ def scan_on_cluster(
     thread unless ``shards`` says); their outcomes.  Collect the report afterwards."""
     try:
         from distributed import Client, as_completed
-    except ImportError:
-        raise ForkflowError("--dask needs Dask: pip install 'forkflow[dask]'") from None
+    except ImportError as err:
+        raise ShardError("--dask needs Dask: pip install 'forkflow[dask]'") from err
     _check_reachable(address)
     try:
         client = Client(address, timeout=30)
     except OSError as err:
-        raise ForkflowError(f"cannot reach the Dask scheduler at {address}: {err}") from None
+        raise ShardError(f"cannot reach the Dask scheduler at {address}: {err}") from err
     outcomes = []
     try:
         count = shards or max(1, sum(client.nthreads().values()))
@@ -147,4 +148,4 @@ def _check_reachable(address: str) -> None:
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
     except OSError as err:
-        raise ForkflowError(f"cannot reach the Dask scheduler at {address}: {err.strerror or err}") from None
+        raise ShardError(f"cannot reach the Dask scheduler at {address}: {err.strerror or err}") from err

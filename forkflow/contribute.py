@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from forkflow.commits import commit_report
-from forkflow.errors import ForkflowError
+from forkflow.errors import GitError, NodeError, PlanError
 from forkflow.facts import CommitFacts
 from forkflow.forge import Proposal, ProposalState
 from forkflow.gitrepo import GitRepo, Person, is_ancestor
@@ -31,11 +31,11 @@ def resolve_contribution(
     head = repo.revparse("HEAD") if not revs else None
     node = node or _guess_node(repo, report, revs[0] if revs else "HEAD")
     if node not in {spec.name for spec in network.manifest.nodes}:
-        raise ForkflowError(f"no node is named {node!r} in {network.manifest.path}; pass --node NAME")
+        raise NodeError(f"no node is named {node!r} in {network.manifest.path}; pass --node NAME")
     target = _target(network, node, to)
     target_head = report.node(target).head
     if target_head is None:
-        raise ForkflowError(f"the target {target!r} was not scanned; run `forkflow fetch`")
+        raise GitError(f"the target {target!r} was not scanned; run `forkflow fetch`")
     if len(revs) == 1 or head is not None:
         tip = repo.revparse(revs[0]) if revs else head
         assert tip is not None
@@ -46,7 +46,7 @@ def resolve_contribution(
     else:
         commits = [str(repo.revparse(rev)) for rev in revs]
     if not commits:
-        raise ForkflowError(f"nothing to contribute: {target} already has every commit of {revs or ['HEAD']}")
+        raise PlanError(f"nothing to contribute: {target} already has every commit of {revs or ['HEAD']}")
     return node, target, commits
 
 
@@ -54,18 +54,18 @@ def _target(network: Network, node: str, to: str | None) -> str:
     if to is None:
         parent = network.parent(node)
         if parent is None:
-            raise ForkflowError(f"{node!r} is the root of the network; there is nowhere upstream to contribute to")
+            raise NodeError(f"{node!r} is the root of the network; there is nowhere upstream to contribute to")
         return parent
     target = network.root if to == "central" else to
     if target not in {spec.name for spec in network.manifest.nodes}:
-        raise ForkflowError(f"--to {to!r}: no node has that name")
+        raise NodeError(f"--to {to!r}: no node has that name")
     ancestors = set()
     current = network.parent(node)
     while current is not None:
         ancestors.add(current)
         current = network.parent(current)
     if target not in ancestors:
-        raise ForkflowError(f"--to {to!r}: {target!r} is not upstream of {node!r}")
+        raise NodeError(f"--to {to!r}: {target!r} is not upstream of {node!r}")
     return target
 
 
@@ -80,7 +80,7 @@ def _guess_node(repo: GitRepo, report: ScanReport, rev: str) -> str:
             distance[node.name] = len(repo.own_commits(tip, node.head))
     if distance:
         return min(distance, key=lambda name: (distance[name], name))
-    raise ForkflowError(f"{rev} is not the head of any node; say which node it belongs to with --node NAME")
+    raise NodeError(f"{rev} is not the head of any node; say which node it belongs to with --node NAME")
 
 
 def plan_contribution(

@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from forkflow.errors import ConflictError, ForkflowError, GitError
+from forkflow.errors import ConflictError, ExampleError, GitError
 from forkflow.forge import Proposal
 from forkflow.forge.local import LocalForge
 from forkflow.gitrepo import GitRepo
@@ -109,18 +109,18 @@ def example_dir(name: str = "landgrant") -> Path:
     for candidate in (here / "_data" / "examples" / name, here.parent / "examples" / name):
         if (candidate / "history.toml").is_file():
             return candidate
-    raise ForkflowError(f"the example {name!r} is not installed (looked in forkflow/_data and examples/)")
+    raise ExampleError(f"the example {name!r} is not installed (looked in forkflow/_data and examples/)")
 
 
 def load_history(path: Path) -> History:
     try:
         return History.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     except tomllib.TOMLDecodeError as err:
-        raise ForkflowError(f"{path}: is not valid TOML: {err}") from None
+        raise ExampleError(f"{path}: is not valid TOML: {err}") from err
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise ForkflowError(f"{path}: {where}: {first['msg']}") from None
+        raise ExampleError(f"{path}: {where}: {first['msg']}") from err
 
 
 def build_example(source: Path, into: Path, *, on_step: Callable[[int, int], None] | None = None) -> BuiltExample:
@@ -130,7 +130,7 @@ def build_example(source: Path, into: Path, *, on_step: Callable[[int, int], Non
     so an interrupted build leaves nothing half-made behind.
     """
     if into.exists() and any(into.iterdir()):
-        raise ForkflowError(f"{into} is not empty; pick a new folder for the demo")
+        raise ExampleError(f"{into} is not empty; pick a new folder for the demo")
     manifest = load_manifest(source / MANIFEST_NAME)
     history = load_history(source / "history.toml")
     into.parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +180,7 @@ def _replay(
         try:
             head = _apply_step(builder, step, parents, heads, labels, source)
         except (ConflictError, GitError, KeyError, ValueError) as err:
-            raise ForkflowError(f"history.toml: step {number} ({step.kind} on {step.node}): {err}") from None
+            raise ExampleError(f"history.toml: step {number} ({step.kind} on {step.node}): {err}") from err
         heads[step.node] = head
         if step.label is not None:
             labels[step.label] = head

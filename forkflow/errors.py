@@ -2,15 +2,25 @@
 
     ForkflowError            anything forkflow reports as a one-line problem (exit code 1)
     ├── ManifestError        forkflow.toml is unreadable or inconsistent (file, node, field)
+    ├── NodeError            a name given to a command names no node, or not one that fits
     ├── PolicyError          a policy file is unreadable or invalid (file, dotted field)
     ├── GitError             the repository or a ref cannot be read or written
     │   └── UnreadableError  objects are missing (partial clone, lost objects)
     ├── FetchError           a node's url cannot be fetched
     ├── ForgeError           the forge (local record, GitHub) refused or failed
     ├── StoreError           the store (.forkflow/store.sqlite) cannot be used
-    └── ConflictError        a merge or a cherry-pick would conflict
+    ├── ConflictError        a merge or a cherry-pick would conflict
+    ├── ShardError           a shard (K/N) is malformed, or the cluster that runs shards cannot be used
+    ├── EventError           the GitHub event (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH) cannot be acted on
+    ├── PlanError            what was asked leaves nothing to do, or its plan has problems
+    ├── HookError            a git hook cannot be installed
+    ├── OutputError          a file a command writes (a report, a chart) cannot be written
+    └── ExampleError         an example network is not installed or cannot be built
 
-The core raises these; only the command line turns them into messages and exit codes.
+The core raises these, never the base class itself; only the command line turns them into
+messages and exit codes (forkflow/exitcodes.py).  Where a command's names or values come from
+its own options, the command line reports a :class:`NodeError` or a :class:`ShardError` as a
+usage mistake (exit code 2) instead.
 """
 
 from __future__ import annotations
@@ -77,3 +87,32 @@ class StoreError(ForkflowError):
 
 class ConflictError(ForkflowError):
     """Applying a change would conflict."""
+
+
+class NodeError(ForkflowError):
+    """A node name a command was given names no node of the network, or one that does not fit there
+    (the root where a parent is needed, a node that is not upstream, a name already taken)."""
+
+
+class ShardError(ForkflowError):
+    """A shard (K/N) is malformed, or the cluster that runs the shards cannot be used."""
+
+
+class EventError(ForkflowError):
+    """The GitHub event the bot was started for cannot be read or acted on."""
+
+
+class PlanError(ForkflowError):
+    """What was asked leaves nothing to do, or its plan has problems that stop it."""
+
+
+class HookError(ForkflowError):
+    """A git hook cannot be installed."""
+
+
+class OutputError(ForkflowError):
+    """A file a command was asked to write (a report, a chart) cannot be written."""
+
+
+class ExampleError(ForkflowError):
+    """An example network is not installed or cannot be built."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from forkflow.errors import ForkflowError
+from forkflow.errors import ForgeError
 from forkflow.forge import Forge
 from forkflow.forge.local import LocalForge
 from forkflow.workspace import Workspace
@@ -22,4 +22,4 @@ def open_forge(space: Workspace, kind: str, *, token: str | None = None, environ
 
         client = GitHubClient(credentials_from_env(dict(environ), token), environ.get("GITHUB_API_URL", PUBLIC_API))
         return GitHubForge(space.repo, space.manifest, client)
-    raise ForkflowError(f"no forge is called {kind!r}; use one of: {', '.join(FORGES)}")
+    raise ForgeError(f"no forge is called {kind!r}; use one of: {', '.join(FORGES)}")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from forkflow.errors import ForkflowError
+from forkflow.errors import HookError
 from forkflow.gitrepo import GitRepo, read_blob_at
 from forkflow.manifest import MANIFEST_NAME, load_manifest
 from forkflow.needs import NEED_TRAILER, NEEDS_FILE, parse_register, parse_trailers
@@ -104,19 +104,22 @@ def hook_script(name: str) -> str:
     for folder in (here / "_data" / "hooks", here.parent / "hooks"):
         if (folder / name).is_file():
             return (folder / name).read_text()
-    raise ForkflowError(f"the {name} hook is not installed with forkflow (looked in forkflow/_data/hooks and hooks/)")
+    raise HookError(f"the {name} hook is not installed with forkflow (looked in forkflow/_data/hooks and hooks/)")
 
 
 def install_hooks(repo: GitRepo, *, force: bool = False) -> list[Path]:
     """Write the hooks into the repository's hooks folder; refuses to replace hooks of someone else's."""
     folder = repo.hooks_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in HOOKS:
-        path = folder / name
-        if path.exists() and MARKER not in path.read_text(errors="replace") and not force:
-            raise ForkflowError(f"{path} exists and is not forkflow's; move it away or pass --force to replace it")
-        path.write_text(hook_script(name))
-        path.chmod(0o755)
-        written.append(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in HOOKS:
+            path = folder / name
+            if path.exists() and MARKER not in path.read_text(errors="replace") and not force:
+                raise HookError(f"{path} exists and is not forkflow's; move it away or pass --force to replace it")
+            path.write_text(hook_script(name))
+            path.chmod(0o755)
+            written.append(path)
+    except OSError as err:
+        raise HookError(f"the hooks cannot be written into {folder}: {err}") from err
     return written

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from forkflow.errors import ForkflowError
+from forkflow.errors import GitError, NodeError, PlanError
 from forkflow.forge import Forge
 from forkflow.gitrepo import GitRepo, Person, apply_commits
 from forkflow.gitrepo.remote import push_refs
@@ -46,7 +46,7 @@ class LifePlan:
 def apply_lifecycle(plan: LifePlan) -> list[str]:
     """Run the steps not done yet, in order; returns what was done."""
     if plan.problems:
-        raise ForkflowError(f"{plan.command}: nothing was changed: " + "; ".join(plan.problems))
+        raise PlanError(f"{plan.command}: nothing was changed: " + "; ".join(plan.problems))
     done = []
     for step in plan.pending:
         step.run()
@@ -61,7 +61,7 @@ def _names(space: Workspace) -> dict[str, bool]:
 def _check_new_name(space: Workspace, name: str) -> None:
     problem = ref_component_problem(name)
     if problem:
-        raise ForkflowError(f"{name!r} cannot name a node: it {problem}")
+        raise NodeError(f"{name!r} cannot name a node: it {problem}")
 
 
 def _repository_steps(space: Workspace, name: str, head: str, path: Path, parent: str, tier: str) -> list[LifeStep]:
@@ -107,19 +107,19 @@ def plan_provision(
     names = _names(space)
     plan = LifePlan(f"provision {name}")
     if name in names and space.manifest.node(name).parent != parent:
-        raise ForkflowError(f"a node is already named {name!r} (under {space.manifest.node(name).parent})")
+        raise NodeError(f"a node is already named {name!r} (under {space.manifest.node(name).parent})")
     _check_new_name(space, name)
     if parent not in names or names[parent]:
-        raise ForkflowError(f"no active node is named {parent!r}; the parent must be in {space.manifest.path.name}")
+        raise NodeError(f"no active node is named {parent!r}; the parent must be in {space.manifest.path.name}")
     head = space.repo.resolve(space.manifest.node(parent).head_ref)
     if head is None:
-        raise ForkflowError(f"{parent} is not fetched yet; run `forkflow fetch`")
+        raise GitError(f"{parent} is not fetched yet; run `forkflow fetch`")
     if github is not None:
         plan.steps = _fork_steps(space, github, organization, name, head, parent, tier)
     elif path is not None:
         plan.steps = _repository_steps(space, name, head, path, parent, tier)
     else:
-        raise ForkflowError("say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge")
+        raise PlanError("say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge")
     return plan
 
 
@@ -163,10 +163,10 @@ def plan_retire(
 ) -> LifePlan:
     names = _names(space)
     if name not in names:
-        raise ForkflowError(f"no node is named {name!r}")
+        raise NodeError(f"no node is named {name!r}")
     spec = space.manifest.node(name)
     if spec.parent is None:
-        raise ForkflowError(f"{name!r} is central, the root of the network: it cannot be retired")
+        raise NodeError(f"{name!r} is central, the root of the network: it cannot be retired")
     plan = LifePlan(f"retire {name}")
     if not names[name]:
         plan.steps.append(_retire_proposal(space, report, forge, name, committer, now))
@@ -250,22 +250,24 @@ def plan_merge(
         return LifePlan(f"merge {first} {second} --into {into}", [done])
     for name in (first, second):
         if name not in names or names[name]:
-            raise ForkflowError(f"no active node is named {name!r}")
+            raise NodeError(f"no active node is named {name!r}")
     if first == second:
-        raise ForkflowError("merging a node with itself: name two different nodes")
+        raise NodeError("merging a node with itself: name two different nodes")
+    if prefer is not None and prefer not in (first, second):  # it would leave out both nodes' conflicting commits
+        raise NodeError(f"--prefer {prefer!r}: name one of the two nodes, {first!r} or {second!r}")
     for a, b in ((first, second), (second, first)):
         if _is_ancestor_node(space, a, b):
-            raise ForkflowError(f"{a!r} is an ancestor of {b!r}: a node cannot be merged with its own ancestor")
+            raise NodeError(f"{a!r} is an ancestor of {b!r}: a node cannot be merged with its own ancestor")
     plan = LifePlan(f"merge {first} {second} --into {into}")
     if into in names and not (names[first] and names[second]):
         existing = space.manifest.node(into)
         if existing.url != str(path):
-            raise ForkflowError(f"a node is already named {into!r}; choose another name for the merged node")
+            raise NodeError(f"a node is already named {into!r}; choose another name for the merged node")
     _check_new_name(space, into)
     parent = target_of(space.network, [first, second])
     parent_head = report.node(parent).head
     if parent_head is None:
-        raise ForkflowError(f"{parent} is not fetched yet; run `forkflow fetch`")
+        raise GitError(f"{parent} is not fetched yet; run `forkflow fetch`")
     head, skipped, problems = _merged_head(space, report, first, second, parent_head, prefer, committer, now)
     plan.problems = problems
     tier = space.manifest.node(first).tier.value

@@ -123,14 +123,14 @@ def load_manifest(path: str | Path, *, cache: Path | None = None) -> Manifest:
     shown = str(path)
     try:
         raw = _parsed(path.read_text(encoding="utf-8"), cache)
-    except FileNotFoundError:
+    except FileNotFoundError as err:
         raise ManifestError(
             shown, f"no such file; write a {MANIFEST_NAME} (see README) or pass --manifest FILE"
-        ) from None
+        ) from err
     except (OSError, UnicodeDecodeError) as err:
-        raise ManifestError(shown, f"cannot be read: {err}") from None
+        raise ManifestError(shown, f"cannot be read: {err}") from err
     except tomllib.TOMLDecodeError as err:
-        raise ManifestError(shown, f"is not valid TOML: {err}") from None
+        raise ManifestError(shown, f"is not valid TOML: {err}") from err
     return parse_manifest(raw, path)
 
 
@@ -174,7 +174,7 @@ def parse_manifest(raw: dict[str, Any], path: Path) -> Manifest:
     try:
         manifest = Manifest.model_validate({**raw, "path": path})
     except ValidationError as err:
-        raise ManifestError.many(_validation_lines(shown, raw, err)) from None
+        raise ManifestError.many(_validation_lines(shown, raw, err)) from err
     problems = _consistency_problems(manifest, shown)
     if problems:
         raise ManifestError.many(problems)

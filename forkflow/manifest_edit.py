@@ -1,25 +1,28 @@
 """Editing forkflow.toml as text, so its comments, order and layout stay as the people wrote them.
 
 Each edit touches only the lines it must: a new ``[[node]]`` table is appended, a field of one
-node's table is replaced in place (or added after its ``name`` line).  The result is parsed
-again before it is written, so a bad edit never reaches the file.
+node's table is replaced in place (or added after its ``name`` line).  Every value is written
+as TOML (a string escaped as TOML wants, whatever it holds), and the result is checked as a
+manifest before anything is written, so a bad edit never reaches the file.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
+import stat
 import tempfile
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
 from forkflow.errors import ManifestError
-from forkflow.manifest import Manifest, load_manifest
+from forkflow.manifest import Manifest, load_manifest, parse_manifest
 
 _HEADER = re.compile(r"^\s*\[")
-_NAME = re.compile(r'^\s*name\s*=\s*"([^"]*)"')
+_NAME = re.compile(r"^\s*name\s*=")
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 
 def toml_value(value: object) -> str:
@@ -29,7 +32,26 @@ def toml_value(value: object) -> str:
         return str(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    return json.dumps(str(value))  # a TOML basic string
+    return toml_string(str(value))
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: quotes, backslashes and control characters escaped, the rest as is.
+
+    (JSON's escapes are not TOML's: JSON writes an emoji as two surrogate escapes, which TOML
+    refuses, and leaves DEL unescaped, which TOML also refuses.)  A lone surrogate, which no
+    UTF-8 file can hold, is escaped too, so the check before writing refuses it.
+    """
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def append_node(text: str, fields: Mapping[str, object], comment: str | None = None) -> str:
@@ -60,21 +82,58 @@ def _node_span(lines: list[str], node: str) -> tuple[int, int]:
         if lines[start].strip() != "[[node]]":
             continue
         for index in range(start, end):
-            match = _NAME.match(lines[index])
-            if match and match.group(1) == node:
+            if _NAME.match(lines[index]) and _name_of(lines[index]) == node:
                 return start, end
     raise ManifestError("forkflow.toml", f"no [[node]] table is named {node!r}")
 
 
+def _name_of(line: str) -> object:
+    """The value of a ``name = ...`` line, read as TOML reads it (escapes and all)."""
+    try:
+        return tomllib.loads(line.strip()).get("name")
+    except tomllib.TOMLDecodeError:
+        return None
+
+
 def write_manifest(path: Path, text: str) -> Manifest:
-    """Check ``text`` as a manifest, then replace the file with it in one rename (nothing half-written)."""
+    """Check ``text`` as the manifest at ``path``, then replace the file with it in one rename.
+
+    A text that is not a valid manifest raises :class:`ManifestError` and leaves the file as it
+    was; so does a failure to write (a full disk), and an interruption leaves the old file or the
+    new one, never half of one.  The file keeps its permissions.
+    """
+    check_manifest_text(path, text)
+    mode = _mode_of(path)
     handle, temporary = tempfile.mkstemp(prefix=".forkflow-", suffix=".toml", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
-        load_manifest(temporary)  # refuses a bad edit before the real file changes
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
+    except OSError as err:
+        raise ManifestError(str(path), f"cannot be written: {err}; the file was left as it was") from err
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return load_manifest(path)
+
+
+def check_manifest_text(path: Path, text: str) -> Manifest:
+    """``text`` read as the manifest at ``path``; :class:`ManifestError` naming ``path`` when it is not one."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ManifestError(str(path), f"the edit is not valid TOML ({err}); the file was left as it was") from err
+    return parse_manifest(raw, path)
+
+
+def _mode_of(path: Path) -> int:
+    """The file's permissions, or a new file's (what the umask leaves of rw-rw-rw-)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

@@ -164,11 +164,11 @@ def parse_register(text: str, shown: str) -> list[_Need]:
     try:
         register = _Register.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as err:
-        raise ManifestError(shown, f"is not valid TOML: {err}") from None
+        raise ManifestError(shown, f"is not valid TOML: {err}") from err
     except ValidationError as err:
         first = err.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        raise ManifestError(shown, str(first["msg"]), field=field) from None
+        raise ManifestError(shown, str(first["msg"]), field=field) from err
     return register.need
 
 

@@ -161,7 +161,7 @@ class Policy(BaseModel):
             return Policy.model_validate({**data, "source": f"{self.source} + {where}"})
         except ValidationError as err:
             first = err.errors()[0]
-            raise PolicyError(f"{where}: field 'policy.{_dotted(first['loc'])}': {_plain(first)}") from None
+            raise PolicyError(f"{where}: field 'policy.{_dotted(first['loc'])}': {_plain(first)}") from err
 
 
 def _matching(globs: tuple[str, ...], paths: list[str] | tuple[str, ...]) -> list[str]:
@@ -231,12 +231,12 @@ def load_policy(path: str | Path) -> Policy:
     shipped = {location.resolve(): name for name, location in shipped_policies().items()}
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PolicyError(f"{path}: no such policy file") from None
+    except FileNotFoundError as err:
+        raise PolicyError(f"{path}: no such policy file") from err
     except (OSError, UnicodeDecodeError) as err:
-        raise PolicyError(f"{path}: cannot be read: {err}") from None
+        raise PolicyError(f"{path}: cannot be read: {err}") from err
     except tomllib.TOMLDecodeError as err:
-        raise PolicyError(f"{path}: is not valid TOML: {err}") from None
+        raise PolicyError(f"{path}: is not valid TOML: {err}") from err
     name = shipped.get(path.resolve())
     return parse_policy(raw, f"policies/{name}{POLICY_SUFFIX}" if name else str(path))
 
@@ -249,7 +249,7 @@ def parse_policy(raw: dict[str, Any], shown: str) -> Policy:
         return Policy.model_validate({**raw, "source": shown})
     except ValidationError as err:
         lines = [f"{shown}: field {_dotted(p['loc'])!r}: {_plain(p)}" for p in err.errors()]
-        raise PolicyError("\n".join(lines)) from None
+        raise PolicyError("\n".join(lines)) from err
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:

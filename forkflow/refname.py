@@ -15,10 +15,9 @@ def ref_component_problem(name: str) -> str | None:
         return "is empty"
     if "/" in name:
         return "contains '/' (a node name is one ref component)"
-    bad = sorted({c for c in name if c in _FORBIDDEN or ord(c) < 0x20})
+    bad = _bad_characters(name)
     if bad:
-        shown = ", ".join(repr(c) for c in bad)
-        return f"contains characters git does not allow in a ref name: {shown}"
+        return bad
     if name.startswith("."):
         return "starts with '.'"
     if ".." in name:
@@ -29,4 +28,45 @@ def ref_component_problem(name: str) -> str | None:
         return "ends with '.'"
     if "@{" in name:
         return "contains '@{'"
+    return None
+
+
+def branch_problem(name: str) -> str | None:
+    """Say why ``name`` cannot be a branch (``git check-ref-format --branch``), or return None when it can.
+
+    Unlike a node name, a branch may have several ``/``-separated components.
+    """
+    if not name:
+        return "is empty"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid UTF-8 text"
+    bad = _bad_characters(name)
+    if bad:
+        return bad
+    if name.startswith("-"):
+        return "starts with '-'"
+    if name == "HEAD":
+        return "is 'HEAD', which git keeps for itself"
+    parts = name.split("/")
+    if any(not part for part in parts):
+        return "has an empty component (a leading, trailing or doubled '/')"
+    if any(part.startswith(".") for part in parts):
+        return "has a component that starts with '.'"
+    if any(part.endswith(".lock") for part in parts):
+        return "has a component that ends with '.lock'"
+    for sequence in ("..", "@{"):
+        if sequence in name:
+            return f"contains {sequence!r}"
+    if name.endswith("."):
+        return "ends with '.'"
+    return None
+
+
+def _bad_characters(name: str) -> str | None:
+    bad = sorted({c for c in name if c in _FORBIDDEN or ord(c) < 0x20})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        return f"contains characters git does not allow in a ref name: {shown}"
     return None

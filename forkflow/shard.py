@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from forkflow.errors import ForkflowError
+from forkflow.errors import ShardError
 from forkflow.network import Network
 
 
@@ -42,7 +42,8 @@ def shard_of(node: str, count: int) -> int:
 
 
 def parse_shard(text: str) -> Shard:
+    """``K/N`` as a :class:`Shard`; :class:`ShardError` for any other text."""
     number, _, count = text.partition("/")
     if not (number.isdigit() and count.isdigit()) or not 1 <= int(number) <= int(count):
-        raise ForkflowError(f"--shard {text!r}: write K/N with 1 <= K <= N, e.g. 2/8")
+        raise ShardError(f"{text!r} is not K/N with 1 <= K <= N (e.g. 2/8)")
     return Shard(int(number), int(count))

@@ -275,4 +275,4 @@ def _move(repo: GitRepo, manifest: Manifest, action: SyncAction) -> None:
             builder.push(url, [f"{force}{spec.head_ref}:refs/heads/{spec.branch or 'main'}"])
         except GitError as err:
             repo.set_ref(spec.head_ref, action.old_head)
-            raise ForgeError(f"node {action.node!r}: the update could not be pushed: {err}") from None
+            raise ForgeError(f"node {action.node!r}: the update could not be pushed: {err}") from err

@@ -75,5 +75,5 @@ def _find_manifest(repo: GitRepo, manifest_path: str | Path | None) -> Manifest:
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise ManifestError(str(shown), f"is not valid TOML: {err}") from None
+        raise ManifestError(str(shown), f"is not valid TOML: {err}") from err
     return parse_manifest(raw, shown)

@@ -170,10 +170,16 @@ def test_contribute_credits_nodes_that_carry_the_same_or_a_similar_change(net: S
 def test_contribute_refuses_what_it_cannot_do(net: SharedNet) -> None:
     wrong = run(net, "contribute", "topic-missing", "--node", "beta")
     assert wrong.exit_code == 1 and wrong.output.startswith("error: 'topic-missing' does not name a commit")
+    usage = "Usage: main contribute [OPTIONS] [COMMITS|BRANCH]\nTry 'main contribute --help' for help.\n\nError: "
     sideways = run(net, "contribute", "beta", "--to", "gamma")
-    assert sideways.output == "error: --to 'gamma': 'gamma' is not upstream of 'beta'\n"
+    assert (sideways.exit_code, sideways.output) == (2, usage + "--to 'gamma': 'gamma' is not upstream of 'beta'\n")
     root = run(net, "contribute", "main")
-    assert root.output == "error: 'central' is the root of the network; there is nowhere upstream to contribute to\n"
+    assert (root.exit_code, root.output) == (
+        2,
+        usage + "'central' is the root of the network; there is nowhere upstream to contribute to\n",
+    )
+    unknown = run(net, "contribute", "main", "--node", "omega")
+    assert unknown.exit_code == 2 and unknown.output.startswith(usage + "no node is named 'omega'")
     nothing = run(net, "contribute", "main", "--node", "beta")
     assert nothing.exit_code == 1 and "nothing to contribute" in nothing.output
 

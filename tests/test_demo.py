@@ -69,8 +69,10 @@ def test_demo_command_builds_fetches_and_scans(tmp_path: Path) -> None:
     )
     assert "fetched 31 of 31 node(s)" in result.stderr
     again = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d")])
-    assert again.exit_code == 1
-    assert again.output == f"error: {tmp_path / 'd'} is not empty; pick a new folder for the demo\n"
+    assert again.exit_code == 2
+    assert again.output.splitlines()[-1] == (
+        f"Error: Invalid value for '--into': {tmp_path / 'd'} is not empty; pick a new folder for the demo"
+    )
 
 
 def test_the_build_leaves_nothing_beside_the_folder_and_origin_points_inside(tmp_path: Path) -> None:

@@ -117,8 +117,11 @@ def test_dry_run_fetches_nothing(tmp_path: Path) -> None:
 def test_unknown_node_is_a_usage_problem(tmp_path: Path) -> None:
     work, _ = setup(tmp_path)
     result = CliRunner().invoke(main, ["fetch", "--repo", str(work), "--node", "nope"])
-    assert result.exit_code == 1
-    assert result.output == f"error: no node named 'nope' in {work / 'forkflow.toml'}\n"
+    assert result.exit_code == 2
+    assert result.output == (
+        "Usage: main fetch [OPTIONS]\nTry 'main fetch --help' for help.\n\n"
+        f"Error: Invalid value for '--node': no node named 'nope' in {work / 'forkflow.toml'}\n"
+    )
 
 
 def test_scan_after_fetch(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from forkflow.cli import main
+from forkflow.errors import ShardError
 from forkflow.manifest import load_manifest
 from forkflow.network import Network
 from forkflow.shard import Shard, parse_shard, shard_of
@@ -105,7 +106,7 @@ def test_shards_are_stable_and_cover_every_node() -> None:
     assert all(sum(shard.holds(name) for shard in shards) == 1 for name in names)
     assert shard_of("college-7", 8) == shard_of("college-7", 8) == 5  # the same on every machine, every run
     assert parse_shard("3/8") == Shard(3, 8)
-    with pytest.raises(Exception, match="write K/N"):
+    with pytest.raises(ShardError, match=r"^'9/8' is not K/N with 1 <= K <= N \(e.g. 2/8\)$"):
         parse_shard("9/8")
 
 

@@ -230,4 +230,9 @@ def test_the_command_line(world: World) -> None:
         "2 moved, 0 proposed, 0 already proposed, 0 up to date, 0 refused",
     )
     unknown = CliRunner().invoke(main, ["sync", "--repo", str(world.git.path), "--node", "nope"])
-    assert unknown.exit_code == 1 and "no node is named 'nope'" in unknown.output
+    assert unknown.exit_code == 2
+    assert unknown.output.splitlines()[-1] == (
+        f"Error: Invalid value for '--node': no node is named 'nope' in {world.git.path / 'forkflow.toml'}"
+    )
+    below = CliRunner().invoke(main, ["sync", "--repo", str(world.git.path), "--subtree", "nope"])
+    assert below.exit_code == 2 and below.output.splitlines()[-1].startswith("Error: Invalid value for '--subtree'")

@@ -106,7 +106,12 @@ class GitHubClient:
         return self._gh
 
     def call(self, action: Callable[[], T], what: str) -> T:
-        """Run one API call; GitHub's failures become ForgeError, without the token, rate limits explained."""
+        """Run one API call; GitHub's failures become ForgeError, without the token, rate limits explained.
+
+        The library's exception is left out of the chain (``from None``) on purpose: its text and
+        its response may hold the token, and a crash log would print them; the message here says,
+        scrubbed, what it said.
+        """
         try:
             return action()
         except ForbiddenError as err:

@@ -93,7 +93,7 @@ class LocalForge:
                 HistoryBuilder(self._repo).push(self._manifest.resolve_url(spec.url), [refspec])
             except GitError as err:
                 self._repo.set_ref(spec.head_ref, target_head)  # leave nothing half-done
-                raise ForgeError(f"node {proposal.target!r}: the merge could not be pushed: {err}") from None
+                raise ForgeError(f"node {proposal.target!r}: the merge could not be pushed: {err}") from err
         stamp = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
         return self.mark_merged(number, merged, stamp)
 
@@ -130,7 +130,7 @@ class LocalForge:
                 url = self._manifest.resolve_url(spec.url)
                 HistoryBuilder(self._repo).push(url, [f"+{ref}:refs/heads/{proposal.branch}"])
         except GitError as err:
-            raise ForgeError(f"proposal branch {proposal.branch} cannot be written: {err}") from None
+            raise ForgeError(f"proposal branch {proposal.branch} cannot be written: {err}") from err
 
     @staticmethod
     def _record(proposal: Proposal) -> dict[str, object]:

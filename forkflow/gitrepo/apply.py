@@ -66,7 +66,7 @@ def apply_commits(
         try:
             index = raw.merge_trees(picked.parents[0].tree, head.tree, picked.tree)
         except (pygit2.GitError, KeyError) as err:
-            raise UnreadableError(f"applying {commit_id[:12]}: objects are missing ({err})") from None
+            raise UnreadableError(f"applying {commit_id[:12]}: objects are missing ({err})") from err
         if index.conflicts is not None:
             paths = sorted({entry.path for trio in index.conflicts for entry in trio if entry is not None})
             return Applied(CommitId(onto), None, tuple(paths), CommitId(commit_id), tuple(skipped))
@@ -100,7 +100,7 @@ def merge_into(repo: GitRepo, ours: str, theirs: str, *, committer: Person, when
     try:
         index = raw.merge_commits(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
     except (pygit2.GitError, KeyError) as err:
-        raise UnreadableError(f"merging {theirs[:12]} into {ours[:12]}: objects are missing ({err})") from None
+        raise UnreadableError(f"merging {theirs[:12]} into {ours[:12]}: objects are missing ({err})") from err
     if index.conflicts is not None:
         paths = sorted({entry.path for trio in index.conflicts for entry in trio if entry is not None})
         raise ConflictError(f"merging {theirs[:12]} into {ours[:12]} conflicts in: {', '.join(paths)}")
@@ -116,7 +116,7 @@ def is_ancestor(repo: GitRepo, ancestor: str, descendant: str) -> bool:
     try:
         return bool(repo.raw.descendant_of(pygit2.Oid(hex=descendant), pygit2.Oid(hex=ancestor)))
     except (pygit2.GitError, KeyError) as err:
-        raise UnreadableError(f"cannot tell whether {ancestor[:12]} is in {descendant[:12]} ({err})") from None
+        raise UnreadableError(f"cannot tell whether {ancestor[:12]} is in {descendant[:12]} ({err})") from err
 
 
 def diffstat(repo: GitRepo, old: str, new: str) -> list[tuple[str, int, int]]:
@@ -131,7 +131,7 @@ def diffstat(repo: GitRepo, old: str, new: str) -> list[tuple[str, int, int]]:
             _, added, removed = patch.line_stats
             out.append((patch.delta.new_file.path or patch.delta.old_file.path, int(added), int(removed)))
     except (pygit2.GitError, KeyError) as err:
-        raise UnreadableError(f"diff of {old[:12]}..{new[:12]} cannot be read ({err})") from None
+        raise UnreadableError(f"diff of {old[:12]}..{new[:12]} cannot be read ({err})") from err
     return sorted(out)
 
 
@@ -139,7 +139,7 @@ def _commit(raw: pygit2.Repository, commit_id: str) -> pygit2.Commit:
     try:
         obj = raw[pygit2.Oid(hex=commit_id)]
     except (KeyError, ValueError, pygit2.GitError) as err:
-        raise UnreadableError(f"commit {commit_id[:12]} is missing ({err})") from None
+        raise UnreadableError(f"commit {commit_id[:12]} is missing ({err})") from err
     if not isinstance(obj, pygit2.Commit):
         raise GitError(f"{commit_id[:12]} is not a commit")
     return obj

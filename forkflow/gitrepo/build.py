@@ -132,7 +132,7 @@ def clone(source: str, dest: str) -> GitRepo:
     try:
         pygit2.clone_repository(source, dest)
     except (pygit2.GitError, OSError) as err:
-        raise GitError(f"cloning {source} failed: {err}") from None
+        raise GitError(f"cloning {source} failed: {err}") from err
     return GitRepo(dest)
 
 
@@ -140,4 +140,4 @@ def set_remote_url(repo: GitRepo, name: str, url: str) -> None:
     try:
         repo.raw.remotes.set_url(name, url)
     except (pygit2.GitError, KeyError, ValueError) as err:
-        raise GitError(f"the url of remote {name!r} cannot be set: {err}") from None
+        raise GitError(f"the url of remote {name!r} cannot be set: {err}") from err

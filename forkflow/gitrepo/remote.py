@@ -65,7 +65,9 @@ def fetch_branch(
         remote = raw.remotes.create_anonymous(url)
         heads = {str(head.name): head for head in remote.list_heads(callbacks=callbacks)}
     except (pygit2.GitError, KeyError, ValueError, OSError) as err:
-        raise FetchError(f"cannot reach {url}: {err}") from None
+        # The message says what libgit2 said, the token scrubbed; the cause is left out of the chain
+        # (from None, here and below), where its text would be unscrubbed.
+        raise FetchError(f"cannot reach {url}: {_scrubbed(err, token)}") from None
     source = _source_ref(heads, branch, url)
     target = str(heads[source].oid)
     if previous == target:
@@ -73,7 +75,7 @@ def fetch_branch(
     try:
         remote.fetch([f"+{source}:{dest_ref}"], callbacks=callbacks, message=f"forkflow: fetch {url} {source}")
     except (pygit2.GitError, KeyError, OSError) as err:
-        raise FetchError(f"fetching {source} from {url} failed: {err}") from None
+        raise FetchError(f"fetching {source} from {url} failed: {_scrubbed(err, token)}") from None
     head = repo.resolve(dest_ref)
     if head is None:
         raise FetchError(f"fetching {source} from {url} wrote no {dest_ref}")
@@ -100,5 +102,8 @@ def push_refs(repo: GitRepo, url: str, refspecs: list[str], token: str | None = 
         remote = repo.raw.remotes.create_anonymous(url)
         remote.push(refspecs, callbacks=_Callbacks(token=token))
     except (pygit2.GitError, KeyError, OSError) as err:
-        message = str(err).replace(token, "***") if token else str(err)
-        raise GitError(f"pushing to {url} failed: {message}") from None
+        raise GitError(f"pushing to {url} failed: {_scrubbed(err, token)}") from None  # as in fetch_branch
+
+
+def _scrubbed(err: Exception, token: str | None) -> str:
+    return str(err).replace(token, "***") if token else str(err)

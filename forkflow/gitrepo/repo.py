@@ -55,7 +55,7 @@ class GitRepo:
         try:
             self._repo = pygit2.Repository(str(path))
         except (pygit2.GitError, KeyError) as err:
-            raise GitError(f"{path}: not a git repository ({err}); run inside a clone or pass --repo PATH") from None
+            raise GitError(f"{path}: not a git repository ({err}); run inside a clone or pass --repo PATH") from err
         self._abbrev = Abbreviator(self._repo)
         self._odb = self._repo.odb
         self._trees = TreeReader(self._repo)
@@ -86,7 +86,7 @@ class GitRepo:
                 return None
             return self._direct_commit(reference) or CommitId(str(reference.peel(pygit2.Commit).id))
         except (pygit2.GitError, KeyError, ValueError) as err:
-            raise GitError(f"{ref}: cannot be read in {self.git_dir} ({err})") from None
+            raise GitError(f"{ref}: cannot be read in {self.git_dir} ({err})") from err
 
     def _direct_commit(self, reference: pygit2.Reference) -> CommitId | None:
         """The commit a direct reference names, known from the object's header alone; else None.
@@ -108,7 +108,7 @@ class GitRepo:
         try:
             self._repo.references.create(ref, pygit2.Oid(hex=target), force=True)
         except (pygit2.GitError, ValueError) as err:
-            raise GitError(f"{ref}: cannot be written in {self.git_dir} ({err})") from None
+            raise GitError(f"{ref}: cannot be written in {self.git_dir} ({err})") from err
 
     # history ----------------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ class GitRepo:
         try:
             base = self._repo.merge_base(pygit2.Oid(hex=a), pygit2.Oid(hex=b))
         except (pygit2.GitError, KeyError) as err:
-            raise UnreadableError(f"merge base of {a[:12]} and {b[:12]} cannot be found ({err})") from None
+            raise UnreadableError(f"merge base of {a[:12]} and {b[:12]} cannot be found ({err})") from err
         return CommitId(str(base)) if base is not None else None
 
     def load_graph(self, heads: list[str]) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
@@ -134,7 +134,7 @@ class GitRepo:
                 parents[key] = tuple(str(p) for p in commit.parent_ids)
                 times[key] = int(commit.commit_time)
         except (pygit2.GitError, KeyError) as err:
-            raise UnreadableError(f"the history cannot be walked ({err})") from None
+            raise UnreadableError(f"the history cannot be walked ({err})") from err
         return parents, times
 
     def commit_info(self, commit_id: str) -> CommitInfo:
@@ -157,7 +157,7 @@ class GitRepo:
             walker.hide(pygit2.Oid(hex=hide))
             return [CommitId(str(c.id)) for c in walker if len(c.parent_ids) == 1]
         except (pygit2.GitError, KeyError) as err:
-            raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from None
+            raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from err
 
     def own_commits_beyond(self, head: str, prefix: str) -> list[CommitId]:
         """Non-merge commits of ``head`` that no ref under ``prefix`` reaches, oldest first."""
@@ -169,7 +169,7 @@ class GitRepo:
                     walker.hide(target.id)
             return [CommitId(str(c.id)) for c in walker if len(c.parent_ids) == 1]
         except (pygit2.GitError, KeyError) as err:
-            raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from None
+            raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from err
 
     def config_flag(self, key: str) -> bool:
         """A boolean of git's configuration (false when unset)."""
@@ -198,7 +198,7 @@ class GitRepo:
         try:
             return CommitId(str(self._repo.revparse_single(spec).peel(pygit2.Commit).id))
         except (KeyError, ValueError, pygit2.GitError) as err:
-            raise GitError(f"{spec!r} does not name a commit in {self.git_dir} ({err})") from None
+            raise GitError(f"{spec!r} does not name a commit in {self.git_dir} ({err})") from err
 
     def first_parent_chain(self, base: str, head: str) -> list[CommitId]:
         """The commits from ``base`` (excluded) to ``head`` along first parents, oldest first."""
@@ -234,7 +234,7 @@ class GitRepo:
                     if line.startswith(f"{key}:"):
                         found.setdefault(line[len(key) + 1 :].strip(), []).append(str(commit.id))
         except (pygit2.GitError, KeyError) as err:
-            raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from None
+            raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from err
         return found
 
     def commit_message(self, commit_id: str) -> str:
@@ -258,7 +258,7 @@ class GitRepo:
             deltas = commit_changes(self._trees, commit)
             lines, insertions, deletions, used = commit_diff_lines(self._repo, deltas, self._abbrev)
         except (pygit2.GitError, KeyError, ValueError) as err:
-            raise UnreadableError(f"commit {commit_id[:12]}: objects are missing ({err})") from None
+            raise UnreadableError(f"commit {commit_id[:12]}: objects are missing ({err})") from err
         return PatchFacts(stable_patch_id(lines), insertions, deletions, delta_paths(deltas), used, fingerprint(lines))
 
     def touched_paths(self, commit_id: str) -> tuple[str, ...]:
@@ -267,7 +267,7 @@ class GitRepo:
         try:
             return delta_paths(commit_changes(self._trees, commit))
         except (pygit2.GitError, KeyError, ValueError) as err:
-            raise UnreadableError(f"commit {commit_id[:12]}: trees are missing ({err})") from None
+            raise UnreadableError(f"commit {commit_id[:12]}: trees are missing ({err})") from err
 
     def diff_text(self, commit_id: str) -> bytes:
         """The commit's diff lines in git's format, for inspection and tests."""
@@ -294,7 +294,7 @@ class GitRepo:
             else:
                 index = self._repo.merge_commits(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
         except (pygit2.GitError, KeyError) as err:
-            raise UnreadableError(f"merge of {theirs[:12]} into {ours[:12]} cannot be computed ({err})") from None
+            raise UnreadableError(f"merge of {theirs[:12]} into {ours[:12]} cannot be computed ({err})") from err
         if index.conflicts is None:
             return []
         paths = set()
@@ -310,7 +310,7 @@ class GitRepo:
         try:
             obj = self._repo[pygit2.Oid(hex=commit_id)]
         except (KeyError, ValueError, pygit2.GitError) as err:
-            raise UnreadableError(f"commit {commit_id[:12]} is missing from {self.git_dir} ({err})") from None
+            raise UnreadableError(f"commit {commit_id[:12]} is missing from {self.git_dir} ({err})") from err
         if not isinstance(obj, pygit2.Commit):
             raise GitError(f"{commit_id[:12]} is not a commit")
         return obj
