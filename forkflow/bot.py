@@ -5,6 +5,12 @@
   commit status) and, when it fails, a comment that says why; on a bubble-up pull request, a
   comment that lists the carriers (refreshed, not repeated).
 
+Each step of a run succeeds or fails on its own: a node that cannot be fetched, a repository
+whose pull requests cannot be listed, a push or a pull request the forge refuses, is a
+:class:`~forkflow.problems.StepProblem` in :attr:`BotResult.problems`, and the run goes on.  The
+scan stops a run when it fails (nothing after it can be decided without it), and so does an
+exhausted rate limit.
+
 The Markdown report goes to ``GITHUB_STEP_SUMMARY`` and the figures (``unmet-needs``,
 ``proposals-opened``, ``violations``) to ``GITHUB_OUTPUT``: :func:`run_bot` returns them and the
 command line writes them.
@@ -16,17 +22,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from forkflow.bot_event import PullRequestEvent, parse_pull_request_event
 from forkflow.check import check_policy
 from forkflow.errors import EventError, ForkflowError
 from forkflow.fetch import apply_fetch, plan_fetch
-from forkflow.forge import Forge
+from forkflow.forge import Forge, Proposal
 from forkflow.gitrepo import Person
 from forkflow.hooks import protected_refusals, refusal_message
+from forkflow.model import ScanReport
 from forkflow.needs import scan_summary
-from forkflow.propose import Step, apply_plan, plan_proposals
+from forkflow.problems import StepProblem, one_line, problems_markdown, step, unique
+from forkflow.propose import ProposalPlan, Step, apply_plan, plan_proposals
 from forkflow.report import ReportInput, report_markdown
 from forkflow.scan import scan_network
-from forkflow.sync import SyncStep, apply_sync, plan_sync
+from forkflow.sync import SyncAction, apply_sync, plan_sync
 from forkflow.workspace import Workspace
 
 SCHEDULED = ("schedule", "workflow_dispatch", "push")
@@ -39,7 +48,8 @@ POLICY_MARKER = "forkflow:policy"
 class BotResult:
     summary: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    problems: list[StepProblem] = field(default_factory=list)
+    """The steps that failed, each once; the command exits 1 when there is any."""
     violations: int = 0
 
 
@@ -74,45 +84,82 @@ def scheduled_run(
     dry_run: bool,
     run_id: str | None = None,
 ) -> BotResult:
-    result = BotResult()
-    before = space.store.scans(space.network.name)
+    problems: list[StepProblem] = []
+    previous = _previous_figure(space, problems)
     for fetched in apply_fetch(space.repo, plan_fetch(space.network), token=token):
         if not fetched.ok:
-            result.problems.append(f"{fetched.step.node}: {fetched.error}")
+            problems.append(StepProblem(node=fetched.step.node, step="fetch", reason=one_line(fetched.error or "")))
     report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
     existing = forge.proposals()
+    problems += forge.problems  # repositories or pull requests it could not read; later ones join at the end
     syncs = plan_sync(space.network, space.repo, space.policy, existing, committer=committer, now=now)
     plan = plan_proposals(report, space.network, space.repo, space.policy, existing, committer=committer, now=now)
+    opened = 0
     if not dry_run:
-        apply_sync(syncs, space.repo, space.manifest, forge, now, result.problems)
-        apply_plan(plan, forge, now, result.problems)
-        report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
-        recorded = f"bot:{run_id}" if run_id else None
-        space.store.record_scan(scan_summary(report), run_id=recorded)
-    result.problems += forge.problems
+        opened = _apply(space, forge, syncs, plan, now, problems)
+        report = _rescan(space, report, now, run_id, problems)
+    listed = _listed(forge, existing, problems)
+    problems += [StepProblem(node=p.node, step="scan", reason=one_line(p.message)) for p in report.problems]
+    result = BotResult(problems=unique([*problems, *forge.problems]))
     violations = check_policy(report, space.network, space.policy)
-    previous = before[-1]["unmet_needs"]["percent"] if before else None
-    summary = report_markdown(ReportInput(report, previous, forge.proposals(), space.policy))
-    opened = [a for a in plan.actions if a.step in (Step.OPEN, Step.REOPEN) and a.proposal and a.proposal.head]
-    sync_opened = [a for a in syncs if a.step == SyncStep.PROPOSE and a.proposal and a.proposal.head]
-    result.summary = summary
     result.violations = len(violations)
+    result.summary = report_markdown(ReportInput(report, previous, listed, space.policy))
+    result.summary += problems_markdown(result.problems)
     result.outputs = {
         "unmet-needs": f"{report.unmet_needs.percent:.1f}",
-        "proposals-opened": str(0 if dry_run else len(opened) + len(sync_opened)),
+        "proposals-opened": str(opened),
         "violations": str(len(violations)),
     }
     return result
 
 
+def _previous_figure(space: Workspace, problems: list[StepProblem]) -> float | None:
+    """The unmet-needs figure of the last recorded scan (None when there is none, or the store cannot say)."""
+    with step(problems, "read scan history"):
+        before = space.store.scans(space.network.name)
+        return float(before[-1]["unmet_needs"]["percent"]) if before else None
+    return None
+
+
+def _apply(
+    space: Workspace,
+    forge: Forge,
+    syncs: list[SyncAction],
+    plan: ProposalPlan,
+    now: datetime,
+    problems: list[StepProblem],
+) -> int:
+    """Sync, then propose, each node and each proposal on its own; returns how many proposals were opened."""
+    synced = apply_sync(syncs, space.repo, space.manifest, forge, now, problems)
+    done = apply_plan(plan, forge, now, problems)
+    new = {action.change_id for action in plan.actions if action.step in (Step.OPEN, Step.REOPEN)}
+    return sum(1 for p in synced if p.head) + sum(1 for p in done if p.change_id in new and p.head)
+
+
+def _rescan(
+    space: Workspace, report: ScanReport, now: datetime, run_id: str | None, problems: list[StepProblem]
+) -> ScanReport:
+    """The scan after the run's changes, recorded (the first scan's report when it fails: said so)."""
+    with step(problems, "scan after the changes"):
+        report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)
+    with step(problems, "record the scan"):
+        space.store.record_scan(scan_summary(report), run_id=f"bot:{run_id}" if run_id else None)
+    return report
+
+
+def _listed(forge: Forge, existing: list[Proposal], problems: list[StepProblem]) -> list[Proposal]:
+    """The proposals as the run leaves them, for the report (those read before the run when they cannot be)."""
+    try:
+        return forge.proposals()
+    except ForkflowError as err:  # a rate limit too: the run's work is done, only the report is short of it
+        problems.append(StepProblem(step="report", reason=one_line(str(err))))
+        return existing
+
+
 def pull_request_run(space: Workspace, forge: Forge, event: dict[str, Any], *, dry_run: bool) -> BotResult:
-    pull = event.get("pull_request") or {}
-    head, base = pull.get("head", {}), pull.get("base", {})
-    head_sha, base_sha = head.get("sha"), base.get("sha")
-    if not head_sha or not base_sha:
-        raise EventError("the pull_request event has no head and base commits (GITHUB_EVENT_PATH)")
-    node = node_of_repository(space, (event.get("repository") or {}).get("full_name", ""))
-    commits = [str(c) for c in space.repo.own_commits(head_sha, base_sha)]
+    parsed = parse_pull_request_event(event)
+    node = node_of_repository(space, parsed.repository.full_name)
+    commits = [str(c) for c in space.repo.own_commits(parsed.pull_request.head.sha, parsed.pull_request.base.sha)]
     refusals = protected_refusals(space.repo, commits, space.policy)
     ok = not refusals
     title = "No protected path changed" if ok else f"{len(refusals)} commit(s) change protected paths"
@@ -121,21 +168,51 @@ def pull_request_run(space: Workspace, forge: Forge, event: dict[str, Any], *, d
     result.outputs = {"unmet-needs": "", "proposals-opened": "0", "violations": str(len(refusals))}
     if dry_run or node is None:
         return result
-    number = int(pull.get("number", 0))
-    forge.report_check(node, head_sha, ok=ok, title=title, summary=summary)
-    if refusals:
-        forge.comment(number, f"**forkflow: {title}**\n\n```\n{summary}\n```", marker=POLICY_MARKER, target=node)
-    if str(head.get("ref", "")).startswith("forkflow/bubble-up/"):
-        proposal = forge.get(number, target=node)
-        rows = "\n".join(f"- `{name}`" for name in proposal.carriers)
-        text = f"**Carried by {len(proposal.carriers)} node(s):**\n\n{rows}"
-        forge.comment(number, text, marker=CARRIERS_MARKER, target=node)
+    _answer_pull_request(space, forge, parsed, node, ok, title, summary, result.problems)
+    result.summary += problems_markdown(result.problems)
     return result
+
+
+def _answer_pull_request(
+    space: Workspace,
+    forge: Forge,
+    event: PullRequestEvent,
+    node: str,
+    ok: bool,
+    title: str,
+    summary: str,
+    problems: list[StepProblem],
+) -> None:
+    """The check run, the policy comment and the carriers comment: each on its own."""
+    pull = event.pull_request
+    item = f"#{pull.number}"
+    with step(problems, "check", node=node, item=item):
+        forge.report_check(node, pull.head.sha, ok=ok, title=title, summary=summary)
+    if not ok:
+        with step(problems, "comment", node=node, item=item):
+            forge.comment(
+                pull.number, f"**forkflow: {title}**\n\n```\n{summary}\n```", marker=POLICY_MARKER, target=node
+            )
+    if pull.head.ref.startswith("forkflow/bubble-up/"):
+        with step(problems, "list carriers", node=node, item=item):
+            proposal = forge.get(pull.number, target=node)
+            forge.comment(pull.number, carriers_text(space, proposal), marker=CARRIERS_MARKER, target=node)
+
+
+def carriers_text(space: Workspace, proposal: Proposal) -> str:
+    """The carriers comment: the nodes of the manifest that carry the change (a name from the forge is not shown)."""
+    known = {spec.name for spec in space.manifest.nodes}
+    shown = [name for name in proposal.carriers if name in known]
+    rows = "\n".join(f"- `{name}`" for name in shown)
+    gone = len(proposal.carriers) - len(shown)
+    if gone:
+        rows += f"\n- and {gone} node(s) no longer in the manifest"
+    return f"**Carried by {len(proposal.carriers)} node(s):**\n\n{rows}"
 
 
 def node_of_repository(space: Workspace, full_name: str) -> str | None:
     """The node whose url is the repository ``owner/name`` (None when none is)."""
-    from forkflow.forge.github import repo_of  # github3 is imported only by the commands that talk to GitHub
+    from forkflow.forge.meta import repo_of
 
     for spec in space.manifest.nodes:
         if spec.url is None:

@@ -42,7 +42,12 @@ def bot(
     policy check on the pull request's commits (a check run, and a comment when it fails); on a
     bubble-up pull request, a comment listing the carriers.  The report goes to
     GITHUB_STEP_SUMMARY and unmet-needs, proposals-opened and violations to GITHUB_OUTPUT.
-    Exit code 4 when a pull request breaks the policy.
+
+    Each step succeeds or fails on its own: a node that cannot be fetched, a push or a pull
+    request GitHub refuses, a pull request whose forkflow block cannot be read, is reported
+    (node, step, reason) on stderr and in the summary, and the run goes on.  Exit code 1 when
+    any step failed (or the run stopped: an exhausted rate limit); else 4 when a pull request
+    breaks the policy.  FORKFLOW_GITHUB_TIMEOUT: seconds to wait for one answer (default 30).
     """
     if command is not None:  # a lifecycle button: the command itself, confirmed by the button press
         extra = ["--dry-run"] if dry_run else ["--yes"]
@@ -75,7 +80,9 @@ def bot(
         _append(os.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in result.outputs.items()))
         click.echo(result.summary, nl=False)
         for problem in result.problems:
-            click.echo(f"warning: {problem}", err=True)
+            click.echo(f"error: {problem}", err=True)
+        if result.problems:
+            sys.exit(EXIT_ERROR)
         if event_name in ("pull_request", "pull_request_target") and result.violations:
             sys.exit(EXIT_FINDING)
 
@@ -114,6 +121,7 @@ def discover(central: str, org: str | None, tier: str, manifest: Path, write: bo
     """
     from forkflow.discover import add_discovered, network_header
     from forkflow.forge.github import PUBLIC_API, GitHubClient, credentials_from_env, discover_network
+    from forkflow.forge.http import timeout_from_env
     from forkflow.manifest import NodeSpec, load_manifest
     from forkflow.manifest_edit import write_manifest
 
@@ -122,7 +130,8 @@ def discover(central: str, org: str | None, tier: str, manifest: Path, write: bo
         raise click.UsageError("--central takes OWNER/NAME")
     with _errors():
         api = os.environ.get("GITHUB_API_URL", PUBLIC_API)
-        found = discover_network(GitHubClient(credentials_from_env(dict(os.environ), token), api), central, org)
+        client = GitHubClient(credentials_from_env(dict(os.environ), token), api, timeout=timeout_from_env(os.environ))
+        found = discover_network(client, central, org)
         existing: tuple[NodeSpec, ...] = ()
         text = network_header(name)
         if manifest.exists():

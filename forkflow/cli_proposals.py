@@ -13,10 +13,11 @@ from rich.table import Table
 from forkflow.cli import _errors, _now, _out, _workspace_options, main, open_space, run_scan
 from forkflow.contribute import plan_contribution, resolve_contribution
 from forkflow.errors import NodeError
-from forkflow.exitcodes import EXIT_FINDING
+from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.forge import Proposal
 from forkflow.forge.local import LocalForge
 from forkflow.model import SharedChange
+from forkflow.problems import StepProblem
 from forkflow.propose import ProposalPlan, Step, apply_plan, committer_for, plan_proposals
 from forkflow.workspace import Workspace
 
@@ -80,7 +81,8 @@ def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> 
 
     Each goes to the carriers' nearest common ancestor, on a branch forkflow/bubble-up/<id>
     built in memory from the variant that applies cleanly.  Re-running opens nothing twice;
-    proposals whose change reached the target are marked merged.
+    proposals whose change reached the target are marked merged.  A proposal that fails is
+    reported and the others go on; the exit code is then 1.
     """
     with _errors():
         space = open_space(repo, manifest)
@@ -96,11 +98,18 @@ def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> 
             committer=committer_for(space.repo),
             now=now,
         )
-        done = [] if dry_run else apply_plan(plan, forge, now)
-        _print_plan(plan, done, dry_run=dry_run, as_json=as_json)
+        problems: list[StepProblem] = list(forge.problems)  # proposals whose record cannot be read
+        done = [] if dry_run else apply_plan(plan, forge, now, problems)
+        _print_plan(plan, done, problems, dry_run=dry_run, as_json=as_json)
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        if problems or plan.of(Step.FAILED):
+            sys.exit(EXIT_ERROR)
 
 
-def _print_plan(plan: ProposalPlan, done: list[Proposal], *, dry_run: bool, as_json: bool) -> None:
+def _print_plan(
+    plan: ProposalPlan, done: list[Proposal], problems: list[StepProblem], *, dry_run: bool, as_json: bool
+) -> None:
     numbers = {proposal.change_id: proposal.number for proposal in done}
     if as_json:
         rows = [
@@ -113,14 +122,22 @@ def _print_plan(plan: ProposalPlan, done: list[Proposal], *, dry_run: bool, as_j
             }
             for action in plan.actions
         ]
-        click.echo(json.dumps({"dry_run": dry_run, "actions": rows}, indent=2))
+        failures = [problem.model_dump(mode="json") for problem in problems]
+        click.echo(json.dumps({"dry_run": dry_run, "actions": rows, "problems": failures}, indent=2))
         return
-    verb = {Step.OPEN: "open", Step.UPDATE: "update", Step.REOPEN: "reopen", Step.MERGED: "merged", Step.SKIP: "skip"}
+    verb = {
+        Step.OPEN: "open",
+        Step.UPDATE: "update",
+        Step.REOPEN: "reopen",
+        Step.MERGED: "merged",
+        Step.SKIP: "skip",
+        Step.FAILED: "failed",
+    }
     for action in plan.actions:
         number = numbers.get(action.change_id) or (action.proposal.number if action.proposal else 0)
         label = f"#{number} " if number else ""
         line = f"{verb[action.step]:<7} {label}{action.change_id}: "
-        if action.proposal is not None and action.step not in (Step.MERGED, Step.SKIP):
+        if action.proposal is not None and action.step not in (Step.MERGED, Step.SKIP, Step.FAILED):
             line += action.proposal.title
             if action.proposal.head is None:
                 line += f"  [no clean variant: conflicts in {', '.join(action.proposal.conflicts)}]"
@@ -128,8 +145,16 @@ def _print_plan(plan: ProposalPlan, done: list[Proposal], *, dry_run: bool, as_j
         else:
             line += action.reason
         click.echo(line)
-    opened = len(plan.of(Step.OPEN)) + len(plan.of(Step.REOPEN))
-    summary = f"{opened} to open, {len(plan.of(Step.UPDATE))} to update, {len(plan.of(Step.MERGED))} merged"
+    failed = {problem.item for problem in problems} | {action.change_id for action in plan.of(Step.FAILED)}
+
+    def count(step: Step) -> int:
+        return sum(1 for action in plan.of(step) if action.change_id not in failed)
+
+    summary = (
+        f"{count(Step.OPEN) + count(Step.REOPEN)} to open, {count(Step.UPDATE)} to update, {count(Step.MERGED)} merged"
+    )
+    if failed:
+        summary += f", {len(failed)} failed"
     click.echo(("dry run: " if dry_run else "") + summary)
 
 

@@ -10,8 +10,9 @@ import click
 
 from forkflow.cli import _errors, _now, _workspace_options, main, open_space
 from forkflow.cli_errors import require_nodes
-from forkflow.exitcodes import EXIT_FINDING
+from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.forge.local import LocalForge
+from forkflow.problems import StepProblem
 from forkflow.propose import committer_for
 from forkflow.sync import SyncAction, SyncStep, apply_sync, plan_sync, subtree
 
@@ -36,8 +37,9 @@ def sync(
 
     central tier: fast-forward (a node with local commits is refused unless --force, which
     keeps its old head under refs/forkflow/backup/); decentralized: a proposal that merges the
-    parent into the node (forkflow/sync/<sha>); developer: nothing.  Exit code 4 when a node was
-    refused.
+    parent into the node (forkflow/sync/<sha>); developer: nothing.  A node that fails (its push
+    is refused, say) is reported and the others go on.  Exit code 1 when a node failed; else 4
+    when a node was refused.
     """
     with _errors():
         space = open_space(repo, manifest)
@@ -63,14 +65,19 @@ def sync(
             committer=committer_for(space.repo),
             now=now,
         )
+        problems: list[StepProblem] = list(forge.problems)  # proposals whose record cannot be read
         if not dry_run:
-            apply_sync(actions, space.repo, space.manifest, forge, now)
-        _print(actions, dry_run=dry_run, as_json=as_json)
+            apply_sync(actions, space.repo, space.manifest, forge, now, problems)
+        _print(actions, problems, dry_run=dry_run, as_json=as_json)
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        if problems or any(action.step == SyncStep.FAILED for action in actions):
+            sys.exit(EXIT_ERROR)
         if any(action.step == SyncStep.REFUSED for action in actions):
             sys.exit(EXIT_FINDING)
 
 
-def _print(actions: list[SyncAction], *, dry_run: bool, as_json: bool) -> None:
+def _print(actions: list[SyncAction], problems: list[StepProblem], *, dry_run: bool, as_json: bool) -> None:
     if as_json:
         rows = [
             {
@@ -87,14 +94,18 @@ def _print(actions: list[SyncAction], *, dry_run: bool, as_json: bool) -> None:
             }
             for a in actions
         ]
-        click.echo(json.dumps({"dry_run": dry_run, "actions": rows}, indent=2))
+        failures = [problem.model_dump(mode="json") for problem in problems]
+        click.echo(json.dumps({"dry_run": dry_run, "actions": rows, "problems": failures}, indent=2))
         return
     for action in actions:
         click.echo(f"{action.step.value:<13} {action.node}: {action.reason}")
-    counts = {step: sum(1 for a in actions if a.step == step) for step in SyncStep}
+    failed = {problem.node for problem in problems} | {a.node for a in actions if a.step == SyncStep.FAILED}
+    counts = {step: sum(1 for a in actions if a.step == step and a.node not in failed) for step in SyncStep}
     moved = counts[SyncStep.FAST_FORWARD] + counts[SyncStep.RESET]
     summary = (
         f"{moved} moved, {counts[SyncStep.PROPOSE]} proposed, {counts[SyncStep.KEEP]} already proposed, "
         f"{counts[SyncStep.UP_TO_DATE]} up to date, {counts[SyncStep.REFUSED]} refused"
     )
+    if failed:
+        summary += f", {len(failed)} failed"
     click.echo(("dry run: " if dry_run else "") + summary)

@@ -8,6 +8,7 @@
     │   └── UnreadableError  objects are missing (partial clone, lost objects)
     ├── FetchError           a node's url cannot be fetched
     ├── ForgeError           the forge (local record, GitHub) refused or failed
+    │   └── RateLimited      the forge's rate limit is exhausted: a run stops there
     ├── StoreError           the store (.forkflow/store.sqlite) cannot be used
     ├── ConflictError        a merge or a cherry-pick would conflict
     ├── ShardError           a shard (K/N) is malformed, or the cluster that runs shards cannot be used
@@ -79,6 +80,10 @@ class FetchError(ForkflowError):
 
 class ForgeError(ForkflowError):
     """The forge refused or failed."""
+
+
+class RateLimited(ForgeError):
+    """The forge's rate limit is exhausted: every further call would fail too, so a run stops there."""
 
 
 class StoreError(ForkflowError):

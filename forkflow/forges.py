@@ -19,7 +19,10 @@ def open_forge(space: Workspace, kind: str, *, token: str | None = None, environ
         return LocalForge(space.repo, space.store, space.manifest, run_id=run_id)
     if kind == "github":
         from forkflow.forge.github import PUBLIC_API, GitHubClient, GitHubForge, credentials_from_env
+        from forkflow.forge.http import timeout_from_env
 
-        client = GitHubClient(credentials_from_env(dict(environ), token), environ.get("GITHUB_API_URL", PUBLIC_API))
+        credentials = credentials_from_env(dict(environ), token)
+        api = environ.get("GITHUB_API_URL", PUBLIC_API)
+        client = GitHubClient(credentials, api, timeout=timeout_from_env(environ))
         return GitHubForge(space.repo, space.manifest, client)
     raise ForgeError(f"no forge is called {kind!r}; use one of: {', '.join(FORGES)}")

@@ -103,6 +103,10 @@ class Manifest(BaseModel):
                 return spec
         raise KeyError(name)
 
+    def find(self, name: str) -> NodeSpec | None:
+        """The node ``name``, or None: for names that come from outside (a forge), which may be any."""
+        return next((spec for spec in self.nodes if spec.name == name), None)
+
     def resolve_url(self, url: str) -> str:
         """A relative local path in ``url`` is taken relative to the manifest's folder."""
         if "://" in url or url.startswith(("git@", "file:")) or Path(url).is_absolute():

@@ -42,7 +42,7 @@ def proposal_body(
         MARKER.format(id=change.id),
         _intro(change, target),
         _what_it_does(repo, build, change),
-        _carriers(report, network, change),
+        _carriers(report, change),
         _diffstat(repo, build, base),
         _protected(policy, change),
         _effect(report, change),
@@ -82,7 +82,7 @@ def _what_it_does(repo: GitRepo, build: Build, change: SharedChange) -> str:
     return "\n".join(lines).rstrip()
 
 
-def _carriers(report: ScanReport, network: Network, change: SharedChange) -> str:
+def _carriers(report: ScanReport, change: SharedChange) -> str:
     rows = ["### Who carries it", "", "| node | tier | commits | since |", "| --- | --- | --- | --- |"]
     for variant in change.variants:
         for name in variant.nodes:
@@ -92,7 +92,7 @@ def _carriers(report: ScanReport, network: Network, change: SharedChange) -> str
             shown = ", ".join(f"`{cid[:10]}`" for cid in own[:IDS_SHOWN])
             if len(own) > IDS_SHOWN:
                 shown += f" (+{len(own) - IDS_SHOWN} more)"
-            rows.append(f"| {name} | {network.spec(name).tier} | {shown} | {since} |")
+            rows.append(f"| {name} | {node.tier} | {shown} | {since} |")
     authors = ", ".join(change.authors)
     rows += ["", f"Authors, all credited with `Co-authored-by:` trailers: {authors}."]
     return "\n".join(rows)

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from forkflow.errors import ForgeError
+from forkflow.errors import ForkflowError, GitError
 from forkflow.forge import BRANCH_PREFIX, Forge, Proposal, ProposalState
 from forkflow.gitrepo import Applied, GitRepo, Person, apply_commits, is_ancestor
 from forkflow.model import ScanReport, SharedChange, Variant
 from forkflow.needs import is_local_change
 from forkflow.network import Network
 from forkflow.policy import Policy
+from forkflow.problems import PlanError, StepProblem, one_line, step
 from forkflow.proposal_body import proposal_body, proposal_title
 
 
@@ -30,6 +31,7 @@ class Step(StrEnum):
     REOPEN = "reopen"
     MERGED = "mark-merged"
     SKIP = "skip"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,10 @@ def plan_proposals(
     opened = 0
     for change in sorted(report.shared, key=_impact):
         mine = [p for p in existing if p.change_id == change.id and p.number not in merged_now]
-        action = _plan_change(report, network, repo, policy, change, mine, committer, now)
+        try:
+            action = _plan_change(report, network, repo, policy, change, mine, committer, now)
+        except ForkflowError as err:  # this change cannot be built (objects missing, say): the others still are
+            action = Action(Step.FAILED, change.id, one_line(str(err)))
         if action.step in (Step.OPEN, Step.REOPEN):
             if opened >= policy.bubble_up.max_proposals:
                 limit = policy.bubble_up.max_proposals
@@ -252,38 +257,46 @@ def draft_proposal(
 
 
 def reached_target(repo: GitRepo, report: ScanReport, proposal: Proposal) -> str | None:
-    """How an open proposal's change reached its target (merge, squash or cherry-pick), or None."""
+    """How an open proposal's change reached its target (merge, squash or cherry-pick), or None.
+
+    None too when it cannot be told: the pull request's head is not in this repository (someone
+    pushed to its branch), say.  The proposal stays open, and the next run looks again.
+    """
     if proposal.head is None or proposal.target not in {node.name for node in report.nodes}:
         return None
     target_head = report.node(proposal.target).head
     if target_head is None:
         return None
-    if is_ancestor(repo, proposal.head, target_head):
-        return f"#{proposal.number} was merged into {proposal.target}"
-    picked = repo.first_parent_chain(proposal.base, proposal.head)
-    again = apply_commits(repo, target_head, picked, committer=Person("forkflow", "forkflow@localhost"), when=0)
+    try:
+        if is_ancestor(repo, proposal.head, target_head):
+            return f"#{proposal.number} was merged into {proposal.target}"
+        picked = repo.first_parent_chain(proposal.base, proposal.head)
+        again = apply_commits(repo, target_head, picked, committer=Person("forkflow", "forkflow@localhost"), when=0)
+    except GitError:
+        return None
     if again.clean and again.empty:
         return f"#{proposal.number}: {proposal.target} has its change (squashed or cherry-picked)"
     return None
 
 
-def apply_plan(plan: ProposalPlan, forge: Forge, now: datetime, problems: list[str] | None = None) -> list[Proposal]:
+def apply_plan(
+    plan: ProposalPlan, forge: Forge, now: datetime, problems: list[StepProblem] | None = None
+) -> list[Proposal]:
     """Carry out the plan through the forge; returns the proposals opened, updated or marked.
 
-    With ``problems``, a proposal the forge refuses is noted there and the others go on.
+    With ``problems``, a proposal that fails (the forge refuses it, its branch cannot be pushed,
+    it could not be planned) is noted there and the others go on; without, the first failure is raised.
     """
     stamp = now.isoformat(timespec="seconds")
     done = []
     for action in plan.actions:
-        try:
+        node = action.proposal.target if action.proposal is not None else None
+        with step(problems, "propose", node=node, item=action.change_id):
+            if action.step == Step.FAILED:
+                raise PlanError(f"it could not be planned: {action.reason}")
             result = _apply_action(action, forge, stamp)
-        except ForgeError as err:
-            if problems is None:
-                raise
-            problems.append(f"{action.change_id}: {err}")
-            continue
-        if result is not None:
-            done.append(result)
+            if result is not None:
+                done.append(result)
     return done
 
 

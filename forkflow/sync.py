@@ -22,13 +22,14 @@ from datetime import datetime
 from enum import StrEnum
 
 from forkflow.check import node_policy
-from forkflow.errors import ConflictError, ForgeError, GitError
+from forkflow.errors import ConflictError, ForgeError, ForkflowError, GitError
 from forkflow.forge import Forge, Proposal, ProposalState
 from forkflow.gitrepo import GitRepo, Person, is_ancestor, merge_into
 from forkflow.gitrepo.build import HistoryBuilder
 from forkflow.manifest import Manifest
 from forkflow.network import Network
 from forkflow.policy import Policy, SyncMode
+from forkflow.problems import PlanError, StepProblem, one_line, step
 
 SYNC_LABEL = "forkflow:sync"
 
@@ -42,6 +43,7 @@ class SyncStep(StrEnum):
     MERGED = "merged"
     REFUSED = "refused"
     NOTHING = "nothing"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,10 @@ def plan_sync(
         parent = network.parent(name)
         if parent is None or (wanted is not None and name not in wanted):
             continue
-        action = _plan_node(network, repo, policy, existing, name, parent, heads, force, committer, now)
+        try:
+            action = _plan_node(network, repo, policy, existing, name, parent, heads, force, committer, now)
+        except ForkflowError as err:  # this node cannot be planned (objects missing, say): the others still are
+            action = SyncAction(name, SyncStep.FAILED, one_line(str(err)))
         if action.step in (SyncStep.FAST_FORWARD, SyncStep.RESET):
             heads[name] = action.new_head  # its children are planned against its new head
         actions.append(action)
@@ -230,33 +235,37 @@ def apply_sync(
     manifest: Manifest,
     forge: Forge,
     now: datetime,
-    problems: list[str] | None = None,
-) -> None:
-    """Carry out the plan: move nodes, keep backups, open and supersede proposals.
+    problems: list[StepProblem] | None = None,
+) -> list[Proposal]:
+    """Carry out the plan: move nodes, keep backups, open and supersede proposals; returns the proposals opened.
 
-    With ``problems``, a node that fails is noted there and the others go on.
+    With ``problems``, a node that fails (its push is refused, the forge refuses its proposal, it
+    could not be planned) is noted there and the others go on; without, the first failure is raised.
     """
     stamp = now.isoformat(timespec="seconds")
+    opened = []
     for action in actions:
-        try:
-            _apply_one(action, repo, manifest, forge, stamp)
-        except ForgeError as err:
-            if problems is None:
-                raise
-            problems.append(f"{action.node}: {err}")
+        with step(problems, "sync", node=action.node):
+            if action.step == SyncStep.FAILED:
+                raise PlanError(f"it could not be planned: {action.reason}")
+            proposal = _apply_one(action, repo, manifest, forge, stamp)
+            if proposal is not None:
+                opened.append(proposal)
+    return opened
 
 
-def _apply_one(action: SyncAction, repo: GitRepo, manifest: Manifest, forge: Forge, stamp: str) -> None:
+def _apply_one(action: SyncAction, repo: GitRepo, manifest: Manifest, forge: Forge, stamp: str) -> Proposal | None:
     if action.step in (SyncStep.FAST_FORWARD, SyncStep.RESET):
         _move(repo, manifest, action)
     elif action.step == SyncStep.MERGED and action.supersedes is not None:
         forge.mark_merged(action.supersedes, action.old_head, stamp, target=action.node)
     elif action.step == SyncStep.PROPOSE and action.proposal is not None:
         if action.proposal.head is None and not forge.branchless:
-            return  # a conflicting merge cannot be a pull request: the plan names the files
+            return None  # a conflicting merge cannot be a pull request: the plan names the files
         if action.supersedes is not None:
             forge.close(action.supersedes, stamp, target=action.node)
-        forge.open(action.proposal)
+        return forge.open(action.proposal)
+    return None
 
 
 def _move(repo: GitRepo, manifest: Manifest, action: SyncAction) -> None:
@@ -267,7 +276,10 @@ def _move(repo: GitRepo, manifest: Manifest, action: SyncAction) -> None:
     if action.backup is not None:
         repo.set_ref(action.backup, action.old_head)  # before anything moves: nothing is lost
         if url is not None:
-            builder.push(url, [f"{action.backup}:{action.backup}"])
+            try:
+                builder.push(url, [f"{action.backup}:{action.backup}"])
+            except GitError as err:
+                raise ForgeError(f"node {action.node!r}: its old head could not be kept on {url}: {err}") from err
     repo.set_ref(spec.head_ref, action.new_head)
     if url is not None:
         force = "+" if action.step == SyncStep.RESET else ""

@@ -85,3 +85,50 @@ def test_a_lifecycle_button_runs_the_command(net: SharedNet) -> None:
     assert result.exit_code == 0, result.output
     assert "done: mark epsilon retired in forkflow.toml" in result.output
     assert "retired = true" in (net.git.path / "forkflow.toml").read_text()
+
+
+SHA = "0" * 39 + "1"
+GOOD = {"number": 7, "head": {"sha": SHA, "ref": "change-ci"}, "base": {"sha": SHA, "ref": "main"}}
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"pull_request": "7"}, "pull_request"),
+        ({"pull_request": {**GOOD, "number": "7"}}, "pull_request.number"),
+        ({"pull_request": {**GOOD, "head": []}}, "pull_request.head"),
+        ({"pull_request": {**GOOD, "head": {"sha": "HEAD~1"}}}, "pull_request.head.sha"),
+        ({"pull_request": {**GOOD, "head": {"sha": SHA, "ref": 5}}}, "pull_request.head.ref"),
+        ({"pull_request": GOOD, "repository": {"full_name": ["example-u/video"]}}, "repository.full_name"),
+        ({}, "pull_request"),
+    ],
+    ids=["not-an-object", "number-a-string", "head-a-list", "head-not-a-sha", "ref-a-number", "name-a-list", "empty"],
+)
+def test_a_pull_request_event_of_the_wrong_shape_is_a_clear_error(
+    payload: dict[str, object], field: str, net: SharedNet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event comes from outside: a wrong type is named, never a crash (exit 3)."""
+    (tmp_path / "event.json").write_text(json.dumps(payload))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(tmp_path / "event.json"))
+    result = CliRunner().invoke(main, ["bot", "--repo", str(net.git.path), "--forge", "local"])
+    assert result.exit_code == 1, result.output
+    [error] = result.stderr.splitlines()
+    assert error.startswith(
+        f"error: the pull_request event (GITHUB_EVENT_PATH) is not what GitHub sends: field {field!r}: "
+    )
+
+
+def test_a_step_that_fails_is_reported_in_the_summary_and_the_run_goes_on(
+    net: SharedNet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first proposal's branch is locked: the four others are opened, the summary says which failed, exit 1."""
+    lock = net.git.path / ".git" / "refs" / "heads" / "forkflow" / "bubble-up" / "exact-68c11339eee8.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("")
+    code, summary, outputs = bot(net, tmp_path, monkeypatch, "schedule", {})
+    assert code == 1
+    assert outputs["proposals-opened"] == "4"
+    assert "\n## Problems\n\n1 step(s) failed; the rest of the run went on, and the exit code is 1.\n" in summary
+    assert "| central | propose exact-68c11339eee8 | proposal branch forkflow/bubble-up/exact-68c11339eee8 " in summary
+    assert len(Store(net.git.path / ".forkflow" / "store.sqlite").proposals("shared")) == 4

@@ -203,3 +203,46 @@ def test_propose_json_lists_every_action(net: SharedNet) -> None:
     assert plan["actions"][0]["proposal"]["carriers"] == ["alpha", "beta", "gamma"]
     done = json.loads(run(net, "propose", "--json").stdout)
     assert [a["number"] for a in done["actions"]] == [1, 2, 3, 4, 5]
+
+
+def test_a_proposal_that_cannot_be_written_is_reported_and_the_others_are_opened(net: SharedNet) -> None:
+    first = "exact-68c11339eee8"  # the first of the plan: nothing after it may be lost
+    lock = net.git.path / ".git" / "refs" / "heads" / "forkflow" / "bubble-up" / f"{first}.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("")  # another git process holds the branch
+    result = run(net, "propose")
+    assert result.exit_code == 1
+    [error] = result.stderr.splitlines()
+    assert error.startswith(
+        f"error: central: propose {first}: proposal branch forkflow/bubble-up/{first} cannot be written: "
+    )
+    assert result.stdout.splitlines()[-1] == "4 to open, 0 to update, 0 merged, 1 failed"
+    opened = json.loads(run(net, "proposals", "list", "--json").stdout)
+    assert sorted(p["change_id"] for p in opened) == [
+        "exact-90e33fc99211",
+        "exact-dc8da1f0115c",
+        "similar-02b8a9b001e9",
+        "similar-d9b4e504a8c8",
+    ]
+    failed = json.loads(run(net, "propose", "--json").stdout)["problems"]
+    assert [(p["node"], p["step"], p["item"]) for p in failed] == [("central", "propose", first)]
+    lock.unlink()
+    again = run(net, "propose")
+    assert (again.exit_code, again.stdout.splitlines()[-1]) == (0, "1 to open, 0 to update, 0 merged")
+    assert len(json.loads(run(net, "proposals", "list", "--json").stdout)) == 5
+
+
+def test_a_damaged_proposal_record_is_a_problem_and_nothing_is_opened_twice(net: SharedNet) -> None:
+    from forkflow.store import Store
+
+    assert run(net, "propose").exit_code == 0
+    store = Store(net.git.path / ".forkflow" / "store.sqlite")
+    number, record = store.proposals("shared")[0]
+    store.update_proposal(number, {**record, "carriers": "alpha"})  # a list, written as a string
+    result = run(net, "propose")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: read proposal #{number}: its record in the store is damaged "
+        "(field 'carriers': Input should be a valid list)"
+    ]
+    assert len(store.proposals("shared")) == 5

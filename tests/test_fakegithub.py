@@ -7,6 +7,7 @@ Every response the fake sends is checked against GitHub's OpenAPI description; t
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from github3 import exceptions as gh_errors
 from tests.fakegithub import FakeGitHub, load_spec
 from tests.fakegithub.fixture import fake_github_fixture  # noqa: F401  (the fixture)
 from tests.fakegithub.schema import SPEC_PATH
-from tests.gitcli import Clock, Git
+from tests.gitcli import Clock, Git, git_env
 
 ALICE, BOB, CAROL = "alice-token", "bob-token", "carol-token"
 
@@ -520,3 +521,52 @@ def test_an_app_gets_an_installation_token_with_its_jwt_and_runs_checks(fake: Fa
     assert status.creator.login == "forkflow[bot]"
     with pytest.raises(gh_errors.NotFoundError):
         client.repository("alice", "elsewhere")
+
+
+def test_slow_and_malformed_answers_are_served_and_left_unvalidated(fake: FakeGitHub, work: Git) -> None:
+    """delay_next answers late (the request is still carried out); malformed_next spoils the answer on purpose."""
+    gh = fake.github(ALICE)
+    gh.session.default_read_timeout = 0.5
+    fake.delay_next("GET", r"^/repos/acme/product$", 1.5)
+    with pytest.raises(gh_errors.ConnectionError):
+        gh.repository("acme", "product")
+    assert gh.repository("acme", "product").name == "product"  # the next one is on time
+    fake.malformed_next("GET", r"^/repos/acme/product$", b"<html>Unicorn!</html>")
+    with pytest.raises(gh_errors.UnexpectedResponse):
+        gh.repository("acme", "product")
+    fake.malformed_next("POST", r"/pulls$", lambda body: {k: v for k, v in body.items() if k != "number"})
+    push_branch(fake, work, "acme", "feature", {"feature.txt": "f\n"}, "A feature")
+    with pytest.raises(gh_errors.IncompleteResponse):
+        gh.repository("acme", "product").create_pull("Same", "main", "feature", "body")
+    assert fake.malformed == ["GET /repos/acme/product", "POST /repos/acme/product/pulls"]
+    assert [pull.title for pull in fake.state.pulls.values()] == ["Same"]  # carried out; only the answer was spoiled
+    time.sleep(1.2)  # the late answer is written (to a client that left) before the fixture checks the fake
+    assert fake.validation_errors == []
+
+
+def test_git_over_http_pushes_and_refuses_like_github(fake: FakeGitHub, work: Git) -> None:
+    fake.serve_git_over_http()
+    url = fake.github(ALICE).repository("acme", "product").clone_url
+    assert url == f"{fake.url}/acme/product.git"
+    work.checkout("-b", "topic")
+    sha = work.commit("A topic", {"topic.txt": "t\n"})
+    work("push", "-q", url, "topic")
+    assert fake.branch_sha("acme", "product", "topic") == sha
+    fake.refuse_pushes(fake.repo_path("acme", "product"), "GH006: Protected branch update failed")
+    refused = push(work, url, "topic:refs/heads/other")
+    assert refused.returncode != 0
+    assert "remote: GH006: Protected branch update failed" in refused.stderr
+    assert "(pre-receive hook declined)" in refused.stderr
+    fake.accept_pushes(fake.repo_path("acme", "product"))
+    fake.deny_pushes("acme/product")
+    denied = push(work, url, "topic:refs/heads/other")
+    assert denied.returncode != 0 and "403" in denied.stderr
+    assert fake.branch_sha("acme", "product", "other") is None
+    fake.push_denied.clear()
+    assert push(work, url, "topic:refs/heads/other").returncode == 0
+    assert fake.branch_sha("acme", "product", "other") == sha
+
+
+def push(work: Git, url: str, refspec: str) -> subprocess.CompletedProcess[str]:
+    command = ["git", "push", url, refspec]
+    return subprocess.run(command, cwd=work.path, env=git_env(), capture_output=True, text=True, check=False)

@@ -218,7 +218,11 @@ def test_an_unreachable_fork_is_reported_and_the_run_goes_on(fake_github: FakeGi
     space = host(fake_github, tmp_path)
     fake_github.fail_next("GET", r"/repos/delta-u/video$", 404, times=10)
     result = run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
-    assert any(problem.startswith("delta: reading delta-u/video: not found") for problem in result.problems)
+    assert any(
+        (problem.node, problem.step) == ("delta", "list proposals")
+        and problem.reason.startswith("reading delta-u/video: not found")
+        for problem in result.problems
+    )
     assert len(pulls(fake_github, f"{ORG}/video")) == 5  # the proposals to central were opened all the same
 
 

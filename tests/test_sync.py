@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -236,3 +237,30 @@ def test_the_command_line(world: World) -> None:
     )
     below = CliRunner().invoke(main, ["sync", "--repo", str(world.git.path), "--subtree", "nope"])
     assert below.exit_code == 2 and below.output.splitlines()[-1].startswith("Error: Invalid value for '--subtree'")
+
+
+def test_a_node_that_fails_is_reported_and_the_others_are_synced(world: World, tmp_path: Path) -> None:
+    """dec's proposal branch cannot be written and law's repository refuses the push: the rest is synced."""
+    from click.testing import CliRunner
+
+    from forkflow.cli import main
+
+    (world.git.path / ".git" / "refs" / "forkflow" / "sync").mkdir(parents=True)
+    (world.git.path / ".git" / "refs" / "forkflow" / "sync" / "dec").write_text("")  # a file where a folder must be
+    law = Git(tmp_path / "law.git")
+    law_head = law.head("main")
+    (law.path / "refs" / "heads" / "main.lock").write_text("")  # another git process holds law's branch
+    result = CliRunner().invoke(main, ["sync", "--repo", str(world.git.path), "--json"])
+    assert result.exit_code == 1  # a node failed (and another was refused: failing wins)
+    problems = [(p["node"], p["step"]) for p in json.loads(result.stdout)["problems"]]
+    assert problems == [("dec", "sync"), ("law", "sync")]
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith("error: dec: sync: proposal branch forkflow/sync/")
+    assert errors[1].startswith("error: law: sync: node 'law': the update could not be pushed: ")
+    assert "refused the push: refs/heads/main: failed to lock file" in errors[1]
+    # law moved nowhere: its branch and forkflow's record of it still agree
+    assert law.head("main") == law_head == world.repo.resolve("refs/forkflow/nodes/law")
+    # the nodes after dec were synced all the same
+    main_head = world.git.head("main")
+    assert world.git.head("cen") == world.git.head("cen-dept") == main_head
+    assert [p.target for p in world.forge.proposals()] == ["conf"]

@@ -10,6 +10,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from forkflow.gitrepo import Person
+from forkflow.problems import StepProblem
 
 BUBBLE_UP_LABEL = "forkflow:bubble-up"
 BRANCH_PREFIX = "forkflow/bubble-up/"
@@ -57,8 +58,9 @@ class Forge(Protocol):
     name: str
     branchless: bool
     """Whether a proposal without a branch (no variant applied cleanly) can be recorded here."""
-    problems: list[str]
-    """Repositories the forge could not read while listing proposals: reported, the run went on."""
+    problems: list[StepProblem]
+    """What the forge could not read while listing proposals (a repository, a pull request): reported, the
+    run went on."""
 
     def proposals(self) -> list[Proposal]:
         """Every proposal forkflow opened, oldest first."""

@@ -10,8 +10,6 @@ Tokens never appear in output, logs or errors.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,34 +17,27 @@ from typing import Any, TypeVar
 
 import github3
 import requests
-from github3.exceptions import ForbiddenError, GitHubError, MissingAppInstallationAuthentication, NotFoundError
+from github3.exceptions import (
+    ForbiddenError,
+    GitHubError,
+    GitHubException,
+    MissingAppInstallationAuthentication,
+    NotFoundError,
+    TransportError,
+)
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from forkflow.errors import ForgeError
+from forkflow.errors import ForgeError, GitError, RateLimited
 from forkflow.forge import Proposal, ProposalState
+from forkflow.forge.http import CONNECT_TIMEOUT, DEFAULT_TIMEOUT, rate_limit_message, retries, shorten
+from forkflow.forge.meta import MetaError, meta_block, proposal_of, repo_of
 from forkflow.gitrepo import GitRepo, Person
 from forkflow.gitrepo.remote import push_refs
-from forkflow.manifest import Manifest
+from forkflow.manifest import Manifest, NodeSpec
+from forkflow.problems import StepProblem, one_line
 
 PUBLIC_API = "https://api.github.com"
-META = re.compile(r"\n*<!-- forkflow:meta (\{.*?\}) -->\s*$", re.S)
-_REPO_URL = re.compile(r"^(?:https?://[^/]+/|git@[^:]+:|file://.*/)?(?P<owner>[^/]+)/(?P<name>[^/]+?)(?:\.git)?/?$")
-MAX_WAIT = 60
-"""Seconds forkflow waits at most for one Retry-After; a longer wait is reported instead."""
 T = TypeVar("T")
-
-
-class RateLimited(ForgeError):
-    """GitHub's rate limit is exhausted: every further call would fail too, so the run stops."""
-
-
-class _BoundedRetry(Retry):
-    """urllib3's retries for idempotent calls, honouring Retry-After but never waiting longer than MAX_WAIT."""
-
-    def get_retry_after(self, response: Any) -> float | None:
-        wait = super().get_retry_after(response)
-        return None if wait is None else min(wait, MAX_WAIT)
 
 
 @dataclass(frozen=True)
@@ -62,21 +53,16 @@ class Credentials:
 class GitHubClient:
     """One authenticated session against GitHub (or GitHub Enterprise, or a test server)."""
 
-    def __init__(self, credentials: Credentials, api_url: str = PUBLIC_API):
+    def __init__(self, credentials: Credentials, api_url: str = PUBLIC_API, *, timeout: float = DEFAULT_TIMEOUT):
         self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
         self._gh = (
             github3.GitHub() if self.api_url == PUBLIC_API else github3.GitHubEnterprise(_enterprise_root(self.api_url))
         )
         self._gh.session.base_url = self.api_url
-        retries = _BoundedRetry(
-            total=4,
-            backoff_factor=0.5,
-            status_forcelist=(429, 502, 503, 504),
-            allowed_methods=frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"}),
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
-        adapter = HTTPAdapter(max_retries=retries)
+        self._gh.session.default_connect_timeout = min(timeout, CONNECT_TIMEOUT)
+        self._gh.session.default_read_timeout = timeout
+        adapter = HTTPAdapter(max_retries=retries())
         self._gh.session.mount("https://", adapter)
         self._gh.session.mount("http://", adapter)
         self.token = self._login(credentials)
@@ -114,17 +100,26 @@ class GitHubClient:
         """
         try:
             return action()
-        except ForbiddenError as err:
-            limit = _rate_limit_message(err)
-            if limit is not None:
-                raise RateLimited(f"{what}: {limit}") from None
-            raise ForgeError(self._clean(f"{what}: {err}")) from None
         except NotFoundError:
             raise ForgeError(f"{what}: not found (or the token cannot see it)") from None
-        except (GitHubError, requests.RequestException) as err:
-            raise ForgeError(self._clean(f"{what}: {err}")) from None
+        except GitHubError as err:
+            limit = rate_limit_message(getattr(err, "response", None))
+            if limit is not None:
+                raise RateLimited(f"{what}: {limit}") from None
+            raise ForgeError(self.clean(f"{what}: {shorten(str(err))}")) from None
+        except TransportError as err:
+            raise ForgeError(self.clean(f"{what}: {self._transport(err)}")) from None
+        except (GitHubException, requests.RequestException) as err:
+            raise ForgeError(self.clean(f"{what}: {shorten(str(err))}")) from None
 
-    def _clean(self, text: str) -> str:
+    def _transport(self, err: TransportError) -> str:
+        cause = getattr(err, "exception", None)
+        if isinstance(cause, requests.Timeout):
+            return f"GitHub did not answer within {self.timeout:g} s (FORKFLOW_GITHUB_TIMEOUT sets the wait)"
+        return f"GitHub cannot be reached ({shorten(str(cause or err))})"
+
+    def clean(self, text: str) -> str:
+        """``text`` without the token."""
         token = getattr(self, "token", None)
         return text.replace(token, "***") if token else text
 
@@ -132,24 +127,6 @@ class GitHubClient:
 def _enterprise_root(api_url: str) -> str:
     """github3 appends /api/v3 to an Enterprise URL: give it the root."""
     return api_url[: -len("/api/v3")] if api_url.endswith("/api/v3") else api_url
-
-
-def _rate_limit_message(err: GitHubError) -> str | None:
-    response = getattr(err, "response", None)
-    headers = getattr(response, "headers", {}) or {}
-    if headers.get("X-RateLimit-Remaining") == "0":
-        reset = headers.get("X-RateLimit-Reset")
-        when = datetime.fromtimestamp(int(reset), UTC).isoformat(timespec="minutes") if reset else "later"
-        return f"GitHub's rate limit is exhausted until {when}; run again then"
-    return None
-
-
-def repo_of(url: str) -> tuple[str, str]:
-    """(owner, name) of a node's repository url (https, ssh, or a path ending in owner/name)."""
-    match = _REPO_URL.match(url.strip())
-    if match is None:
-        raise ForgeError(f"{url}: not a GitHub repository url (https://github.com/OWNER/NAME)")
-    return match.group("owner"), match.group("name")
 
 
 class GitHubForge:
@@ -162,35 +139,42 @@ class GitHubForge:
         self._repo = repo
         self._manifest = manifest
         self._client = client
-        self._where: dict[tuple[str, int], Any] = {}  # (target node, number) -> pull request
-        self.problems: list[str] = []  # repositories that could not be read: reported, the run goes on
+        self._where: dict[tuple[str, int], tuple[Any, Proposal]] = {}  # (target, number) -> pull request, proposal
+        self._unlisted: set[str] = set()  # nodes whose pull requests could not be listed: nothing is opened there
+        self._foreign: dict[tuple[str, str], int] = {}  # (node, branch) -> an open pull request forkflow cannot read
+        self.problems: list[StepProblem] = []  # what could not be read: reported, the run goes on
 
     # reading ----------------------------------------------------------------------------
 
     def proposals(self) -> list[Proposal]:
-        found = []
+        found: list[Proposal] = []
+        listed: set[str] = set()
         for spec in self._manifest.nodes:
             if spec.url is None or spec.retired:
                 continue
             try:
-                listed = self._pulls(self._repository(spec.name))
+                repository = self._repository(spec.name)
+                if repository.full_name.lower() in listed:
+                    continue  # several nodes (branches) of one repository: its pull requests are listed once
+                pulls = self._pulls(repository)
             except RateLimited:
                 raise
             except ForgeError as err:
-                self.problems.append(f"{spec.name}: {err}")
+                self._unlisted.add(spec.name)
+                self.problems.append(StepProblem(node=spec.name, step="list proposals", reason=one_line(str(err))))
                 continue
-            for pull in listed:
-                proposal = self._from_pull(spec.name, pull)
+            self._unlisted.discard(spec.name)
+            self._foreign = {key: number for key, number in self._foreign.items() if key[0] != spec.name}
+            listed.add(repository.full_name.lower())
+            for pull in pulls:
+                proposal = self._read_pull(spec.name, repository.full_name, pull)
                 if proposal is not None:
                     found.append(proposal)
-                    self._where[(spec.name, proposal.number)] = pull
+                    self._where[(proposal.target, proposal.number)] = (pull, proposal)
         return sorted(found, key=lambda p: (p.created_at, p.number))
 
     def get(self, number: int, *, target: str | None = None) -> Proposal:
-        target, pull = self._locate(number, target)
-        proposal = self._from_pull(target, pull)
-        assert proposal is not None
-        return proposal
+        return self._locate(number, target)[2]
 
     # writing ----------------------------------------------------------------------------
 
@@ -200,13 +184,25 @@ class GitHubForge:
                 f"{proposal.title}: no variant applies cleanly on {proposal.target} "
                 f"(conflicts in {', '.join(proposal.conflicts)}); a pull request needs a branch"
             )
+        self._may_open(proposal)
         self._push(proposal)
         repository = self._repository(proposal.target)
-        base = self._manifest.node(proposal.target).branch or repository.default_branch
+        base = self._node(proposal.target).branch or repository.default_branch
         pull = self._client.call(
-            lambda: repository.create_pull(proposal.title, base, proposal.branch, self._body(proposal)),
+            lambda: repository.create_pull(proposal.title, base, proposal.branch, meta_block(proposal)),
             f"opening a pull request in {repository.full_name}",
         )
+        opened = proposal.model_copy(update={"number": pull.number, "url": pull.html_url})
+        self._where[(proposal.target, pull.number)] = (pull, opened)
+        try:
+            self._label_and_ask(pull, proposal)
+        except RateLimited:
+            raise
+        except ForgeError as err:  # the pull request is there: the next run finds it, and says so now
+            raise ForgeError(f"#{pull.number} was opened in {repository.full_name}, but {err}") from err
+        return opened
+
+    def _label_and_ask(self, pull: Any, proposal: Proposal) -> None:
         issue = self._client.call(pull.issue, "reading the pull request's issue")
         self._client.call(lambda: issue.add_labels(*proposal.labels), "labelling the pull request")
         reviewers = self._reviewers(proposal)
@@ -215,29 +211,27 @@ class GitHubForge:
                 lambda: pull.create_review_requests(reviewers=reviewers[0], team_reviewers=reviewers[1]),
                 "requesting reviews from the carriers' owners",
             )
-        self._where[(proposal.target, pull.number)] = pull
-        return proposal.model_copy(update={"number": pull.number, "url": pull.html_url})
 
     def update(self, proposal: Proposal) -> Proposal:
-        _, pull = self._locate(proposal.number, proposal.target)
+        _, pull, _ = self._locate(proposal.number, proposal.target)
         if proposal.head is not None:
             self._push(proposal)
         state = "open" if proposal.state == ProposalState.OPEN else "closed"
         self._client.call(
-            lambda: pull.update(title=proposal.title, body=self._body(proposal), state=state),
+            lambda: pull.update(title=proposal.title, body=meta_block(proposal), state=state),
             f"updating pull request #{proposal.number}",
         )
         return proposal
 
     def close(self, number: int, when: str, *, target: str | None = None) -> Proposal:
-        target, pull = self._locate(number, target)
+        target, pull, _ = self._locate(number, target)
         self._client.call(pull.close, f"closing pull request #{number}")
         closed = self.get(number, target=target)
         return closed.model_copy(update={"state": ProposalState.CLOSED, "closed_at": when})
 
     def mark_merged(self, number: int, commit: str | None, when: str, *, target: str | None = None) -> Proposal:
         """The change reached the target another way (a squash, a cherry-pick): say so and close the request."""
-        target, pull = self._locate(number, target)
+        target, pull, _ = self._locate(number, target)
         note = "The target has this change now (merged, squashed or picked); forkflow closes this."
         self.comment(number, note, target=target)
         self._client.call(pull.close, f"closing pull request #{number}")
@@ -245,7 +239,7 @@ class GitHubForge:
         return done.model_copy(update={"state": ProposalState.MERGED, "merged_at": when})
 
     def merge(self, number: int, *, committer: Person, when: int, target: str | None = None) -> Proposal:
-        target, pull = self._locate(number, target)
+        target, pull, _ = self._locate(number, target)
         merged = self._client.call(lambda: pull.merge(commit_message=f"Merge forkflow proposal #{number}"), "merging")
         if not merged:
             raise ForgeError(f"pull request #{number} could not be merged (conflicts, or required checks)")
@@ -258,7 +252,7 @@ class GitHubForge:
             repository = self._repository(target)
             pull = self._client.call(lambda: repository.pull_request(number), f"reading pull request #{number}")
         else:
-            _, pull = self._locate(number, None)
+            _, pull, _ = self._locate(number, None)
         issue = self._client.call(pull.issue, "reading the pull request's issue")
         if marker is not None:
             text = f"{body}\n\n<!-- {marker} -->"
@@ -275,18 +269,24 @@ class GitHubForge:
         repository = self._repository(target)
         conclusion = "success" if ok else "failure"
         output = {"title": title, "summary": summary}
-        try:
-            repository.create_check_run(
-                "forkflow policy",
-                sha,
-                status="completed",
-                conclusion=conclusion,
-                output=output,
-                completed_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            )
-        except (ForbiddenError, MissingAppInstallationAuthentication):  # a user token cannot make check runs
-            # a commit status says the same
-            state = "success" if ok else "failure"
+        completed = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+        def check_run() -> bool:
+            try:
+                repository.create_check_run(
+                    "forkflow policy",
+                    sha,
+                    status="completed",
+                    conclusion=conclusion,
+                    output=output,
+                    completed_at=completed,
+                )
+            except (ForbiddenError, MissingAppInstallationAuthentication):  # a user token cannot make check runs
+                return False
+            return True
+
+        if not self._client.call(check_run, f"creating the check run in {repository.full_name}"):
+            state = "success" if ok else "failure"  # a commit status says the same
             self._client.call(
                 lambda: repository.create_status(sha, state, description=title[:140], context="forkflow/policy"),
                 "setting the commit status",
@@ -307,8 +307,18 @@ class GitHubForge:
 
     # internals --------------------------------------------------------------------------
 
+    def _node(self, name: str) -> NodeSpec:
+        """The manifest's node ``name``; a name the manifest does not have (from a pull request) is a ForgeError."""
+        spec = self._spec(name)
+        if spec is None:
+            raise ForgeError(f"node {name!r} is not in {self._manifest.path.name}")
+        return spec
+
+    def _spec(self, name: str) -> NodeSpec | None:
+        return self._manifest.find(name)
+
     def _repository(self, node: str) -> Any:
-        spec = self._manifest.node(node)
+        spec = self._node(node)
         if spec.url is None:
             raise ForgeError(f"node {node!r} has no url: the GitHub forge cannot reach its repository")
         owner, name = repo_of(spec.url)
@@ -320,79 +330,73 @@ class GitHubForge:
 
         return self._client.call(listing, f"listing the pull requests of {repository.full_name}")
 
-    def _locate(self, number: int, target: str | None) -> tuple[str, Any]:
+    def _locate(self, number: int, target: str | None) -> tuple[str, Any, Proposal]:
         """The pull request ``number`` (of ``target``'s repository: numbers are per repository)."""
         for attempt in range(2):
-            found = [(t, pull) for (t, n), pull in self._where.items() if n == number and target in (None, t)]
+            found = [(t, *seen) for (t, n), seen in self._where.items() if n == number and target in (None, t)]
             if len(found) == 1:
                 return found[0]
             if len(found) > 1:
-                where = ", ".join(t for t, _ in found)
+                where = ", ".join(t for t, _, _ in found)
                 raise ForgeError(f"pull request #{number} exists in several repositories ({where}); name the node")
             if attempt == 0:
                 self.proposals()
         raise ForgeError(f"no forkflow pull request #{number} in the network's repositories")
 
+    def _may_open(self, proposal: Proposal) -> None:
+        """Refuse what could duplicate a pull request, or push over a branch someone else's pull request uses."""
+        if proposal.target in self._unlisted:
+            raise ForgeError(
+                f"not opened: the pull requests of {proposal.target!r} could not be listed, so one may be open already"
+            )
+        number = self._foreign.get((proposal.target, proposal.branch))
+        if number is not None:
+            raise ForgeError(
+                f"not opened: pull request #{number} uses the branch {proposal.branch} and forkflow cannot read its "
+                "forkflow:meta block; restore the block, or close that pull request"
+            )
+
     def _push(self, proposal: Proposal) -> None:
         assert proposal.head is not None
         repository = self._repository(proposal.target)
         local = f"refs/forkflow/push/{proposal.branch}"
-        self._repo.set_ref(local, proposal.head)
-        push_refs(self._repo, repository.clone_url, [f"+{local}:refs/heads/{proposal.branch}"], self._client.token)
+        try:
+            self._repo.set_ref(local, proposal.head)
+            push_refs(self._repo, repository.clone_url, [f"+{local}:refs/heads/{proposal.branch}"], self._client.token)
+        except GitError as err:
+            where = (
+                f"node {proposal.target!r}: the branch {proposal.branch} could not be pushed to {repository.full_name}"
+            )
+            raise ForgeError(self._client.clean(f"{where}: {err}")) from err
 
     def _reviewers(self, proposal: Proposal) -> tuple[list[str], list[str]]:
         users: list[str] = []
         teams: list[str] = []
         for carrier in proposal.carriers:
-            for owner in self._manifest.node(carrier).owners:
+            spec = self._spec(carrier)  # a carrier no longer in the manifest has no owners to ask
+            for owner in spec.owners if spec is not None else ():
                 handle = owner.lstrip("@")
                 (teams if "/" in handle else users).append(handle.split("/")[-1])
         return sorted(set(users)), sorted(set(teams))
 
-    @staticmethod
-    def _body(proposal: Proposal) -> str:
-        meta = {
-            "change_id": proposal.change_id,
-            "kind": proposal.kind,
-            "source": proposal.source,
-            "target": proposal.target,
-            "base": proposal.base,
-            "carriers": proposal.carriers,
-            "commits": proposal.commits,
-            "patch_ids": proposal.patch_ids,
-            "conflicts": proposal.conflicts,
-            "created_at": proposal.created_at,
-        }
-        return proposal.body.rstrip() + f"\n\n<!-- forkflow:meta {json.dumps(meta, separators=(',', ':'))} -->\n"
-
-    @staticmethod
-    def _from_pull(target: str, pull: Any) -> Proposal | None:
-        match = META.search(pull.body or "")
-        if match is None:
+    def _read_pull(self, node: str, full_name: str, pull: Any) -> Proposal | None:
+        """The proposal a pull request of ``node``'s repository holds; None (and a problem) when it holds none."""
+        try:
+            proposal = proposal_of(pull, node, full_name, self._manifest)
+        except MetaError as err:
+            self._note_foreign(node, pull)
+            item = f"{full_name}#{pull.number}"
+            reason = f"{err}; restore the block, or delete it (forkflow then leaves the pull request alone)"
+            self.problems.append(StepProblem(node=node, step="read pull request", item=item, reason=reason))
             return None
-        meta = json.loads(match.group(1))
-        merged = bool(getattr(pull, "merged_at", None))
-        state = ProposalState.MERGED if merged else ProposalState(pull.state)
-        return Proposal(
-            number=pull.number,
-            change_id=meta["change_id"],
-            kind=meta.get("kind", "exact"),
-            target=meta.get("target", target),
-            branch=pull.head.ref,
-            state=state,
-            title=pull.title,
-            body=META.sub("\n", pull.body).rstrip() + "\n",
-            base=meta.get("base", ""),
-            head=pull.head.sha,
-            carriers=meta.get("carriers", []),
-            commits=meta.get("commits", []),
-            patch_ids=meta.get("patch_ids", []),
-            conflicts=meta.get("conflicts", []),
-            labels=[label["name"] if isinstance(label, dict) else str(label) for label in getattr(pull, "labels", [])],
-            source=meta.get("source", "bubble-up"),
-            created_at=meta.get("created_at", ""),
-            url=pull.html_url,
-        )
+        if proposal is None:
+            self._note_foreign(node, pull)  # not forkflow's: its branch is not forkflow's to push
+        return proposal
+
+    def _note_foreign(self, node: str, pull: Any) -> None:
+        ref = str(getattr(pull.head, "ref", "") or "")
+        if pull.state == "open" and ref.startswith("forkflow/"):
+            self._foreign[(node, ref)] = pull.number
 
 
 def credentials_from_env(environ: dict[str, str], token: str | None = None) -> Credentials:

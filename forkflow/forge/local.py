@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from forkflow.errors import ForgeError, GitError
 from forkflow.forge import Proposal, ProposalState
 from forkflow.gitrepo import GitRepo, Person, is_ancestor, merge_into
 from forkflow.gitrepo.build import HistoryBuilder
-from forkflow.manifest import Manifest
+from forkflow.manifest import Manifest, NodeSpec
+from forkflow.problems import StepProblem
 from forkflow.store import Store
 
 
@@ -25,7 +28,7 @@ class LocalForge:
     branchless = True
 
     def __init__(self, repo: GitRepo, store: Store, manifest: Manifest, *, run_id: str | None = None):
-        self.problems: list[str] = []  # the working repository and the store are always there
+        self.problems: list[StepProblem] = []  # the working repository and the store are always there
         self.run_id = run_id  # kept with every proposal this forge opens
         self._repo = repo
         self._store = store
@@ -33,7 +36,17 @@ class LocalForge:
         self._network = manifest.network.name
 
     def proposals(self) -> list[Proposal]:
-        return [Proposal.model_validate({**record, "number": n}) for n, record in self._store.proposals(self._network)]
+        found = []
+        for number, record in self._store.proposals(self._network):
+            try:
+                found.append(Proposal.model_validate({**record, "number": number}))
+            except ValidationError as err:  # a damaged record is a problem for that proposal, not for the run
+                where = ".".join(str(part) for part in err.errors()[0]["loc"])
+                reason = f"its record in the store is damaged (field {where!r}: {err.errors()[0]['msg']})"
+                problem = StepProblem(step="read proposal", item=f"#{number}", reason=reason)
+                if problem not in self.problems:
+                    self.problems.append(problem)
+        return found
 
     def get(self, number: int, *, target: str | None = None) -> Proposal:
         for proposal in self.proposals():
@@ -77,7 +90,7 @@ class LocalForge:
                 f"proposal #{number} has no branch: no variant applied cleanly on {proposal.target} "
                 f"(conflicts in {', '.join(proposal.conflicts)}); resolve it by hand"
             )
-        spec = self._manifest.node(proposal.target)
+        spec = self._node(proposal.target)
         target_head = self._repo.resolve(spec.head_ref)
         if target_head is None:
             raise ForgeError(f"node {proposal.target!r}: {spec.head_ref} is missing; run `forkflow fetch`")
@@ -125,12 +138,18 @@ class LocalForge:
         ref = self.branch_ref(proposal)
         try:
             self._repo.set_ref(ref, proposal.head)
-            spec = self._manifest.node(proposal.target)
+            spec = self._node(proposal.target)
             if proposal.source == "sync" and spec.url is not None:
                 url = self._manifest.resolve_url(spec.url)
                 HistoryBuilder(self._repo).push(url, [f"+{ref}:refs/heads/{proposal.branch}"])
         except GitError as err:
             raise ForgeError(f"proposal branch {proposal.branch} cannot be written: {err}") from err
+
+    def _node(self, name: str) -> NodeSpec:
+        spec = self._manifest.find(name)
+        if spec is None:
+            raise ForgeError(f"the proposal's target {name!r} is not in {self._manifest.path.name}")
+        return spec
 
     @staticmethod
     def _record(proposal: Proposal) -> dict[str, object]:

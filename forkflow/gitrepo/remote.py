@@ -31,6 +31,7 @@ class _Callbacks(pygit2.RemoteCallbacks):
         super().__init__()
         self._progress = progress
         self._token = token
+        self.refused: list[str] = []
 
     def credentials(
         self, url: str, username_from_url: str | None, allowed_types: pygit2.enums.CredentialType
@@ -39,6 +40,11 @@ class _Callbacks(pygit2.RemoteCallbacks):
         if self._token is None:
             raise pygit2.GitError(f"{url} asks for credentials; give a token (GITHUB_TOKEN or --token)")
         return pygit2.UserPass("x-access-token", self._token)
+
+    def push_update_reference(self, refname: str, message: str | None) -> None:
+        """The remote's verdict on one pushed ref: libgit2's push succeeds even when a hook refused the ref."""
+        if message is not None:
+            self.refused.append(f"{refname}: {message}")
 
     def transfer_progress(self, stats: pygit2.remotes.TransferProgress) -> None:
         if self._progress is not None:
@@ -97,12 +103,16 @@ def _source_ref(heads: dict[str, pygit2.remotes.RemoteHead], branch: str | None,
 
 
 def push_refs(repo: GitRepo, url: str, refspecs: list[str], token: str | None = None) -> None:
-    """Push ``refspecs`` to ``url`` (a path, file:// or https:// with a token)."""
+    """Push ``refspecs`` to ``url`` (a path, file:// or https:// with a token); a refused ref is a GitError."""
+    callbacks = _Callbacks(token=token)
     try:
         remote = repo.raw.remotes.create_anonymous(url)
-        remote.push(refspecs, callbacks=_Callbacks(token=token))
+        remote.push(refspecs, callbacks=callbacks)
     except (pygit2.GitError, KeyError, OSError) as err:
         raise GitError(f"pushing to {url} failed: {_scrubbed(err, token)}") from None  # as in fetch_branch
+    if callbacks.refused:
+        message = "; ".join(callbacks.refused)
+        raise GitError(f"{url} refused the push: {message.replace(token, '***') if token else message}")
 
 
 def _scrubbed(err: Exception, token: str | None) -> str:

@@ -2,7 +2,8 @@
 
 API URLs point back at the fake, with the prefix the request came in with (`/api/v3` for a
 GitHub Enterprise client), so github3.py's objects keep talking to the fake. Web URLs
-(`html_url`) point at the fake's root; `clone_url` is the `file://` URI of the bare repository.
+(`html_url`) point at the fake's root; `clone_url` is the `file://` URI of the bare repository (or,
+once `serve_git_over_http` was called, the fake's own http:// URL for it).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Urls:
 
     root: str  # http://127.0.0.1:PORT
     prefix: str = ""  # "" or "/api/v3"
+    clone_root: str | None = None  # where git is served over HTTP (None: clone_url is the file:// URI)
 
     def api(self, path: str) -> str:
         return f"{self.root}{self.prefix}{path}"
@@ -63,6 +65,12 @@ class Urls:
 
     def repo_web(self, repo: Repo, path: str = "") -> str:
         return self.web(f"/{q(repo.full_name)}{path}")
+
+    def clone(self, repo: Repo) -> str:
+        """Where git fetches and pushes the repository: over HTTP when the fake serves git, else its file:// URI."""
+        if self.clone_root is None:
+            return repo.path.as_uri()
+        return f"{self.clone_root}/{q(repo.full_name)}.git"
 
 
 class Renderer:
@@ -199,7 +207,7 @@ class Renderer:
             "description": repo.description,
             "fork": repo.parent is not None,
             "url": self.urls.repo_api(repo),
-            "clone_url": repo.path.as_uri(),
+            "clone_url": self.urls.clone(repo),
             "git_url": repo.path.as_uri(),
             "ssh_url": repo.path.as_uri(),
             "svn_url": self.urls.repo_web(repo),

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from tests.fakegithub.faults import GIT_PATH, Delay, Faults, Malformed
 from tests.fakegithub.gitops import BareRepo
 from tests.fakegithub.handlers import DOCS, ROUTES, ApiError, Handlers, Request, Response
 from tests.fakegithub.render import Urls
@@ -122,7 +123,7 @@ class _Options:
     merge_upstream_merges: bool = True  # GitHub merges a diverged fork; False: 409 unless fast-forward
 
 
-class FakeGitHub(Handlers):
+class FakeGitHub(Handlers, Faults):
     """The fake GitHub: state, HTTP server, validation and failure injection."""
 
     def __init__(self, root: Path, *, spec_path: Path = SPEC_PATH):
@@ -136,6 +137,11 @@ class FakeGitHub(Handlers):
         self.requests: list[RequestRecord] = []
         self._injections: list[_Injection] = []
         self._corruptions: list[_Corruption] = []
+        self._delays: list[Delay] = []
+        self._malformed: list[Malformed] = []
+        self.malformed: list[str] = []  # the answers malformed_next spoiled: "METHOD path"
+        self.git_over_http = False
+        self.push_denied: set[str] = set()  # "owner/name" (lower case) that git pushes over HTTP may not reach
         self._lock = threading.RLock()
         self._routes = self._compile_routes()
         self._server: ThreadingHTTPServer | None = None
@@ -400,15 +406,27 @@ class FakeGitHub(Handlers):
         prefix = API_PREFIX if parts.path == API_PREFIX or parts.path.startswith(API_PREFIX + "/") else ""
         path = parts.path[len(prefix) :] or "/"
         body = self._read_body(http)
+        try:
+            if self.git_over_http and not prefix and GIT_PATH.match(path):
+                self._serve_git(http, path, parts.query, body)
+                return
+            pause = self._pause_for(http.command.upper(), path)
+            if pause:
+                time.sleep(pause)  # outside the lock: other requests are answered meanwhile
+            self._answer(http, prefix, path, parts.query, body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (a timeout)
+            http.close_connection = True
+
+    def _answer(self, http: BaseHTTPRequestHandler, prefix: str, path: str, query: str, body: bytes) -> None:
         with self._lock:
             request = Request(
                 method=http.command.upper(),
                 path=path,
-                query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-                query_string=parts.query,
+                query=dict(parse_qsl(query, keep_blank_values=True)),
+                query_string=query,
                 headers={key.lower(): value for key, value in http.headers.items()},
                 raw_body=body,
-                urls=Urls(self.url, prefix),
+                urls=Urls(self.url, prefix, clone_root=self.url if self.git_over_http else None),
             )
             response, operation = self._dispatch(request)
             try:
@@ -418,7 +436,10 @@ class FakeGitHub(Handlers):
                 self.internal_errors.append(f"{request.method} {request.path}: {traceback.format_exc()}")
                 response = Response(500, {"message": "fakegithub crashed", "documentation_url": DOCS}, internal=True)
                 payload, content_type = self._encode(response)
-            self.requests.append(RequestRecord(request.method, path, response.status, parts.query))
+            spoiled = self._spoiled(request.method, path, response.body)
+            if spoiled is not None:
+                payload, content_type = spoiled, "application/json; charset=utf-8"
+            self.requests.append(RequestRecord(request.method, path, response.status, query))
             headers = self._standard_headers(response)
         http.send_response(response.status)
         for key, value in headers.items():

@@ -1,0 +1,53 @@
+"""The pull_request event the bot is woken by (GITHUB_EVENT_PATH), read as untrusted input.
+
+Only the fields the bot uses are read, each checked for its type (a commit id is 40 or 64 hex
+digits); anything else in the event is ignored.  An event that is not what GitHub sends is a
+EventError that names the field, never a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from forkflow.errors import EventError
+
+Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+
+class EventRef(_Event):
+    sha: Sha
+    ref: Annotated[str, Field(max_length=1024)] = ""
+
+
+class EventPull(_Event):
+    number: Annotated[int, Field(ge=1)]
+    head: EventRef
+    base: EventRef
+
+
+class EventRepository(_Event):
+    full_name: Annotated[str, Field(max_length=300)] = ""
+
+
+class PullRequestEvent(_Event):
+    pull_request: EventPull
+    repository: EventRepository = EventRepository()
+
+
+def parse_pull_request_event(event: dict[str, Any]) -> PullRequestEvent:
+    """The event's pull request, head and base, and repository; EventError naming the first wrong field."""
+    try:
+        return PullRequestEvent.model_validate(event)
+    except ValidationError as err:
+        errors = err.errors()
+        first = errors[0]
+        where = ".".join(str(part) for part in first["loc"])
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        what = f"field {where!r}: {first['msg']}{more}"
+        raise EventError(f"the pull_request event (GITHUB_EVENT_PATH) is not what GitHub sends: {what}") from None
