@@ -13,6 +13,7 @@ import click
 from forkflow.bot import run_bot
 from forkflow.check import EXIT_VIOLATIONS
 from forkflow.cli import _errors, _now, _workspace_options, main, open_space
+from forkflow.credential import Credential
 from forkflow.errors import ForkflowError
 from forkflow.forges import FORGES, open_forge
 from forkflow.propose import committer_for
@@ -61,7 +62,7 @@ def bot(
             forge,
             event_name,
             event,
-            token=token,
+            credential=Credential.from_env(os.environ, token),
             committer=committer_for(space.repo),
             now=_now(),
             dry_run=dry_run,

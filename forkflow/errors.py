@@ -4,7 +4,8 @@
     ├── ManifestError        forkflow.toml is unreadable or inconsistent (file, node, field)
     ├── PolicyError          a policy file is unreadable or invalid (file, dotted field)
     ├── GitError             the repository or a ref cannot be read or written
-    │   └── UnreadableError  objects are missing (partial clone, lost objects)
+    │   ├── UnreadableError  objects are missing (partial clone, lost objects)
+    │   └── CredentialError  a remote asks for credentials forkflow will not or cannot give it
     ├── FetchError           a node's url cannot be fetched
     ├── ForgeError           the forge (local record, GitHub) refused or failed
     ├── StoreError           the store (.forkflow/store.sqlite) cannot be used
@@ -61,6 +62,10 @@ class GitError(ForkflowError):
 
 class UnreadableError(GitError):
     """An object the work needs is missing from the repository."""
+
+
+class CredentialError(GitError):
+    """A remote asks for credentials that forkflow will not give it (or has none for it)."""
 
 
 class FetchError(ForkflowError):

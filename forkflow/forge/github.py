@@ -23,6 +23,7 @@ from github3.exceptions import ForbiddenError, GitHubError, MissingAppInstallati
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from forkflow.credential import Credential, git_host_of_api
 from forkflow.errors import ForgeError
 from forkflow.forge import Proposal, ProposalState
 from forkflow.gitrepo import GitRepo, Person
@@ -60,10 +61,15 @@ class Credentials:
 
 
 class GitHubClient:
-    """One authenticated session against GitHub (or GitHub Enterprise, or a test server)."""
+    """One authenticated session against GitHub (or GitHub Enterprise, or a test server).
 
-    def __init__(self, credentials: Credentials, api_url: str = PUBLIC_API):
+    ``hosts`` are where its repositories live, the only hosts its token is pushed to (default:
+    the API's own, ``api.github.com`` -> ``github.com``; see :mod:`forkflow.credential`).
+    """
+
+    def __init__(self, credentials: Credentials, api_url: str = PUBLIC_API, *, hosts: frozenset[str] | None = None):
         self.api_url = api_url.rstrip("/")
+        self.hosts = hosts if hosts is not None else frozenset({git_host_of_api(self.api_url)})
         self._gh = (
             github3.GitHub() if self.api_url == PUBLIC_API else github3.GitHubEnterprise(_enterprise_root(self.api_url))
         )
@@ -100,6 +106,11 @@ class GitHubClient:
             "no GitHub credentials: set GITHUB_TOKEN (or --token), or FORKFLOW_APP_ID, FORKFLOW_APP_PRIVATE_KEY and "
             "FORKFLOW_APP_INSTALLATION_ID"
         )
+
+    @property
+    def credential(self) -> Credential:
+        """The session's token, for git on the forge's hosts only."""
+        return Credential(token=self.token, hosts=self.hosts)
 
     @property
     def gh(self) -> github3.GitHub:
@@ -333,7 +344,8 @@ class GitHubForge:
         repository = self._repository(proposal.target)
         local = f"refs/forkflow/push/{proposal.branch}"
         self._repo.set_ref(local, proposal.head)
-        push_refs(self._repo, repository.clone_url, [f"+{local}:refs/heads/{proposal.branch}"], self._client.token)
+        # clone_url is GitHub's answer, so it is not trusted: the token goes there only on the forge's host
+        push_refs(self._repo, repository.clone_url, [f"+{local}:refs/heads/{proposal.branch}"], self._client.credential)
 
     def _reviewers(self, proposal: Proposal) -> tuple[list[str], list[str]]:
         users: list[str] = []

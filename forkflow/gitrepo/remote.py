@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 import pygit2
 
-from forkflow.errors import FetchError, GitError
+from forkflow.credential import Credential
+from forkflow.errors import CredentialError, FetchError, GitError
+from forkflow.gitrepo.auth import Answer, answer, refused
 from forkflow.gitrepo.repo import GitRepo
 from forkflow.types import CommitId
+from forkflow.urls import url_problem
 
 TransferProgress = Callable[[int, int], None]
 """Called with (objects received, objects in all) while a fetch runs."""
@@ -27,18 +30,36 @@ class FetchOutcome:
 
 
 class _Callbacks(pygit2.RemoteCallbacks):
-    def __init__(self, progress: TransferProgress | None = None, token: str | None = None):
+    """libgit2's questions during one fetch or push, answered by :func:`answer`."""
+
+    def __init__(
+        self,
+        progress: TransferProgress | None = None,
+        credential: Credential | None = None,
+        cwd: str | None = None,
+    ):
         super().__init__()
         self._progress = progress
-        self._token = token
+        self._credential = credential or Credential()
+        self._cwd = cwd
+        self._given: dict[tuple[str, int], Answer] = {}
 
     def credentials(
         self, url: str, username_from_url: str | None, allowed_types: pygit2.enums.CredentialType
-    ) -> pygit2.UserPass:
-        """HTTPS with a GitHub token: the token is the password (it never appears in a URL)."""
-        if self._token is None:
-            raise pygit2.GitError(f"{url} asks for credentials; give a token (GITHUB_TOKEN or --token)")
-        return pygit2.UserPass("x-access-token", self._token)
+    ) -> Answer:
+        """The credential for ``url``, or a :class:`CredentialError` that says why there is none.
+
+        libgit2 asks again when the server refused what it was given (up to 15 times), so a
+        second question of the same kind for the same url means "refused": it is answered
+        with the reason instead of the same credential again.
+        """
+        wanted = pygit2.enums.CredentialType(allowed_types)
+        key = (url, int(wanted))
+        if key in self._given:
+            raise CredentialError(refused(url, self._given[key], self._credential))
+        given = answer(url, username_from_url, wanted, self._credential, self._cwd)
+        self._given[key] = given
+        return given
 
     def transfer_progress(self, stats: pygit2.remotes.TransferProgress) -> None:
         if self._progress is not None:
@@ -51,16 +72,20 @@ def fetch_branch(
     branch: str | None,
     dest_ref: str,
     progress: TransferProgress | None = None,
-    token: str | None = None,
+    credential: Credential | None = None,
 ) -> FetchOutcome:
     """Bring ``branch`` of ``url`` (its default branch when None) into ``dest_ref``.
 
     Nothing is transferred when ``dest_ref`` already holds the remote head.  The ref is
     written only after every object arrived, so an interrupted fetch changes nothing.
+    ``credential`` answers a server that asks for one (see :mod:`forkflow.gitrepo.auth`).
     """
+    problem = url_problem(url)
+    if problem is not None:
+        raise FetchError(f"{url!r} is not fetched: it {problem}")
     raw = repo.raw
     previous = repo.resolve(dest_ref)
-    callbacks = _Callbacks(progress, token)
+    callbacks = _Callbacks(progress, credential, _folder(repo))
     try:
         remote = raw.remotes.create_anonymous(url)
         heads = {str(head.name): head for head in remote.list_heads(callbacks=callbacks)}
@@ -94,11 +119,21 @@ def _source_ref(heads: dict[str, pygit2.remotes.RemoteHead], branch: str | None,
     return source
 
 
-def push_refs(repo: GitRepo, url: str, refspecs: list[str], token: str | None = None) -> None:
-    """Push ``refspecs`` to ``url`` (a path, file:// or https:// with a token)."""
+def push_refs(repo: GitRepo, url: str, refspecs: list[str], credential: Credential | None = None) -> None:
+    """Push ``refspecs`` to ``url`` (a path, file://, ssh or https://; ``credential`` answers a server that asks)."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise GitError(f"{url!r} is not pushed to: it {problem}")
+    hide = (credential or Credential()).hide
     try:
         remote = repo.raw.remotes.create_anonymous(url)
-        remote.push(refspecs, callbacks=_Callbacks(token=token))
+        remote.push(refspecs, callbacks=_Callbacks(credential=credential, cwd=_folder(repo)))
+    except CredentialError as err:
+        raise CredentialError(f"pushing to {url} failed: {hide(str(err))}") from None
     except (pygit2.GitError, KeyError, OSError) as err:
-        message = str(err).replace(token, "***") if token else str(err)
-        raise GitError(f"pushing to {url} failed: {message}") from None
+        raise GitError(f"pushing to {url} failed: {hide(str(err))}") from None
+
+
+def _folder(repo: GitRepo) -> str:
+    """Where git runs for the repository's own configuration (its work tree, or the repository)."""
+    return str(repo.raw.workdir or repo.raw.path)

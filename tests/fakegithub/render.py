@@ -51,6 +51,7 @@ class Urls:
 
     root: str  # http://127.0.0.1:PORT
     prefix: str = ""  # "" or "/api/v3"
+    git: str | None = None  # where clone_url points: a git server's base URL, or None for the file:// URI
 
     def api(self, path: str) -> str:
         return f"{self.root}{self.prefix}{path}"
@@ -63,6 +64,9 @@ class Urls:
 
     def repo_web(self, repo: Repo, path: str = "") -> str:
         return self.web(f"/{q(repo.full_name)}{path}")
+
+    def clone(self, repo: Repo) -> str:
+        return f"{self.git}/{q(repo.full_name)}.git" if self.git else repo.path.as_uri()
 
 
 class Renderer:
@@ -199,7 +203,7 @@ class Renderer:
             "description": repo.description,
             "fork": repo.parent is not None,
             "url": self.urls.repo_api(repo),
-            "clone_url": repo.path.as_uri(),
+            "clone_url": self.urls.clone(repo),
             "git_url": repo.path.as_uri(),
             "ssh_url": repo.path.as_uri(),
             "svn_url": self.urls.repo_web(repo),

@@ -120,6 +120,7 @@ class _Options:
     max_per_page: int = 100
     allow_anonymous: bool = False
     merge_upstream_merges: bool = True  # GitHub merges a diverged fork; False: 409 unless fast-forward
+    git_root: str | None = None  # clone_url's base: a git server over `root / "repos"`; None: file:// URIs
 
 
 class FakeGitHub(Handlers):
@@ -408,7 +409,7 @@ class FakeGitHub(Handlers):
                 query_string=parts.query,
                 headers={key.lower(): value for key, value in http.headers.items()},
                 raw_body=body,
-                urls=Urls(self.url, prefix),
+                urls=Urls(self.url, prefix, self.options.git_root),
             )
             response, operation = self._dispatch(request)
             try:
