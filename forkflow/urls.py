@@ -56,6 +56,8 @@ def transport_of(url: str) -> Transport:
     if scheme is not None:
         return _network_transport(url, scheme.group("scheme").lower())
     if _is_scp_like(url):
+        userinfo, _, hostpath = url.partition(":")[0].rpartition("@")
+        _refuse_option_like(hostpath, userinfo)
         parts = _SCP.fullmatch(url)
         if parts is None:
             raise UrlRefused("is neither a url nor a path: user@host:path needs a host name before the ':'")
@@ -123,7 +125,8 @@ def _network_transport(url: str, scheme: str) -> Transport:
         raise UrlRefused(f"{scheme}:// is not a scheme forkflow fetches from; use {SUPPORTED}")
     if transport is Transport.LOCAL:
         return transport
-    userinfo, at, _ = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")
+    userinfo, at, hostport = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")
+    _refuse_option_like(hostport, userinfo)
     if at and ":" in userinfo:
         raise UrlRefused("has a password; the manifest is committed, so give it to git's credential helper instead")
     parts = _NETWORK.fullmatch(url)
@@ -140,7 +143,7 @@ def _refuse_option_like(host: str, user: str | None) -> None:
     # ssh://-oProxyCommand=... (CVE-2017-1000117): a host or a user that looks like an option
     for what, value in (("host", host), ("user", user)):
         if value and value.startswith("-"):
-            raise UrlRefused(f"has a {what} that starts with '-', which ssh would read as an option")
+            raise UrlRefused(f"has a {what} that starts with '-', which git or ssh would read as an option")
 
 
 def _is_scp_like(url: str) -> bool:
