@@ -287,6 +287,21 @@ def test_the_token_reaches_the_forge_and_no_other_host(
     assert TOKEN not in done.stdout + done.stderr
 
 
+def test_a_token_the_forge_refuses_is_sent_once_and_reported(
+    tmp_path: Path, tls: TLSFiles, forge: dict[str, str]
+) -> None:
+    with git_server(tmp_path / "repos", name="localhost", user=("x-access-token", "another"), tls=tls.pair) as home:
+        work = workspace(tmp_path, {"central": f"{home.url}/central.git"})
+        done = forkflow(["fetch"], environment(tmp_path, tls, GITHUB_SERVER_URL=home.url), work)
+    assert home.passwords() == [TOKEN]  # not once for each of libgit2's fifteen tries
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"error: {work / 'forkflow.toml'}: node 'central': field 'url': {home.url.removeprefix('https://')} refused "
+        f"the token for {home.url}/central.git; check that GITHUB_TOKEN (or --token) may read and write it",
+        "fetched 0 of 1 node(s); 1 failed",
+    ]
+
+
 def test_no_credential_goes_over_plain_http_even_to_the_forge(
     tmp_path: Path, tls: TLSFiles, forge: dict[str, str]
 ) -> None:

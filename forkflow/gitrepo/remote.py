@@ -85,10 +85,10 @@ def fetch_branch(
         raise FetchError(f"{url!r} is not fetched: it {problem}")
     raw = repo.raw
     previous = repo.resolve(dest_ref)
-    callbacks = _Callbacks(progress, credential, _folder(repo))
+    folder = _folder(repo)
     try:
         remote = raw.remotes.create_anonymous(url)
-        heads = {str(head.name): head for head in remote.list_heads(callbacks=callbacks)}
+        heads = {str(head.name): head for head in remote.list_heads(callbacks=_Callbacks(None, credential, folder))}
     except (pygit2.GitError, KeyError, ValueError, OSError) as err:
         raise FetchError(f"cannot reach {url}: {err}") from None
     source = _source_ref(heads, branch, url)
@@ -96,6 +96,8 @@ def fetch_branch(
     if previous == target:
         return FetchOutcome(CommitId(target), previous, source)
     try:
+        # callbacks of its own: a question it is asked is the first of this operation, not a refusal
+        callbacks = _Callbacks(progress, credential, folder)
         remote.fetch([f"+{source}:{dest_ref}"], callbacks=callbacks, message=f"forkflow: fetch {url} {source}")
     except (pygit2.GitError, KeyError, OSError) as err:
         raise FetchError(f"fetching {source} from {url} failed: {err}") from None
