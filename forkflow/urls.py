@@ -58,10 +58,8 @@ def transport_of(url: str) -> Transport:
     if _is_scp_like(url):
         userinfo, _, hostpath = url.partition(":")[0].rpartition("@")
         _refuse_option_like(hostpath, userinfo)
-        parts = _SCP.fullmatch(url)
-        if parts is None:
+        if _SCP.fullmatch(url) is None:
             raise UrlRefused("is neither a url nor a path: user@host:path needs a host name before the ':'")
-        _refuse_option_like(parts.group("host"), parts.group("user"))
         return Transport.SSH
     return Transport.LOCAL
 
@@ -121,8 +119,10 @@ def _network_transport(url: str, scheme: str) -> Transport:
     transport = _SCHEMES.get(scheme)
     if transport is None:
         if scheme == "git":
-            raise UrlRefused("git:// is neither encrypted nor authenticated (GitHub no longer serves it); use https://")
-        raise UrlRefused(f"{scheme}:// is not a scheme forkflow fetches from; use {SUPPORTED}")
+            raise UrlRefused(
+                "uses git://, which is neither encrypted nor authenticated (GitHub no longer serves it); use https://"
+            )
+        raise UrlRefused(f"uses {scheme}://, which forkflow does not fetch from; use {SUPPORTED}")
     if transport is Transport.LOCAL:
         return transport
     userinfo, at, hostport = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")
@@ -135,7 +135,6 @@ def _network_transport(url: str, scheme: str) -> Transport:
     port = parts.group("port")
     if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
         raise UrlRefused(f"has the port {port!r}; a port is a number from 1 to 65535")
-    _refuse_option_like(parts.group("host"), parts.group("user"))
     return transport
 
 

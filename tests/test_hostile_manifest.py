@@ -75,13 +75,13 @@ REFUSED = {
     ),
     "git protocol": (
         node("x", url="git://github.com/acme/video"),
-        "node 'x': field 'url': 'git://github.com/acme/video' is refused: it git:// is neither encrypted nor "
-        "authenticated (GitHub no longer serves it); use https://",
+        "node 'x': field 'url': 'git://github.com/acme/video' is refused: it uses git://, which is neither "
+        "encrypted nor authenticated (GitHub no longer serves it); use https://",
     ),
     "ftp": (
         node("x", url="ftp://files.example/video.git"),
-        f"node 'x': field 'url': 'ftp://files.example/video.git' is refused: it ftp:// is not a scheme forkflow "
-        f"fetches from; {USE}",
+        f"node 'x': field 'url': 'ftp://files.example/video.git' is refused: it uses ftp://, which forkflow does "
+        f"not fetch from; {USE}",
     ),
     "password": (
         node("x", url="https://bot:hunter2@git.example/video.git"),
