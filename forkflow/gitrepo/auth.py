@@ -31,7 +31,9 @@ def answer(url: str, username: str | None, allowed: CredentialType, credential: 
         raise CredentialError(f"{url!r} asks for credentials, but forkflow does not take that url: it {err}") from None
     if transport is Transport.SSH:
         return _ssh(url, username, allowed, credential)
-    if transport is not Transport.HTTPS:
+    if transport is Transport.LOCAL:
+        raise CredentialError(f"{url} asks for credentials, but it is a local path: forkflow gives it none")
+    if transport is Transport.HTTP:
         raise CredentialError(
             f"{url} asks for credentials over plain http://, and forkflow never sends a credential unencrypted; "
             "use its https:// url"
