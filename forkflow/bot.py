@@ -24,6 +24,7 @@ from typing import Any
 
 from forkflow.bot_event import PullRequestEvent, parse_pull_request_event
 from forkflow.check import check_policy
+from forkflow.credential import Credential
 from forkflow.errors import EventError, ForkflowError
 from forkflow.fetch import apply_fetch, plan_fetch
 from forkflow.forge import Forge, Proposal
@@ -59,15 +60,21 @@ def run_bot(
     event_name: str,
     event: dict[str, Any],
     *,
-    token: str | None,
+    credential: Credential | None,
     committer: Person,
     now: datetime,
     dry_run: bool = False,
     run_id: str | None = None,
 ) -> BotResult:
-    """Act on one event; ``run_id`` (the workflow run's) makes a re-run replace its recorded scan."""
+    """Act on one event; ``run_id`` (the workflow run's) makes a re-run replace its recorded scan.
+
+    ``credential`` answers the git servers that ask for one while fetching (its token goes only
+    to the forge's hosts, over https).
+    """
     if event_name in SCHEDULED:
-        return scheduled_run(space, forge, token=token, committer=committer, now=now, dry_run=dry_run, run_id=run_id)
+        return scheduled_run(
+            space, forge, credential=credential, committer=committer, now=now, dry_run=dry_run, run_id=run_id
+        )
     if event_name in PULL_REQUEST:
         return pull_request_run(space, forge, event, dry_run=dry_run)
     known = ", ".join(SCHEDULED + PULL_REQUEST)
@@ -78,7 +85,7 @@ def scheduled_run(
     space: Workspace,
     forge: Forge,
     *,
-    token: str | None,
+    credential: Credential | None,
     committer: Person,
     now: datetime,
     dry_run: bool,
@@ -86,7 +93,7 @@ def scheduled_run(
 ) -> BotResult:
     problems: list[StepProblem] = []
     previous = _previous_figure(space, problems)
-    for fetched in apply_fetch(space.repo, plan_fetch(space.network), token=token):
+    for fetched in apply_fetch(space.repo, plan_fetch(space.network), credential=credential):
         if not fetched.ok:
             problems.append(StepProblem(node=fetched.step.node, step="fetch", reason=one_line(fetched.error or "")))
     report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=now)

@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from forkflow import __version__
 from forkflow.cli_errors import ShardType, handle_errors, require_nodes, sigterm_interrupts
+from forkflow.credential import Credential
 from forkflow.errors import ExampleError
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
@@ -177,9 +178,9 @@ def _run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
                 line = escape(f"{manifest}: node {step.node!r}: field 'url': {result.error}")
                 progress.console.print(f"[red]error:[/red] {line}")
 
-        # Private forks on GitHub: the token answers git's question, as the bot's fetch does.
-        token = os.environ.get("GITHUB_TOKEN") or None
-        results = apply_fetch(space.repo, steps, on_start=on_start, on_done=on_done, token=token)
+        # Private forks on GitHub: the token answers git's question on the forge's host, as the bot's fetch does.
+        credential = Credential.from_env(os.environ)
+        results = apply_fetch(space.repo, steps, on_start=on_start, on_done=on_done, credential=credential)
     failed = sum(not result.ok for result in results)
     click.echo(
         f"fetched {len(results) - failed} of {len(results)} node(s)" + (f"; {failed} failed" if failed else ""),

@@ -12,6 +12,7 @@ import click
 
 from forkflow.bot import run_bot
 from forkflow.cli import _errors, _now, _workspace_options, main, open_space
+from forkflow.credential import Credential
 from forkflow.errors import EventError
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.forges import FORGES, open_forge
@@ -70,7 +71,7 @@ def bot(
             forge,
             event_name,
             event,
-            token=token,
+            credential=Credential.from_env(os.environ, token),
             committer=committer_for(space.repo),
             now=_now(),
             dry_run=dry_run,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forkflow.credential import Credential
 from forkflow.errors import ForkflowError, ManifestError, ShardError
 from forkflow.fetch import apply_fetch, plan_fetch
 from forkflow.gitrepo import GitRepo
@@ -62,7 +63,7 @@ def run_shard(job: ShardJob) -> ShardDone:
         manifest = Manifest.model_validate({**job.manifest, "path": folder / MANIFEST_NAME})
         network = Network(manifest)
         steps = plan_fetch(network, set(shard.fetched(network)))
-        for result in apply_fetch(repo, steps, token=os.environ.get("GITHUB_TOKEN") or None):
+        for result in apply_fetch(repo, steps, credential=Credential.from_env(os.environ)):
             if not result.ok:
                 done.problems.append(f"{result.step.node}: {result.error}")
         store = Store(job.store)

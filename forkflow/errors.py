@@ -5,7 +5,8 @@
     ├── NodeError            a name given to a command names no node, or not one that fits
     ├── PolicyError          a policy file is unreadable or invalid (file, dotted field)
     ├── GitError             the repository or a ref cannot be read or written
-    │   └── UnreadableError  objects are missing (partial clone, lost objects)
+    │   ├── UnreadableError  objects are missing (partial clone, lost objects)
+    │   └── CredentialError  a remote asks for credentials forkflow will not or cannot give it
     ├── FetchError           a node's url cannot be fetched
     ├── ForgeError           the forge (local record, GitHub) refused or failed
     │   └── RateLimited      the forge's rate limit is exhausted: a run stops there
@@ -72,6 +73,10 @@ class GitError(ForkflowError):
 
 class UnreadableError(GitError):
     """An object the work needs is missing from the repository."""
+
+
+class CredentialError(GitError):
+    """A remote asks for credentials that forkflow will not give it (or has none for it)."""
 
 
 class FetchError(ForkflowError):

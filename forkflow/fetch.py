@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from forkflow.credential import Credential
 from forkflow.errors import FetchError, GitError
 from forkflow.gitrepo import GitRepo
 from forkflow.gitrepo.remote import FetchOutcome, TransferProgress, fetch_branch
@@ -49,21 +50,22 @@ def apply_fetch(
     *,
     on_start: Callable[[FetchStep], TransferProgress | None] | None = None,
     on_done: Callable[[FetchResult], None] | None = None,
-    token: str | None = None,
+    credential: Credential | None = None,
 ) -> list[FetchResult]:
     """Fetch each step; a node that fails is reported with its reason and the others go on.
 
-    ``token`` answers HTTPS servers that ask for credentials (GitHub); it never appears in errors.
+    ``credential`` answers servers that ask for credentials: its token goes only to the forge's
+    hosts over https (:mod:`forkflow.credential`), and it never appears in errors.
     """
+    hide = (credential or Credential()).hide
     results = []
     for step in steps:
         progress = on_start(step) if on_start is not None else None
         try:
-            outcome = fetch_branch(repo, step.url, step.branch, step.dest_ref, progress, token)
+            outcome = fetch_branch(repo, step.url, step.branch, step.dest_ref, progress, credential)
             result = FetchResult(step, outcome=outcome)
         except (FetchError, GitError) as err:
-            message = str(err).replace(token, "***") if token else str(err)
-            result = FetchResult(step, error=message)
+            result = FetchResult(step, error=hide(str(err)))
         results.append(result)
         if on_done is not None:
             on_done(result)

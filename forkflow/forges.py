@@ -18,11 +18,12 @@ def open_forge(space: Workspace, kind: str, *, token: str | None = None, environ
         run_id = environ.get("FORKFLOW_RUN_ID") or environ.get("GITHUB_RUN_ID")
         return LocalForge(space.repo, space.store, space.manifest, run_id=run_id)
     if kind == "github":
+        from forkflow.credential import forge_hosts
         from forkflow.forge.github import PUBLIC_API, GitHubClient, GitHubForge, credentials_from_env
         from forkflow.forge.http import timeout_from_env
 
         credentials = credentials_from_env(dict(environ), token)
         api = environ.get("GITHUB_API_URL", PUBLIC_API)
-        client = GitHubClient(credentials, api, timeout=timeout_from_env(environ))
+        client = GitHubClient(credentials, api, timeout=timeout_from_env(environ), hosts=forge_hosts(environ))
         return GitHubForge(space.repo, space.manifest, client)
     raise ForgeError(f"no forge is called {kind!r}; use one of: {', '.join(FORGES)}")

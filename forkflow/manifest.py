@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from forkflow.codeid import code_id
 from forkflow.errors import ManifestError
-from forkflow.refname import ref_component_problem
+from forkflow.refname import branch_problem, ref_component_problem, ref_name_problem
 from forkflow.types import Tier
+from forkflow.urls import url_problem
 
 MANIFEST_NAME = "forkflow.toml"
 
@@ -54,6 +55,26 @@ class NodeSpec(BaseModel):
     def _ref_is_full(cls, value: str | None) -> str | None:
         if value is not None and not (value.startswith("refs/") or value == "HEAD"):
             raise ValueError(f"{value!r} is not a full ref name; write it as refs/heads/... or refs/remotes/...")
+        problem = ref_name_problem(value) if value is not None and value != "HEAD" else None
+        if problem:
+            raise ValueError(f"{value!r} is not a valid ref name: it {problem}")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_fetchable(cls, value: str | None) -> str | None:
+        """Refused here, before git sees them: remote helpers (ext::), options (--upload-pack=...), odd text."""
+        problem = url_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(f"{value!r} is refused: it {problem}")
+        return value
+
+    @field_validator("branch")
+    @classmethod
+    def _branch_is_ref(cls, value: str | None) -> str | None:
+        problem = branch_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(f"{value!r} is not a valid branch name: it {problem}")
         return value
 
     @property

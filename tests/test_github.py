@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from forkflow.bot import run_bot
 from forkflow.cli import main
+from forkflow.credential import Credential
 from forkflow.errors import ForgeError
 from forkflow.fetch import apply_fetch, plan_fetch
 from forkflow.forge.github import Credentials, GitHubClient, GitHubForge
@@ -24,6 +25,7 @@ from tests.gitcli import Git, git_env
 from tests.sharednet import NODES, build_shared_network
 
 TOKEN = "ghp_forkflowtesttoken0123456789"
+CREDENTIAL = Credential(token=TOKEN, hosts=frozenset({"github.com"}))
 ORG = "example-u"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 BOT = Person("forkflow", "forkflow@example.edu")
@@ -59,7 +61,7 @@ def host(fake: FakeGitHub, tmp_path: Path) -> Workspace:
     work = Git.init(tmp_path / "work")
     (work.path / "forkflow.toml").write_text("\n".join(manifest))
     space = open_workspace(work.path)
-    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), token=TOKEN))
+    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), credential=CREDENTIAL))
     return space
 
 
@@ -74,7 +76,7 @@ def pulls(fake: FakeGitHub, full_name: str) -> list[object]:
 def test_a_scheduled_run_opens_bubble_up_and_sync_pull_requests_once(fake_github: FakeGitHub, tmp_path: Path) -> None:
     space = host(fake_github, tmp_path)
     forge = forge_for(space, fake_github)
-    first = run_bot(space, forge, "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    first = run_bot(space, forge, "schedule", {}, credential=CREDENTIAL, committer=BOT, now=NOW)
     central = pulls(fake_github, f"{ORG}/video")
     assert len(central) == 5  # the five shared changes, proposed to central
     synced = {name: pulls(fake_github, f"{owner_of(name)}/video") for name in ("alpha", "beta", "gamma", "delta")}
@@ -89,7 +91,9 @@ def test_a_scheduled_run_opens_bubble_up_and_sync_pull_requests_once(fake_github
     assert bubble.carriers == ["alpha", "beta", "gamma"] and "forkflow:bubble-up" in bubble.labels
     pull = fake_github.pull(ORG, "video", bubble.number)
     assert sorted(r.login for r in pull.requested_reviewers) == ["alpha-u", "beta-u", "gamma-u"]  # type: ignore[attr-defined]
-    second = run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    second = run_bot(
+        space, forge_for(space, fake_github), "schedule", {}, credential=CREDENTIAL, committer=BOT, now=NOW
+    )
     assert second.outputs["proposals-opened"] == "0"
     assert len(pulls(fake_github, f"{ORG}/video")) == 5
     assert TOKEN not in json.dumps(second.outputs) + second.summary
@@ -120,7 +124,7 @@ def test_a_pull_request_that_changes_a_protected_path_gets_a_failing_check_and_a
     }
     for _ in range(2):  # the second run refreshes the comment instead of adding one
         result = run_bot(
-            space, forge_for(space, fake_github), "pull_request", event, token=TOKEN, committer=BOT, now=NOW
+            space, forge_for(space, fake_github), "pull_request", event, credential=CREDENTIAL, committer=BOT, now=NOW
         )
         assert result.violations == 1
     statuses = [s for s in fake_github.state.statuses if s.sha == head]  # type: ignore[attr-defined]
@@ -202,14 +206,16 @@ def test_the_demo_network_on_github(fake_github: FakeGitHub, tmp_path: Path) -> 
     work = Git.init(tmp_path / "work")
     (work.path / "forkflow.toml").write_text("\n".join(lines))
     space = open_workspace(work.path)
-    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), token=TOKEN))
-    first = run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), credential=CREDENTIAL))
+    first = run_bot(space, forge_for(space, fake_github), "schedule", {}, credential=CREDENTIAL, committer=BOT, now=NOW)
     bubble_up = [p for p in forge_for(space, fake_github).proposals() if p.source == "bubble-up"]
     sync = [p for p in forge_for(space, fake_github).proposals() if p.source == "sync"]
     assert len(bubble_up) == 8 and all(p.target in ("central", "engineering") for p in bubble_up)
     assert len(sync) >= 10 and all(p.branch.startswith("forkflow/sync/") for p in sync)
     assert first.outputs["proposals-opened"] == str(len(bubble_up) + len(sync))
-    second = run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    second = run_bot(
+        space, forge_for(space, fake_github), "schedule", {}, credential=CREDENTIAL, committer=BOT, now=NOW
+    )
     assert second.outputs["proposals-opened"] == "0"
     assert len(forge_for(space, fake_github).proposals()) == len(bubble_up) + len(sync)
 
@@ -217,7 +223,9 @@ def test_the_demo_network_on_github(fake_github: FakeGitHub, tmp_path: Path) -> 
 def test_an_unreachable_fork_is_reported_and_the_run_goes_on(fake_github: FakeGitHub, tmp_path: Path) -> None:
     space = host(fake_github, tmp_path)
     fake_github.fail_next("GET", r"/repos/delta-u/video$", 404, times=10)
-    result = run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    result = run_bot(
+        space, forge_for(space, fake_github), "schedule", {}, credential=CREDENTIAL, committer=BOT, now=NOW
+    )
     assert any(
         (problem.node, problem.step) == ("delta", "list proposals")
         and problem.reason.startswith("reading delta-u/video: not found")
@@ -228,7 +236,7 @@ def test_an_unreachable_fork_is_reported_and_the_run_goes_on(fake_github: FakeGi
 
 def test_a_bubble_up_pull_request_event_lists_its_carriers(fake_github: FakeGitHub, tmp_path: Path) -> None:
     space = host(fake_github, tmp_path)
-    run_bot(space, forge_for(space, fake_github), "schedule", {}, token=TOKEN, committer=BOT, now=NOW)
+    run_bot(space, forge_for(space, fake_github), "schedule", {}, credential=CREDENTIAL, committer=BOT, now=NOW)
     proposal = next(p for p in forge_for(space, fake_github).proposals() if p.title == "Reject empty uploads")
     base = space.repo.resolve("refs/forkflow/nodes/central")
     event = {
@@ -241,7 +249,7 @@ def test_a_bubble_up_pull_request_event_lists_its_carriers(fake_github: FakeGitH
     }
     for _ in range(2):
         result = run_bot(
-            space, forge_for(space, fake_github), "pull_request", event, token=TOKEN, committer=BOT, now=NOW
+            space, forge_for(space, fake_github), "pull_request", event, credential=CREDENTIAL, committer=BOT, now=NOW
         )
         assert result.violations == 0
     comments = [c for c in fake_github.state.comments.values() if c.number == proposal.number]  # type: ignore[attr-defined]
@@ -264,7 +272,7 @@ def test_an_app_gets_a_check_run_and_carriers_joining_update_the_pull_request(
     fake_github.add_app(42, public, 7, "ghs_installationtoken")
     client = GitHubClient(Credentials(app_id=42, private_key=private, installation_id=7), fake_github.url)
     forge = GitHubForge(space.repo, space.manifest, client)
-    run_bot(space, forge, "schedule", {}, token=client.token, committer=BOT, now=NOW)
+    run_bot(space, forge, "schedule", {}, credential=client.credential, committer=BOT, now=NOW)
     chapters = next(p for p in forge.proposals() if p.title.startswith("Add chapters"))
     event = {
         "pull_request": {
@@ -279,7 +287,7 @@ def test_an_app_gets_a_check_run_and_carriers_joining_update_the_pull_request(
         GitHubForge(space.repo, space.manifest, client),
         "pull_request",
         event,
-        token=client.token,
+        credential=client.credential,
         committer=BOT,
         now=NOW,
     )
@@ -299,13 +307,13 @@ def test_an_app_gets_a_check_run_and_carriers_joining_update_the_pull_request(
         Git(scratch)("fetch", "-q", str(fake_github.repo_path(owner_of("alpha"), "video")), "main")
         Git(scratch).cherry_pick(commit)
     Git(scratch)("push", "-q", "origin", "HEAD:main")
-    apply_fetch(space.repo, plan_fetch(space.network), token=client.token)
+    apply_fetch(space.repo, plan_fetch(space.network), credential=client.credential)
     second = run_bot(
         space,
         GitHubForge(space.repo, space.manifest, client),
         "schedule",
         {},
-        token=client.token,
+        credential=client.credential,
         committer=BOT,
         now=NOW,
     )
@@ -331,7 +339,7 @@ def test_provision_forks_on_github_and_retire_archives(fake_github: FakeGitHub, 
     assert fork.parent is not None and fork.parent.full_name == f"{owner_of('alpha')}/video"  # type: ignore[attr-defined]
     space = open_workspace(space.repo.workdir)  # type: ignore[arg-type]
     assert space.manifest.node("zeta").url == fork.path.as_uri()
-    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), token=TOKEN))
+    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), credential=CREDENTIAL))
     report = scan_network(space.network, space.repo, space.store, policy=space.policy, now=NOW)
     assert (report.node("zeta").ahead, report.node("zeta").behind) == (0, 0)
     retire = plan_retire(

@@ -45,12 +45,12 @@ CASES = {
         "{m}: node 'a': field 'tier': 'federal' is not a tier; use one of: central, decentralized, developer",
     ),
     "bad name": (
-        HEAD + node("a b"),
+        HEAD + node("a b", ref="refs/heads/ab"),
         "{m}: node 'a b': field 'name': 'a b' is not a valid node name: it contains characters git "
         "does not allow in a ref name: ' '",
     ),
     "lock name": (
-        HEAD + node("x.lock"),
+        HEAD + node("x.lock", ref="refs/heads/x"),
         "{m}: node 'x.lock': field 'name': 'x.lock' is not a valid node name: it ends with '.lock'",
     ),
     "unknown field": (

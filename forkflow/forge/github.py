@@ -27,6 +27,7 @@ from github3.exceptions import (
 )
 from requests.adapters import HTTPAdapter
 
+from forkflow.credential import Credential, git_host_of_api
 from forkflow.errors import ForgeError, GitError, RateLimited
 from forkflow.forge import Proposal, ProposalState
 from forkflow.forge.http import CONNECT_TIMEOUT, DEFAULT_TIMEOUT, rate_limit_message, retries, shorten
@@ -51,11 +52,23 @@ class Credentials:
 
 
 class GitHubClient:
-    """One authenticated session against GitHub (or GitHub Enterprise, or a test server)."""
+    """One authenticated session against GitHub (or GitHub Enterprise, or a test server).
 
-    def __init__(self, credentials: Credentials, api_url: str = PUBLIC_API, *, timeout: float = DEFAULT_TIMEOUT):
+    ``hosts`` are where its repositories live, the only hosts its token is pushed to (default:
+    the API's own, ``api.github.com`` -> ``github.com``; see :mod:`forkflow.credential`).
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        api_url: str = PUBLIC_API,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        hosts: frozenset[str] | None = None,
+    ):
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
+        self.hosts = hosts if hosts is not None else frozenset({git_host_of_api(self.api_url)})
         self._gh = (
             github3.GitHub() if self.api_url == PUBLIC_API else github3.GitHubEnterprise(_enterprise_root(self.api_url))
         )
@@ -86,6 +99,11 @@ class GitHubClient:
             "no GitHub credentials: set GITHUB_TOKEN (or --token), or FORKFLOW_APP_ID, FORKFLOW_APP_PRIVATE_KEY and "
             "FORKFLOW_APP_INSTALLATION_ID"
         )
+
+    @property
+    def credential(self) -> Credential:
+        """The session's token, for git on the forge's hosts only."""
+        return Credential(token=self.token, hosts=self.hosts)
 
     @property
     def gh(self) -> github3.GitHub:
@@ -362,7 +380,10 @@ class GitHubForge:
         local = f"refs/forkflow/push/{proposal.branch}"
         try:
             self._repo.set_ref(local, proposal.head)
-            push_refs(self._repo, repository.clone_url, [f"+{local}:refs/heads/{proposal.branch}"], self._client.token)
+            # clone_url is GitHub's answer, so it is not trusted: the token goes there only on the forge's host
+            push_refs(
+                self._repo, repository.clone_url, [f"+{local}:refs/heads/{proposal.branch}"], self._client.credential
+            )
         except GitError as err:
             where = (
                 f"node {proposal.target!r}: the branch {proposal.branch} could not be pushed to {repository.full_name}"

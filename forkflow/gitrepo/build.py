@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pygit2
 from pygit2.enums import FileMode
 
+from forkflow.credential import Credential
 from forkflow.errors import ConflictError, GitError
 from forkflow.gitrepo.repo import GitRepo
 from forkflow.types import CommitId
@@ -93,10 +94,10 @@ class HistoryBuilder:
         tree = index.write_tree(self._repo)
         return self._write([ours, theirs], tree, author, when, message, None)
 
-    def push(self, url: str, refspecs: list[str], token: str | None = None) -> None:
+    def push(self, url: str, refspecs: list[str], credential: Credential | None = None) -> None:
         from forkflow.gitrepo.remote import push_refs
 
-        push_refs(GitRepo(self._repo.path), url, refspecs, token)
+        push_refs(GitRepo(self._repo.path), url, refspecs, credential)
 
     def _write(
         self,

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 import pygit2
 
-from forkflow.errors import FetchError, GitError
+from forkflow.credential import Credential
+from forkflow.errors import CredentialError, FetchError, GitError
+from forkflow.gitrepo.auth import Answer, answer, refused
 from forkflow.gitrepo.repo import GitRepo
 from forkflow.types import CommitId
+from forkflow.urls import url_problem
 
 TransferProgress = Callable[[int, int], None]
 """Called with (objects received, objects in all) while a fetch runs."""
@@ -27,19 +30,37 @@ class FetchOutcome:
 
 
 class _Callbacks(pygit2.RemoteCallbacks):
-    def __init__(self, progress: TransferProgress | None = None, token: str | None = None):
+    """libgit2's questions during one fetch or push, answered by :func:`answer`."""
+
+    def __init__(
+        self,
+        progress: TransferProgress | None = None,
+        credential: Credential | None = None,
+        cwd: str | None = None,
+    ):
         super().__init__()
         self._progress = progress
-        self._token = token
+        self._credential = credential or Credential()
+        self._cwd = cwd
+        self._given: dict[tuple[str, int], Answer] = {}
         self.refused: list[str] = []
 
     def credentials(
         self, url: str, username_from_url: str | None, allowed_types: pygit2.enums.CredentialType
-    ) -> pygit2.UserPass:
-        """HTTPS with a GitHub token: the token is the password (it never appears in a URL)."""
-        if self._token is None:
-            raise pygit2.GitError(f"{url} asks for credentials; give a token (GITHUB_TOKEN or --token)")
-        return pygit2.UserPass("x-access-token", self._token)
+    ) -> Answer:
+        """The credential for ``url``, or a :class:`CredentialError` that says why there is none.
+
+        libgit2 asks again when the server refused what it was given (up to 15 times), so a
+        second question of the same kind for the same url means "refused": it is answered
+        with the reason instead of the same credential again.
+        """
+        wanted = pygit2.enums.CredentialType(allowed_types)
+        key = (url, int(wanted))
+        if key in self._given:
+            raise CredentialError(refused(url, self._given[key], self._credential))
+        given = answer(url, username_from_url, wanted, self._credential, self._cwd)
+        self._given[key] = given
+        return given
 
     def push_update_reference(self, refname: str, message: str | None) -> None:
         """The remote's verdict on one pushed ref: libgit2's push succeeds even when a hook refused the ref."""
@@ -57,31 +78,38 @@ def fetch_branch(
     branch: str | None,
     dest_ref: str,
     progress: TransferProgress | None = None,
-    token: str | None = None,
+    credential: Credential | None = None,
 ) -> FetchOutcome:
     """Bring ``branch`` of ``url`` (its default branch when None) into ``dest_ref``.
 
     Nothing is transferred when ``dest_ref`` already holds the remote head.  The ref is
     written only after every object arrived, so an interrupted fetch changes nothing.
+    ``credential`` answers a server that asks for one (see :mod:`forkflow.gitrepo.auth`).
     """
+    problem = url_problem(url)
+    if problem is not None:
+        raise FetchError(f"{url!r} is not fetched: it {problem}")
+    hide = (credential or Credential()).hide
     raw = repo.raw
     previous = repo.resolve(dest_ref)
-    callbacks = _Callbacks(progress, token)
+    folder = _folder(repo)
     try:
         remote = raw.remotes.create_anonymous(url)
-        heads = {str(head.name): head for head in remote.list_heads(callbacks=callbacks)}
+        heads = {str(head.name): head for head in remote.list_heads(callbacks=_Callbacks(None, credential, folder))}
     except (pygit2.GitError, KeyError, ValueError, OSError) as err:
         # The message says what libgit2 said, the token scrubbed; the cause is left out of the chain
         # (from None, here and below), where its text would be unscrubbed.
-        raise FetchError(f"cannot reach {url}: {_scrubbed(err, token)}") from None
+        raise FetchError(f"cannot reach {url}: {hide(str(err))}") from None
     source = _source_ref(heads, branch, url)
     target = str(heads[source].oid)
     if previous == target:
         return FetchOutcome(CommitId(target), previous, source)
     try:
+        # callbacks of its own: a question it is asked is the first of this operation, not a refusal
+        callbacks = _Callbacks(progress, credential, folder)
         remote.fetch([f"+{source}:{dest_ref}"], callbacks=callbacks, message=f"forkflow: fetch {url} {source}")
     except (pygit2.GitError, KeyError, OSError) as err:
-        raise FetchError(f"fetching {source} from {url} failed: {_scrubbed(err, token)}") from None
+        raise FetchError(f"fetching {source} from {url} failed: {hide(str(err))}") from None
     head = repo.resolve(dest_ref)
     if head is None:
         raise FetchError(f"fetching {source} from {url} wrote no {dest_ref}")
@@ -102,18 +130,27 @@ def _source_ref(heads: dict[str, pygit2.remotes.RemoteHead], branch: str | None,
     return source
 
 
-def push_refs(repo: GitRepo, url: str, refspecs: list[str], token: str | None = None) -> None:
-    """Push ``refspecs`` to ``url`` (a path, file:// or https:// with a token); a refused ref is a GitError."""
-    callbacks = _Callbacks(token=token)
+def push_refs(repo: GitRepo, url: str, refspecs: list[str], credential: Credential | None = None) -> None:
+    """Push ``refspecs`` to ``url`` (a path, file://, ssh or https://; ``credential`` answers a server
+    that asks); a ref the remote refuses is a GitError."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise GitError(f"{url!r} is not pushed to: it {problem}")
+    hide = (credential or Credential()).hide
+    callbacks = _Callbacks(credential=credential, cwd=_folder(repo))
     try:
         remote = repo.raw.remotes.create_anonymous(url)
         remote.push(refspecs, callbacks=callbacks)
+    except CredentialError as err:
+        raise CredentialError(f"pushing to {url} failed: {hide(str(err))}") from None
     except (pygit2.GitError, KeyError, OSError) as err:
-        raise GitError(f"pushing to {url} failed: {_scrubbed(err, token)}") from None  # as in fetch_branch
+        # The message says what libgit2 said, the token hidden; the cause is left out of the chain
+        # (from None, here and in fetch_branch), where its text would not be.
+        raise GitError(f"pushing to {url} failed: {hide(str(err))}") from None
     if callbacks.refused:
-        message = "; ".join(callbacks.refused)
-        raise GitError(f"{url} refused the push: {message.replace(token, '***') if token else message}")
+        raise GitError(f"{url} refused the push: {hide('; '.join(callbacks.refused))}")
 
 
-def _scrubbed(err: Exception, token: str | None) -> str:
-    return str(err).replace(token, "***") if token else str(err)
+def _folder(repo: GitRepo) -> str:
+    """Where git runs for the repository's own configuration (its work tree, or the repository)."""
+    return str(repo.raw.workdir or repo.raw.path)

@@ -121,6 +121,7 @@ class _Options:
     max_per_page: int = 100
     allow_anonymous: bool = False
     merge_upstream_merges: bool = True  # GitHub merges a diverged fork; False: 409 unless fast-forward
+    git_root: str | None = None  # clone_url's base: a git server over `root / "repos"`; None: file:// URIs
 
 
 class FakeGitHub(Handlers, Faults):
@@ -426,7 +427,9 @@ class FakeGitHub(Handlers, Faults):
                 query_string=query,
                 headers={key.lower(): value for key, value in http.headers.items()},
                 raw_body=body,
-                urls=Urls(self.url, prefix, clone_root=self.url if self.git_over_http else None),
+                urls=Urls(
+                    self.url, prefix, clone_root=self.options.git_root or (self.url if self.git_over_http else None)
+                ),
             )
             response, operation = self._dispatch(request)
             try:
