@@ -103,7 +103,7 @@ def scheduled_run(
     plan = plan_proposals(report, space.network, space.repo, space.policy, existing, committer=committer, now=now)
     opened = 0
     if not dry_run:
-        opened = _apply(space, forge, syncs, plan, now, problems)
+        opened = _apply(space, forge, syncs, plan, now, problems, credential)
         report = _rescan(space, report, now, run_id, problems)
     listed = _listed(forge, existing, problems)
     problems += [StepProblem(node=p.node, step="scan", reason=one_line(p.message)) for p in report.problems]
@@ -135,9 +135,10 @@ def _apply(
     plan: ProposalPlan,
     now: datetime,
     problems: list[StepProblem],
+    credential: Credential | None,
 ) -> int:
     """Sync, then propose, each node and each proposal on its own; returns how many proposals were opened."""
-    synced = apply_sync(syncs, space.repo, space.manifest, forge, now, problems)
+    synced = apply_sync(syncs, space.repo, space.manifest, forge, now, problems, credential=credential)
     done = apply_plan(plan, forge, now, problems)
     new = {action.change_id for action in plan.actions if action.step in (Step.OPEN, Step.REOPEN)}
     return sum(1 for p in synced if p.head) + sum(1 for p in done if p.change_id in new and p.head)

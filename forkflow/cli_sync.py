@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import click
 
 from forkflow.cli import _errors, _now, _workspace_options, main, open_space
 from forkflow.cli_errors import require_nodes
+from forkflow.credential import Credential
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.forge.local import LocalForge
 from forkflow.problems import StepProblem
@@ -67,7 +69,8 @@ def sync(
         )
         problems: list[StepProblem] = list(forge.problems)  # proposals whose record cannot be read
         if not dry_run:
-            apply_sync(actions, space.repo, space.manifest, forge, now, problems)
+            credential = Credential.from_env(os.environ)  # a node's server that asks: the forge's host only
+            apply_sync(actions, space.repo, space.manifest, forge, now, problems, credential=credential)
         _print(actions, problems, dry_run=dry_run, as_json=as_json)
         for problem in problems:
             click.echo(f"error: {problem}", err=True)

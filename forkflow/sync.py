@@ -22,6 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from forkflow.check import node_policy
+from forkflow.credential import Credential
 from forkflow.errors import ConflictError, ForgeError, ForkflowError, GitError
 from forkflow.forge import Forge, Proposal, ProposalState
 from forkflow.gitrepo import GitRepo, Person, is_ancestor, merge_into
@@ -236,8 +237,13 @@ def apply_sync(
     forge: Forge,
     now: datetime,
     problems: list[StepProblem] | None = None,
+    *,
+    credential: Credential | None = None,
 ) -> list[Proposal]:
     """Carry out the plan: move nodes, keep backups, open and supersede proposals; returns the proposals opened.
+
+    ``credential`` answers a node's server that asks for one when its new head is pushed (the
+    forge's token goes only to the forge's host).
 
     With ``problems``, a node that fails (its push is refused, the forge refuses its proposal, it
     could not be planned) is noted there and the others go on; without, the first failure is raised.
@@ -248,15 +254,17 @@ def apply_sync(
         with step(problems, "sync", node=action.node):
             if action.step == SyncStep.FAILED:
                 raise PlanError(f"it could not be planned: {action.reason}")
-            proposal = _apply_one(action, repo, manifest, forge, stamp)
+            proposal = _apply_one(action, repo, manifest, forge, stamp, credential)
             if proposal is not None:
                 opened.append(proposal)
     return opened
 
 
-def _apply_one(action: SyncAction, repo: GitRepo, manifest: Manifest, forge: Forge, stamp: str) -> Proposal | None:
+def _apply_one(
+    action: SyncAction, repo: GitRepo, manifest: Manifest, forge: Forge, stamp: str, credential: Credential | None
+) -> Proposal | None:
     if action.step in (SyncStep.FAST_FORWARD, SyncStep.RESET):
-        _move(repo, manifest, action)
+        _move(repo, manifest, action, credential)
     elif action.step == SyncStep.MERGED and action.supersedes is not None:
         forge.mark_merged(action.supersedes, action.old_head, stamp, target=action.node)
     elif action.step == SyncStep.PROPOSE and action.proposal is not None:
@@ -268,7 +276,7 @@ def _apply_one(action: SyncAction, repo: GitRepo, manifest: Manifest, forge: For
     return None
 
 
-def _move(repo: GitRepo, manifest: Manifest, action: SyncAction) -> None:
+def _move(repo: GitRepo, manifest: Manifest, action: SyncAction, credential: Credential | None) -> None:
     spec = manifest.node(action.node)
     assert action.new_head is not None and action.old_head is not None
     builder = HistoryBuilder(repo)
@@ -277,14 +285,14 @@ def _move(repo: GitRepo, manifest: Manifest, action: SyncAction) -> None:
         repo.set_ref(action.backup, action.old_head)  # before anything moves: nothing is lost
         if url is not None:
             try:
-                builder.push(url, [f"{action.backup}:{action.backup}"])
+                builder.push(url, [f"{action.backup}:{action.backup}"], credential)
             except GitError as err:
                 raise ForgeError(f"node {action.node!r}: its old head could not be kept on {url}: {err}") from err
     repo.set_ref(spec.head_ref, action.new_head)
     if url is not None:
         force = "+" if action.step == SyncStep.RESET else ""
         try:
-            builder.push(url, [f"{force}{spec.head_ref}:refs/heads/{spec.branch or 'main'}"])
+            builder.push(url, [f"{force}{spec.head_ref}:refs/heads/{spec.branch or 'main'}"], credential)
         except GitError as err:
             repo.set_ref(spec.head_ref, action.old_head)
             raise ForgeError(f"node {action.node!r}: the update could not be pushed: {err}") from err

@@ -367,3 +367,33 @@ def test_the_bot_pushes_the_token_only_to_a_clone_url_on_the_forge_host(
     assert home.passwords() and set(home.passwords()) == {GITHUB_TOKEN}
     assert len(pulls(fake_github, f"{ORG}/video")) == 5  # the five shared changes, proposed to central
     assert GITHUB_TOKEN not in refused.stdout + refused.stderr + pushed.stdout + pushed.stderr
+
+
+def test_sync_pushes_with_the_token_to_the_forge_host_only(
+    tmp_path: Path, tls: TLSFiles, forge: dict[str, str], servers: dict[str, GitServer]
+) -> None:
+    """A central-tier node on the forge's host is fast-forwarded with the token; one on another
+    host, which could not be fetched without credentials, is refused and never gets it."""
+    home, stranger = servers["forge"], servers["stranger"]
+    for name in ("dept", "lab"):  # both start at central's product, then central moves on
+        Git(tmp_path / "repos" / f"{name}.git")("update-ref", "refs/heads/main", forge["central"])
+    build = Git(tmp_path / "build")
+    build.checkout("-q", "main")
+    moved = build.commit("central moves on", {"app.py": "print('hello')\n"})
+    build("push", "-q", str(tmp_path / "repos" / "central.git"), "main:refs/heads/main")
+    env = environment(tmp_path, tls, GITHUB_SERVER_URL=home.url)
+    work = workspace(
+        tmp_path,
+        {"central": f"{home.url}/central.git", "dept": f"{home.url}/dept.git", "lab": f"{stranger.url}/lab.git"},
+    )
+    text = (work / "forkflow.toml").read_text().replace('tier = "developer"', 'tier = "central"')
+    (work / "forkflow.toml").write_text(text)
+    assert forkflow(["fetch"], env, work).returncode == 1  # lab's host asks, and gets nothing
+    done = forkflow(["sync"], env, work)
+    never_given_the_token(stranger)
+    assert done.returncode == 4, done.stderr  # lab refused: not fetched
+    assert done.stdout.splitlines()[-1] == "1 moved, 0 proposed, 0 already proposed, 0 up to date, 1 refused"
+    assert Git(tmp_path / "repos" / "dept.git").head("main") == moved  # pushed, with the token
+    assert TOKEN in home.passwords()
+    assert Git(tmp_path / "repos" / "lab.git").head("main") == forge["central"]
+    assert TOKEN not in done.stdout + done.stderr
