@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from forkflow import __version__
+from forkflow import __version__, faultpoints
 from forkflow.errors import ForkflowError
 from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
 from forkflow.model import ScanReport, report_schema
@@ -130,6 +130,10 @@ def main() -> None:
     in forkflow.toml.  Start with `forkflow demo`, then `forkflow fetch` and `forkflow scan`
     in your own repository.
     """
+    try:
+        faultpoints.arm(os.environ)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
 
 
 @main.command()
@@ -331,6 +335,7 @@ def run_scan_document(space: Workspace, *, use_cache: bool = True, collect_run: 
         )
     run = f"collect:{collect_run}" if collect_run is not None else None  # collecting again replaces it
     space.store.record_scan(document.summary, run_id=run)
+    faultpoints.reached("scan.recorded")
     return document
 
 

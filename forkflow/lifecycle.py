@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from forkflow import faultpoints
 from forkflow.errors import ForkflowError
 from forkflow.forge import Forge
 from forkflow.gitrepo import GitRepo, Person, apply_commits
@@ -51,6 +52,7 @@ def apply_lifecycle(plan: LifePlan) -> list[str]:
     for step in plan.pending:
         step.run()
         done.append(step.what)
+        faultpoints.reached("lifecycle.step-done")
     return done
 
 
@@ -72,6 +74,7 @@ def _repository_steps(space: Workspace, name: str, head: str, path: Path, parent
 
     def create() -> None:
         GitRepo.init(path, bare=True)
+        faultpoints.reached("lifecycle.repository-begun")
         push_refs(repo, str(path), [f"{_temp_ref(repo, head)}:refs/heads/main"])
 
     def add() -> None:

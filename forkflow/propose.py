@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from forkflow import faultpoints
 from forkflow.errors import ForgeError
 from forkflow.forge import BRANCH_PREFIX, Forge, Proposal, ProposalState
 from forkflow.gitrepo import Applied, GitRepo, Person, apply_commits, is_ancestor
@@ -284,6 +285,7 @@ def apply_plan(plan: ProposalPlan, forge: Forge, now: datetime, problems: list[s
             continue
         if result is not None:
             done.append(result)
+        faultpoints.reached("propose.applied")
     return done
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic_core import from_json, to_json
 
+from forkflow import faultpoints
 from forkflow.commits import commit_reports
 from forkflow.compare import (
     PAIR_VERSION,
@@ -238,6 +239,7 @@ def _scan_and_keep(
         return report, None
     kept = CachedReport.of(report)
     store.save_report(start.key, kept.encode())
+    faultpoints.reached("scan.report-saved")
     return report, kept
 
 
@@ -454,6 +456,7 @@ def _compare_all(
         # Only complete answers are kept: objects that are missing now may be fetched later.
         complete = {key: result for key, result in fresh.items() if not result["unreadable"] and not result["problems"]}
         store.save_pairs(complete, PAIR_VERSION)
+        faultpoints.reached("scan.pairs-saved")
     return results
 
 

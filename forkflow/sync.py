@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from forkflow import faultpoints
 from forkflow.check import node_policy
 from forkflow.errors import ConflictError, ForgeError, GitError
 from forkflow.forge import Forge, Proposal, ProposalState
@@ -244,6 +245,7 @@ def apply_sync(
             if problems is None:
                 raise
             problems.append(f"{action.node}: {err}")
+        faultpoints.reached("sync.node-done")
 
 
 def _apply_one(action: SyncAction, repo: GitRepo, manifest: Manifest, forge: Forge, stamp: str) -> None:
@@ -269,6 +271,7 @@ def _move(repo: GitRepo, manifest: Manifest, action: SyncAction) -> None:
         if url is not None:
             builder.push(url, [f"{action.backup}:{action.backup}"])
     repo.set_ref(spec.head_ref, action.new_head)
+    faultpoints.reached("sync.half-moved")
     if url is not None:
         force = "+" if action.step == SyncStep.RESET else ""
         try:
