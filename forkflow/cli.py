@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -130,10 +132,22 @@ def main() -> None:
     in forkflow.toml.  Start with `forkflow demo`, then `forkflow fetch` and `forkflow scan`
     in your own repository.
     """
+    _interrupt_on_sigterm()
     try:
         faultpoints.arm(os.environ)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM (a CI job cancelled, a container stopped) ends a command as Ctrl-C does: exit 130,
+    with every store write either done or rolled back."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @main.command()
