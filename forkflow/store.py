@@ -9,8 +9,8 @@ nothing half-written and a re-run adds nothing twice.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -311,8 +311,13 @@ class Store:
     # scans ------------------------------------------------------------------------------
 
     def record_scan(self, summary: ScanSummary, run_id: str | None = None) -> str:
-        """Keep a scan's summary in the history; recording the same run again replaces it, never adds a second."""
-        run_id = run_id or uuid.uuid4().hex
+        """Keep a scan's summary in the history; recording the same run again replaces it, never adds a second.
+
+        Without ``run_id``, the scan is known by what it says (its network, its time and its
+        figures): a command that was stopped after recording its scan and is run again in the
+        same second records the same scan, not a second one.
+        """
+        run_id = run_id or "scan-" + hashlib.sha256(summary.model_dump_json().encode()).hexdigest()[:32]
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO scan(run_id, network, scanned_at, report) VALUES (?, ?, ?, ?) "
