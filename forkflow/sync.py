@@ -262,6 +262,9 @@ def _apply_one(action: SyncAction, repo: GitRepo, manifest: Manifest, forge: For
 
 
 def _move(repo: GitRepo, manifest: Manifest, action: SyncAction) -> None:
+    """Move the node: its old head kept first (a reset), then its repository's branch, then
+    forkflow's ref of it, last, so that a run stopped half-way leaves that ref at the old head
+    and the next run plans this move again and finishes it."""
     spec = manifest.node(action.node)
     assert action.new_head is not None and action.old_head is not None
     builder = HistoryBuilder(repo)
@@ -270,12 +273,11 @@ def _move(repo: GitRepo, manifest: Manifest, action: SyncAction) -> None:
         repo.set_ref(action.backup, action.old_head)  # before anything moves: nothing is lost
         if url is not None:
             builder.push(url, [f"{action.backup}:{action.backup}"])
-    repo.set_ref(spec.head_ref, action.new_head)
-    faultpoints.reached("sync.half-moved")
     if url is not None:
         force = "+" if action.step == SyncStep.RESET else ""
         try:
-            builder.push(url, [f"{force}{spec.head_ref}:refs/heads/{spec.branch or 'main'}"])
+            builder.push(url, [f"{force}{action.new_head}:refs/heads/{spec.branch or 'main'}"])
         except GitError as err:
-            repo.set_ref(spec.head_ref, action.old_head)
             raise ForgeError(f"node {action.node!r}: the update could not be pushed: {err}") from None
+        faultpoints.reached("sync.half-moved")
+    repo.set_ref(spec.head_ref, action.new_head)
