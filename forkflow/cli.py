@@ -324,12 +324,16 @@ def _scan_on_cluster(space: Workspace, address: str, shards: int | None, run_id:
     scan_on_cluster(space, address, shards=shards, run_id=run_id, on_done=done)
 
 
-def run_scan(space: Workspace, *, use_cache: bool = True, collect_run: str | None = None) -> ScanReport:
-    """Scan (or, with ``collect_run``, collect that run's shards) and record the scan in the history."""
-    return run_scan_document(space, use_cache=use_cache, collect_run=collect_run).report()
+def run_scan(
+    space: Workspace, *, use_cache: bool = True, collect_run: str | None = None, record: bool = True
+) -> ScanReport:
+    """Scan (or, with ``collect_run``, collect that run's shards) and, with ``record``, keep the scan in the history."""
+    return run_scan_document(space, use_cache=use_cache, collect_run=collect_run, record=record).report()
 
 
-def run_scan_document(space: Workspace, *, use_cache: bool = True, collect_run: str | None = None) -> ScanDocument:
+def run_scan_document(
+    space: Workspace, *, use_cache: bool = True, collect_run: str | None = None, record: bool = True
+) -> ScanDocument:
     """:func:`run_scan`, with the report as its ``--json`` text (built from no model when it comes from the cache)."""
     with _progress() as progress:
         task = progress.add_task("scanning", total=None)
@@ -347,9 +351,10 @@ def run_scan_document(space: Workspace, *, use_cache: bool = True, collect_run: 
             collect=collect_run is not None,
             run_id=collect_run or DEFAULT_RUN,
         )
-    run = f"collect:{collect_run}" if collect_run is not None else None  # collecting again replaces it
-    space.store.record_scan(document.summary, run_id=run)
-    faultpoints.reached("scan.recorded")
+    if record:
+        run = f"collect:{collect_run}" if collect_run is not None else None  # collecting again replaces it
+        space.store.record_scan(document.summary, run_id=run)
+        faultpoints.reached("scan.recorded")
     return document
 
 

@@ -10,10 +10,19 @@ import click
 from forkflow.cli import _errors, _now, _workspace_options, main, open_space, run_scan
 from forkflow.forges import FORGES, open_forge
 from forkflow.lifecycle import LifePlan, apply_lifecycle, plan_merge, plan_provision, plan_retire
+from forkflow.model import ScanReport
 from forkflow.propose import committer_for
+from forkflow.workspace import Workspace
 
 YES = click.option("--yes", "-y", is_flag=True, help="Do it without asking.")
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+
+
+def _planning_scan(space: Workspace) -> ScanReport:
+    """The scan merge and retire plan from, kept out of the history: a run stopped half-way and
+    run again scans a network that holds the merged node beside both nodes it replaces (or a
+    retiring node whose children moved up already), whose figures count changes twice."""
+    return run_scan(space, record=False)
 
 
 def _carry_out(plan: LifePlan, *, yes: bool, dry_run: bool) -> None:
@@ -95,7 +104,7 @@ def merge_nodes(
     """Merge two nodes into a new one carrying both nodes' changes once; their children move under it."""
     with _errors():
         space = open_space(repo, manifest)
-        report = run_scan(space)
+        report = _planning_scan(space)
         plan = plan_merge(
             space,
             report,
@@ -120,7 +129,7 @@ def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str, yes: b
     """Retire a node: propose what it still carries to its parent, move its children up, archive its head."""
     with _errors():
         space = open_space(repo, manifest)
-        report = run_scan(space)
+        report = _planning_scan(space)
         forge = open_forge(space, forge_kind, environ=os.environ)
         github = forge if forge_kind == "github" else None
         committer = committer_for(space.repo)
