@@ -119,7 +119,10 @@ def _remember_store(ctx: click.Context, _param: click.Parameter, value: str | No
 
 def open_space(repo: Path, manifest: Path | None) -> Workspace:
     """The workspace the command's options name (its --store included)."""
-    return open_workspace(repo, manifest, store=click.get_current_context().meta.get("forkflow.store"))
+    space = open_workspace(repo, manifest, store=click.get_current_context().meta.get("forkflow.store"))
+    for note in space.store.notes:  # an older store brought up to date, a damaged one set aside
+        click.echo(f"warning: {note}", err=True)
+    return space
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -8,6 +8,7 @@
     ├── FetchError           a node's url cannot be fetched
     ├── ForgeError           the forge (local record, GitHub) refused or failed
     ├── StoreError           the store (.forkflow/store.sqlite) cannot be used
+    │   └── StoreDamagedError   its file is damaged (it is moved aside, never deleted)
     └── ConflictError        a merge or a cherry-pick would conflict
 
 The core raises these; only the command line turns them into messages and exit codes.
@@ -73,6 +74,16 @@ class ForgeError(ForkflowError):
 
 class StoreError(ForkflowError):
     """The store cannot be opened or written."""
+
+
+class StoreDamagedError(StoreError):
+    """The store's file is damaged; it was moved aside to ``aside`` (nothing in it is deleted)."""
+
+    def __init__(self, message: str, *, location: str, reason: str, aside: str):
+        super().__init__(message)
+        self.location = location
+        self.reason = reason
+        self.aside = aside
 
 
 class ConflictError(ForkflowError):
