@@ -258,7 +258,13 @@ class Store:
         """The new proposal's number; when the same change is already open at the same target
         (another machine opened it a moment ago), that proposal's number and nothing added."""
         target, is_open = record.get("target"), int(record.get("state") == "open")
+        find = "SELECT number FROM proposal WHERE network=? AND change_id=? AND target=? AND is_open=1"
         with self.transaction() as db:
+            # Looked for first: an insert that meets the open one would use up a number all the same
+            # (SQLite's AUTOINCREMENT and PostgreSQL's identity both move on), leaving a gap.
+            rows = db.execute(find, (network, change_id, target)) if is_open else []
+            if rows:
+                return int(rows[0][0])
             added = db.execute(
                 "INSERT INTO proposal(network, change_id, record, target, is_open, run_id) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (network, change_id, target) WHERE is_open = 1 DO NOTHING RETURNING number",
@@ -266,11 +272,7 @@ class Store:
             )
             if added:
                 return int(added[0][0])
-            rows = db.execute(
-                "SELECT number FROM proposal WHERE network=? AND change_id=? AND target=? AND is_open=1",
-                (network, change_id, target),
-            )
-            return int(rows[0][0])
+            return int(db.execute(find, (network, change_id, target))[0][0])
 
     def update_proposal(self, number: int, record: dict[str, Any]) -> None:
         with self.transaction() as db:

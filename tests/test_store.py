@@ -93,6 +93,15 @@ def test_a_change_is_open_once_per_target(location: str) -> None:
     assert [n for n, _ in store.proposals("net")] == [first, other, reopened]
 
 
+def test_a_change_already_open_uses_up_no_number(location: str) -> None:
+    store = Store(location)
+    record = {"target": "central", "state": "open", "title": "Add x"}
+    first = store.add_proposal("net", "chg", record)
+    for _ in range(3):  # two runs opened it at once, say: the later ones get its number back
+        assert store.add_proposal("net", "chg", record) == first
+    assert store.add_proposal("net", "other", record) == first + 1  # numbers people type have no gaps
+
+
 def _write_everything(location: str, writer: int) -> None:
     # Every writer writes the same rows, in its own order, and its own scan and check.
     store = Store(location)
