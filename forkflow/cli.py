@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from forkflow import __version__, faultpoints
-from forkflow.errors import ForkflowError
+from forkflow.errors import ForkflowError, GitError
 from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
 from forkflow.model import ScanReport, report_schema
 from forkflow.needs import Weight, reweigh, scan_summary
@@ -117,11 +117,28 @@ def _remember_store(ctx: click.Context, _param: click.Parameter, value: str | No
     ctx.meta["forkflow.store"] = value
 
 
-def open_space(repo: Path, manifest: Path | None) -> Workspace:
-    """The workspace the command's options name (its --store included)."""
+def open_space(repo: Path, manifest: Path | None, *, writes: bool = False) -> Workspace:
+    """The workspace the command's options name (its --store included).
+
+    With ``writes`` (a command that writes refs, proposals or the manifest), the repository's
+    run lock (:mod:`forkflow.runlock`) is held from here to the end of the process: another
+    writing run on this repository is waited for, and then planned after.
+    """
     space = open_workspace(repo, manifest, store=click.get_current_context().meta.get("forkflow.store"))
     for note in space.store.notes:  # an older store brought up to date, a damaged one set aside
         click.echo(f"warning: {note}", err=True)
+    if writes:
+        from forkflow.runlock import hold_run_lock
+        from forkflow.store import local_folder
+
+        def waiting(holder: str) -> None:
+            click.echo(f"waiting for {holder}: another forkflow run is writing to this repository", err=True)
+
+        try:
+            folder = local_folder(space.repo.git_dir, space.repo.workdir)
+        except OSError as err:
+            raise GitError(f"{err.filename}: forkflow cannot write here ({err.strerror})") from None
+        hold_run_lock(folder / "run.lock", on_wait=waiting)
     return space
 
 
@@ -165,7 +182,7 @@ def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bo
     is reported with the reason and the others go on; the exit code is then 1.
     """
     with _errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         unknown = [name for name in nodes if name not in space.network.graph]
         if unknown:
             raise ForkflowError(f"no node named {', '.join(map(repr, unknown))} in {space.manifest.path}")

@@ -74,7 +74,7 @@ def provision(
     Local forge: a new repository at --path.  GitHub forge: a fork of the parent's repository.
     """
     with _errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         github = open_forge(space, "github", environ=os.environ) if forge_kind == "github" else None
         where = path.resolve() if path is not None else None
         plan = plan_provision(space, name, parent, tier, where, github=github, organization=org)  # type: ignore[arg-type]
@@ -103,7 +103,7 @@ def merge_nodes(
 ) -> None:
     """Merge two nodes into a new one carrying both nodes' changes once; their children move under it."""
     with _errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         report = _planning_scan(space)
         plan = plan_merge(
             space,
@@ -128,7 +128,7 @@ def merge_nodes(
 def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str, yes: bool, dry_run: bool) -> None:
     """Retire a node: propose what it still carries to its parent, move its children up, archive its head."""
     with _errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         report = _planning_scan(space)
         forge = open_forge(space, forge_kind, environ=os.environ)
         github = forge if forge_kind == "github" else None

@@ -81,7 +81,7 @@ def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> 
     proposals whose change reached the target are marked merged.
     """
     with _errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         report = run_scan(space)
         forge = _forge(space)
         now = _now()
@@ -177,7 +177,7 @@ def show_proposal(repo: Path, manifest: Path | None, number: int, as_json: bool)
 def close_proposal(repo: Path, manifest: Path | None, number: int) -> None:
     """Close a proposal; it is not reopened unless more nodes come to carry its change."""
     with _errors():
-        p = _forge(open_space(repo, manifest)).close(number, _now().isoformat(timespec="seconds"))
+        p = _forge(open_space(repo, manifest, writes=True)).close(number, _now().isoformat(timespec="seconds"))
         click.echo(f"closed #{p.number}: {p.title}")
 
 
@@ -188,7 +188,7 @@ def close_proposal(repo: Path, manifest: Path | None, number: int) -> None:
 def merge_proposal(repo: Path, manifest: Path | None, number: int, dry_run: bool) -> None:
     """Merge a proposal into its target node, as a maintainer's merge button would."""
     with _errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         forge = _forge(space)
         p = forge.get(number)
         if dry_run:
@@ -213,7 +213,7 @@ def contribute(
     those.  The proposal credits other nodes that carry the same or a similar change.
     """
     with _errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         report = run_scan(space)
         forge = _forge(space)
         name, target, commits = resolve_contribution(space.repo, space.network, report, list(revs), node, to)

@@ -40,7 +40,7 @@ def sync(
     refused.
     """
     with _errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         known = {spec.name for spec in space.manifest.nodes}
         for name in (*nodes, *subtrees):
             if name not in known:

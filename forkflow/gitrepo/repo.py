@@ -107,7 +107,7 @@ class GitRepo:
     def set_ref(self, ref: str, target: str) -> None:
         try:
             self._repo.references.create(ref, pygit2.Oid(hex=target), force=True)
-        except (pygit2.GitError, ValueError) as err:
+        except (pygit2.GitError, ValueError, OSError) as err:  # OSError: the ref's .lock file is taken
             raise GitError(f"{ref}: cannot be written in {self.git_dir} ({err})") from None
 
     # history ----------------------------------------------------------------------------
