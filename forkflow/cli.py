@@ -22,10 +22,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from forkflow import __version__
+from forkflow import __version__, faultpoints
 from forkflow.cli_errors import ShardType, handle_errors, require_nodes, sigterm_interrupts
 from forkflow.credential import Credential
-from forkflow.errors import ExampleError
+from forkflow.errors import ExampleError, GitError
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
 from forkflow.model import ScanReport, report_schema
@@ -96,9 +96,29 @@ def _remember_store(ctx: click.Context, _param: click.Parameter, value: str | No
     ctx.meta["forkflow.store"] = value
 
 
-def open_space(repo: Path, manifest: Path | None) -> Workspace:
-    """The workspace the command's options name (its --store included)."""
-    return open_workspace(repo, manifest, store=click.get_current_context().meta.get("forkflow.store"))
+def open_space(repo: Path, manifest: Path | None, *, writes: bool = False) -> Workspace:
+    """The workspace the command's options name (its --store included).
+
+    With ``writes`` (a command that writes refs, proposals or the manifest), the repository's
+    run lock (:mod:`forkflow.runlock`) is held from here to the end of the process: another
+    writing run on this repository is waited for, and then planned after.
+    """
+    space = open_workspace(repo, manifest, store=click.get_current_context().meta.get("forkflow.store"))
+    for note in space.store.notes:  # an older store brought up to date, a damaged one set aside
+        click.echo(f"warning: {note}", err=True)
+    if writes:
+        from forkflow.runlock import hold_run_lock
+        from forkflow.store import local_folder
+
+        def waiting(holder: str) -> None:
+            click.echo(f"waiting for {holder}: another forkflow run is writing to this repository", err=True)
+
+        try:
+            folder = local_folder(space.repo.git_dir, space.repo.workdir)
+        except OSError as err:
+            raise GitError(f"{err.filename}: forkflow cannot write here ({err.strerror})") from None
+        hold_run_lock(folder / "run.lock", on_wait=waiting)
+    return space
 
 
 class _Main(click.Group):
@@ -119,6 +139,11 @@ def main() -> None:
     in forkflow.toml.  Start with `forkflow demo`, then `forkflow fetch` and `forkflow scan`
     in your own repository.
     """
+    try:
+        faultpoints.arm(os.environ)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+
 
 
 @main.command()
@@ -135,7 +160,7 @@ def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bo
     is reported with the reason and the others go on; the exit code is then 1.
     """
     with _errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         require_nodes(
             nodes, space.network.graph, "--node", lambda names: f"no node named {names} in {space.manifest.path}"
         )
@@ -301,12 +326,16 @@ def _scan_on_cluster(space: Workspace, address: str, shards: int | None, run_id:
     scan_on_cluster(space, address, shards=shards, run_id=run_id, on_done=done)
 
 
-def run_scan(space: Workspace, *, use_cache: bool = True, collect_run: str | None = None) -> ScanReport:
-    """Scan (or, with ``collect_run``, collect that run's shards) and record the scan in the history."""
-    return run_scan_document(space, use_cache=use_cache, collect_run=collect_run).report()
+def run_scan(
+    space: Workspace, *, use_cache: bool = True, collect_run: str | None = None, record: bool = True
+) -> ScanReport:
+    """Scan (or, with ``collect_run``, collect that run's shards) and, with ``record``, keep the scan in the history."""
+    return run_scan_document(space, use_cache=use_cache, collect_run=collect_run, record=record).report()
 
 
-def run_scan_document(space: Workspace, *, use_cache: bool = True, collect_run: str | None = None) -> ScanDocument:
+def run_scan_document(
+    space: Workspace, *, use_cache: bool = True, collect_run: str | None = None, record: bool = True
+) -> ScanDocument:
     """:func:`run_scan`, with the report as its ``--json`` text (built from no model when it comes from the cache)."""
     with _progress() as progress:
         task = progress.add_task("scanning", total=None)
@@ -324,8 +353,10 @@ def run_scan_document(space: Workspace, *, use_cache: bool = True, collect_run: 
             collect=collect_run is not None,
             run_id=collect_run or DEFAULT_RUN,
         )
-    run = f"collect:{collect_run}" if collect_run is not None else None  # collecting again replaces it
-    space.store.record_scan(document.summary, run_id=run)
+    if record:
+        run = f"collect:{collect_run}" if collect_run is not None else None  # collecting again replaces it
+        space.store.record_scan(document.summary, run_id=run)
+        faultpoints.reached("scan.recorded")
     return document
 
 

@@ -64,7 +64,7 @@ def bot(
     with _errors():
         event_name = os.environ.get("GITHUB_EVENT_NAME", "workflow_dispatch")
         event = _event(os.environ.get("GITHUB_EVENT_PATH"))
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         forge = open_forge(space, forge_kind, token=token, environ=os.environ)
         result = run_bot(
             space,

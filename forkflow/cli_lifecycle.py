@@ -11,10 +11,19 @@ from forkflow.cli import _errors, _now, _workspace_options, main, open_space, ru
 from forkflow.errors import NodeError
 from forkflow.forges import FORGES, open_forge
 from forkflow.lifecycle import LifePlan, apply_lifecycle, plan_merge, plan_provision, plan_retire
+from forkflow.model import ScanReport
 from forkflow.propose import committer_for
+from forkflow.workspace import Workspace
 
 YES = click.option("--yes", "-y", is_flag=True, help="Do it without asking.")
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+
+
+def _planning_scan(space: Workspace) -> ScanReport:
+    """The scan merge and retire plan from, kept out of the history: a run stopped half-way and
+    run again scans a network that holds the merged node beside both nodes it replaces (or a
+    retiring node whose children moved up already), whose figures count changes twice."""
+    return run_scan(space, record=False)
 
 
 def _carry_out(plan: LifePlan, *, yes: bool, dry_run: bool) -> None:
@@ -68,7 +77,7 @@ def provision(
     if forge_kind == "local" and path is None:
         raise click.UsageError("say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge")
     with _errors(usage=(NodeError,)):
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         github = open_forge(space, "github", environ=os.environ) if forge_kind == "github" else None
         where = path.resolve() if path is not None else None
         plan = plan_provision(space, name, parent, tier, where, github=github, organization=org)  # type: ignore[arg-type]
@@ -97,8 +106,8 @@ def merge_nodes(
 ) -> None:
     """Merge two nodes into a new one carrying both nodes' changes once; their children move under it."""
     with _errors(usage=(NodeError,)):
-        space = open_space(repo, manifest)
-        report = run_scan(space)
+        space = open_space(repo, manifest, writes=not dry_run)
+        report = _planning_scan(space)
         plan = plan_merge(
             space,
             report,
@@ -122,8 +131,8 @@ def merge_nodes(
 def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str, yes: bool, dry_run: bool) -> None:
     """Retire a node: propose what it still carries to its parent, move its children up, archive its head."""
     with _errors(usage=(NodeError,)):
-        space = open_space(repo, manifest)
-        report = run_scan(space)
+        space = open_space(repo, manifest, writes=not dry_run)
+        report = _planning_scan(space)
         forge = open_forge(space, forge_kind, environ=os.environ)
         github = forge if forge_kind == "github" else None
         committer = committer_for(space.repo)

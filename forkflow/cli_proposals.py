@@ -85,7 +85,7 @@ def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> 
     reported and the others go on; the exit code is then 1.
     """
     with _errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         report = run_scan(space)
         forge = _forge(space)
         now = _now()
@@ -204,7 +204,7 @@ def show_proposal(repo: Path, manifest: Path | None, number: int, as_json: bool)
 def close_proposal(repo: Path, manifest: Path | None, number: int) -> None:
     """Close a proposal; it is not reopened unless more nodes come to carry its change."""
     with _errors():
-        p = _forge(open_space(repo, manifest)).close(number, _now().isoformat(timespec="seconds"))
+        p = _forge(open_space(repo, manifest, writes=True)).close(number, _now().isoformat(timespec="seconds"))
         click.echo(f"closed #{p.number}: {p.title}")
 
 
@@ -215,7 +215,7 @@ def close_proposal(repo: Path, manifest: Path | None, number: int) -> None:
 def merge_proposal(repo: Path, manifest: Path | None, number: int, dry_run: bool) -> None:
     """Merge a proposal into its target node, as a maintainer's merge button would."""
     with _errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         forge = _forge(space)
         p = forge.get(number)
         if dry_run:
@@ -241,7 +241,7 @@ def contribute(
     when it does not apply cleanly on the target (the proposal is opened all the same, to resolve).
     """
     with _errors(usage=(NodeError,)):
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, writes=not dry_run)
         report = run_scan(space)
         forge = _forge(space)
         name, target, commits = resolve_contribution(space.repo, space.network, report, list(revs), node, to)

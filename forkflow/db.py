@@ -13,16 +13,23 @@ psycopg is the one PostgreSQL driver, pure Python over libpq, and is only import
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from forkflow.errors import StoreError
+from forkflow.errors import StoreDamagedError, StoreError
 
 Row = tuple[Any, ...]
+
+# SQLite's primary result codes that forkflow tells apart (https://sqlite.org/rescode.html).
+SQLITE_READONLY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 8, 10, 11, 13, 14, 26
+LOW_SPACE = 1 << 20
+"""Below this much free space, a SQLite I/O error is the disk being full (SQLite cannot size its index file)."""
 
 SQLITE_TYPES = {
     "blob": "BLOB",
@@ -51,6 +58,8 @@ class Database(Protocol):
 
     def transaction(self) -> Any: ...  # a context manager: all or nothing
 
+    def tables(self) -> list[str]: ...  # the names of the tables it holds
+
     def close(self) -> None: ...
 
 
@@ -71,7 +80,12 @@ def open_database(location: str | Path) -> Database:
 
 
 class SqliteDatabase:
-    """A file beside the working repository; one writer at a time (the others wait up to 30 s)."""
+    """A file beside the working repository; one writer at a time (the others wait up to 30 s).
+
+    SQLite's failures are told apart by their cause (:meth:`_error`): a damaged file is moved
+    aside, never deleted (:class:`StoreDamagedError`); a full disk or a file that cannot be
+    written says so, and what to do.
+    """
 
     dialect = "sqlite"
     types = SQLITE_TYPES
@@ -79,41 +93,107 @@ class SqliteDatabase:
     def __init__(self, path: Path):
         self.path = path
         self.location = str(path)
+        if path.is_dir():
+            raise StoreError(
+                f"{path}: is a folder, not a forkflow store; move it away, or name a store file "
+                "with --store PATH (or FORKFLOW_STORE)"
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(f"{path}: its folder cannot be made ({err.strerror}); name another --store PATH") from None
+        try:
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.DatabaseError as err:
-            raise damaged(self.location, err) from None
+        except sqlite3.Error as err:
+            raise StoreError(f"{path}: the store cannot be opened ({err})") from None
+        self.execute("PRAGMA journal_mode=WAL")
+        self.execute("PRAGMA synchronous=NORMAL")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.location}: {err}") from err
+            raise self._error(err) from err
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         try:
             self._db.executemany(sql, rows)
         except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.location}: {err}") from err
+            raise self._error(err) from err
 
     @contextmanager
     def transaction(self) -> Iterator[SqliteDatabase]:
         self.execute("BEGIN IMMEDIATE")  # take the write lock now, not half-way through
         try:
             yield self
+            self.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            with suppress(sqlite3.Error):  # a COMMIT that failed (a full disk) may leave it open, or not
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
             raise
-        self.execute("COMMIT")
 
     def columns(self, table: str) -> set[str]:
         return {str(row[1]) for row in self.execute(f"PRAGMA table_info({table})")}
 
+    def tables(self) -> list[str]:
+        return [str(row[0]) for row in self.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+
     def close(self) -> None:
         self._db.close()
+
+    def _error(self, err: sqlite3.DatabaseError) -> StoreError:
+        code = getattr(err, "sqlite_errorcode", 0) & 0xFF  # the primary result code
+        if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
+            return self._set_aside(err)
+        free = _free_bytes(self.path.parent)
+        if code == SQLITE_FULL or (code == SQLITE_IOERR and free is not None and free < LOW_SPACE):
+            return StoreError(
+                f"{self.location}: no space left on the disk that holds the store ({err}); this write was "
+                "not kept and the store is as it was before it; free some space (or name a store elsewhere "
+                "with --store PATH) and run the command again"
+            )
+        if code in (SQLITE_READONLY, SQLITE_CANTOPEN) and not os.access(self.path.parent, os.W_OK):
+            where = "is on a read-only file system" if _read_only(self.path.parent) else "cannot be written"
+            return StoreError(
+                f"{self.location}: the store cannot be written: {self.path.parent} {where}. forkflow keeps its "
+                "caches, the history of scans and the local forge's proposals there: name a writable store "
+                "with --store PATH (or FORKFLOW_STORE); a copy of this file keeps all of it"
+            )
+        return StoreError(f"{self.location}: {err}")
+
+    def _set_aside(self, err: sqlite3.DatabaseError) -> StoreDamagedError:
+        """Move the damaged file (with its write-ahead log) aside, under a name of its own."""
+        with suppress(sqlite3.Error):
+            self._db.close()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        for suffix in ("-wal", "-shm", ""):  # the file itself last: a run stopped half-way sees it again
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                source.rename(f"{aside}{suffix}")
+        return StoreDamagedError(
+            f"{self.location}: the store is damaged ({err}); it was moved aside to {aside}, and the next run "
+            f"starts a new store (see the README: 'A damaged store')",
+            location=self.location,
+            reason=str(err),
+            aside=str(aside),
+        )
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        found = os.statvfs(folder)
+    except OSError:
+        return None
+    return found.f_bavail * found.f_frsize
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 class PostgresDatabase:
@@ -157,6 +237,10 @@ class PostgresDatabase:
         except self._psycopg.Error as err:
             raise StoreError(f"{self.location}: {_first_line(err)}") from err
 
+    def tables(self) -> list[str]:
+        rows = self.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        return [str(row[0]) for row in rows]
+
     def lock(self, name: str) -> None:
         """Hold a lock on ``name`` until the transaction ends (two machines creating the tables at once)."""
         self.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (name,))
@@ -176,10 +260,3 @@ def _without_password(url: str) -> str:
 
 def _first_line(err: Exception) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
-
-
-def damaged(location: str, err: BaseException) -> StoreError:
-    return StoreError(
-        f"{location}: the forkflow store cannot be opened ({err}); "
-        f"delete it to start afresh (it only holds caches and history)"
-    )

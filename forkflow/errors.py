@@ -11,6 +11,7 @@
     ├── ForgeError           the forge (local record, GitHub) refused or failed
     │   └── RateLimited      the forge's rate limit is exhausted: a run stops there
     ├── StoreError           the store (.forkflow/store.sqlite) cannot be used
+    │   └── StoreDamagedError   its file is damaged (it is moved aside, never deleted)
     ├── ConflictError        a merge or a cherry-pick would conflict
     ├── ShardError           a shard (K/N) is malformed, or the cluster that runs shards cannot be used
     ├── EventError           the GitHub event (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH) cannot be acted on
@@ -93,6 +94,16 @@ class RateLimited(ForgeError):
 
 class StoreError(ForkflowError):
     """The store cannot be opened or written."""
+
+
+class StoreDamagedError(StoreError):
+    """The store's file is damaged; it was moved aside to ``aside`` (nothing in it is deleted)."""
+
+    def __init__(self, message: str, *, location: str, reason: str, aside: str):
+        super().__init__(message)
+        self.location = location
+        self.reason = reason
+        self.aside = aside
 
 
 class ConflictError(ForkflowError):

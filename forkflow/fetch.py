@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from forkflow import faultpoints
 from forkflow.credential import Credential
 from forkflow.errors import FetchError, GitError
 from forkflow.gitrepo import GitRepo
@@ -69,4 +70,5 @@ def apply_fetch(
         results.append(result)
         if on_done is not None:
             on_done(result)
+        faultpoints.reached("fetch.node-done")
     return results

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from forkflow import faultpoints
 from forkflow.errors import GitError, NodeError, PlanError
 from forkflow.forge import Forge
 from forkflow.gitrepo import GitRepo, Person, apply_commits
@@ -51,6 +52,7 @@ def apply_lifecycle(plan: LifePlan) -> list[str]:
     for step in plan.pending:
         step.run()
         done.append(step.what)
+        faultpoints.reached("lifecycle.step-done")
     return done
 
 
@@ -68,11 +70,15 @@ def _repository_steps(space: Workspace, name: str, head: str, path: Path, parent
     """Create the node's repository at ``path`` holding ``head``, add it to the manifest, point its ref."""
     repo = space.repo
     ref = f"refs/forkflow/nodes/{name}"
-    exists = (path / "HEAD").exists() or (path / ".git").exists()
+    made = _main_of(path) is not None  # a repository without its branch yet is not made: push again
 
     def create() -> None:
         GitRepo.init(path, bare=True)
+        faultpoints.reached("lifecycle.repository-begun")
         push_refs(repo, str(path), [f"{_temp_ref(repo, head)}:refs/heads/main"])
+
+    def point() -> None:
+        repo.set_ref(ref, _main_of(path) or head)  # what the repository holds, if an earlier run made it
 
     def add() -> None:
         text = space.manifest.path.read_text(encoding="utf-8")
@@ -81,10 +87,20 @@ def _repository_steps(space: Workspace, name: str, head: str, path: Path, parent
 
     in_manifest = name in _names(space)
     return [
-        LifeStep(f"create the repository {path} at {head[:12]} (under {parent})", exists, create),
+        LifeStep(f"create the repository {path} at {head[:12]} (under {parent})", made, create),
         LifeStep(f"add {name} to {space.manifest.path.name} (parent {parent}, tier {tier})", in_manifest, add),
-        LifeStep(f"point {ref} at {head[:12]}", repo.resolve(ref) is not None, lambda: repo.set_ref(ref, head)),
+        LifeStep(f"point {ref} at {head[:12]}", repo.resolve(ref) is not None, point),
     ]
+
+
+def _main_of(path: Path) -> str | None:
+    """The head of ``main`` in the repository at ``path`` (None: no repository there, or no main yet)."""
+    if not ((path / "HEAD").exists() or (path / ".git").exists()):
+        return None
+    try:
+        return GitRepo(path).resolve("refs/heads/main")
+    except GitError:
+        return None
 
 
 def _temp_ref(repo: GitRepo, head: str) -> str:
@@ -248,45 +264,67 @@ def plan_merge(
     if into in names and names.get(first) and names.get(second):  # a merge that already ran to the end
         done = LifeStep(f"{first} and {second} are merged into {into}", True, lambda: None)
         return LifePlan(f"merge {first} {second} --into {into}", [done])
-    for name in (first, second):
-        if name not in names or names[name]:
-            raise NodeError(f"no active node is named {name!r}")
-    if first == second:
-        raise NodeError("merging a node with itself: name two different nodes")
+    made = _merge_under_way(space, first, second, into, path)
+    _check_merge(space, names, first, second, into, path, under_way=made is not None)
     if prefer is not None and prefer not in (first, second):  # it would leave out both nodes' conflicting commits
         raise NodeError(f"--prefer {prefer!r}: name one of the two nodes, {first!r} or {second!r}")
-    for a, b in ((first, second), (second, first)):
-        if _is_ancestor_node(space, a, b):
-            raise NodeError(f"{a!r} is an ancestor of {b!r}: a node cannot be merged with its own ancestor")
     plan = LifePlan(f"merge {first} {second} --into {into}")
-    if into in names and not (names[first] and names[second]):
-        existing = space.manifest.node(into)
-        if existing.url != str(path):
-            raise NodeError(f"a node is already named {into!r}; choose another name for the merged node")
-    _check_new_name(space, into)
-    parent = target_of(space.network, [first, second])
-    parent_head = report.node(parent).head
-    if parent_head is None:
-        raise GitError(f"{parent} is not fetched yet; run `forkflow fetch`")
-    head, skipped, problems = _merged_head(space, report, first, second, parent_head, prefer, committer, now)
-    plan.problems = problems
+    if made is not None:  # its repository holds the merged head: finish the steps that are left
+        parent, head = made
+    else:
+        parent = target_of(space.network, [first, second])
+        parent_head = report.node(parent).head
+        if parent_head is None:
+            raise GitError(f"{parent} is not fetched yet; run `forkflow fetch`")
+        head, skipped, plan.problems = _merged_head(space, report, first, second, parent_head, prefer, committer, now)
+        if skipped:
+            what = f"leave out {', '.join(c[:10] for c in skipped)} (--prefer {prefer})"
+            plan.steps.append(LifeStep(what, True, lambda: None))
     tier = space.manifest.node(first).tier.value
-    plan.steps = _repository_steps(space, into, head, path, parent, tier)
+    plan.steps += _repository_steps(space, into, head, path, parent, tier)
     plan.steps += [s for n in (first, second) for s in _move_children(space, n, into)]
     plan.steps += [s for n in (first, second) for s in _archive_and_retire(space, n)]
-    if skipped:
-        plan.steps.insert(
-            0, LifeStep(f"leave out {', '.join(c[:10] for c in skipped)} (--prefer {prefer})", True, lambda: None)
-        )
     return plan
 
 
+def _merge_under_way(space: Workspace, first: str, second: str, into: str, path: Path) -> tuple[str, str] | None:
+    """(parent, head) of the merged node when an earlier run of this merge made its repository
+    and added it to the manifest; None when the merge has not begun.
+
+    The merged head is then what that repository holds, not a head built again: built again,
+    it would differ (its commits are dated when they are built), and one of the two nodes may
+    be retired already, so the scan has nothing of it to build from.
+    """
+    names = _names(space)
+    if into not in names or space.manifest.node(into).url != str(path) or first not in names or second not in names:
+        return None
+    head = _main_of(path)
+    parent = space.manifest.node(into).parent
+    return (parent, head) if head is not None and parent is not None else None
+
+
+def _check_merge(
+    space: Workspace, names: dict[str, bool], first: str, second: str, into: str, path: Path, *, under_way: bool
+) -> None:
+    for name in (first, second):
+        if name not in names or (names[name] and not under_way):
+            raise NodeError(f"no active node is named {name!r}")
+    if first == second:
+        raise NodeError("merging a node with itself: name two different nodes")
+    for a, b in ((first, second), (second, first)):
+        if _is_ancestor_node(space, a, b):
+            raise NodeError(f"{a!r} is an ancestor of {b!r}: a node cannot be merged with its own ancestor")
+    if into in names and space.manifest.node(into).url != str(path):
+        raise NodeError(f"a node is already named {into!r}; choose another name for the merged node")
+    _check_new_name(space, into)
+
+
 def _is_ancestor_node(space: Workspace, ancestor: str, node: str) -> bool:
-    current = space.network.parent(node)
+    current = space.manifest.node(node).parent  # the manifest's: a node of a merge under way may be retired
     while current is not None:
         if current == ancestor:
             return True
-        current = space.network.parent(current)
+        current = space.manifest.node(current).parent
     return False
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from forkflow import faultpoints
 from forkflow.errors import ForkflowError, GitError
 from forkflow.forge import BRANCH_PREFIX, Forge, Proposal, ProposalState
 from forkflow.gitrepo import Applied, GitRepo, Person, apply_commits, is_ancestor
@@ -297,6 +298,7 @@ def apply_plan(
             result = _apply_action(action, forge, stamp)
             if result is not None:
                 done.append(result)
+        faultpoints.reached("propose.applied")
     return done
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic_core import from_json, to_json
 
+from forkflow import faultpoints
 from forkflow.codeid import code_id
 from forkflow.commits import commit_reports
 from forkflow.compare import (
@@ -279,6 +280,7 @@ def _scan_and_keep(
         return report, None
     kept = CachedReport.of(report)
     store.save_report(start.key, kept.encode())
+    faultpoints.reached("scan.report-saved")
     return report, kept
 
 
@@ -494,6 +496,7 @@ def _compare_all(
         if only is not None:
             incomplete = {key: result for key, result in fresh.items() if key not in complete}
             store.save_pairs(incomplete, SEEN_INCOMPLETE, replace=True)
+        faultpoints.reached("scan.pairs-saved")
     return results
 
 

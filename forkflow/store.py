@@ -9,8 +9,8 @@ nothing half-written and a re-run adds nothing twice.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,93 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forkflow.codeid import code_id
-from forkflow.db import Database, PostgresDatabase, SqliteDatabase, damaged, is_url, open_database
-from forkflow.errors import StoreError
+from forkflow.db import Database, is_url, open_database
+from forkflow.errors import StoreDamagedError
 from forkflow.fingerprint import pack, unpack
 from forkflow.model import ScanSummary
+from forkflow.schema import SCHEMA_VERSION, create_tables
 
-SCHEMA_VERSION = 2
-
-# One text for both databases: {blob}, {real}, {serial} and {seq} are each database's own
-# words (forkflow.db); everything else is SQL they share.
-_TABLES = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS patch (
-    commit_id TEXT PRIMARY KEY,
-    paths TEXT NOT NULL,          -- JSON list of touched paths
-    "full" INTEGER NOT NULL,      -- 1 when patch_id and line counts are known
-    patch_id TEXT,                -- NULL for an empty diff or a merge
-    insertions INTEGER NOT NULL DEFAULT 0,
-    deletions INTEGER NOT NULL DEFAULT 0,
-    abbrev INTEGER NOT NULL DEFAULT 0,
-    features {blob}               -- the fingerprint (forkflow.fingerprint), packed
-);
-CREATE TABLE IF NOT EXISTS commit_info (
-    commit_id TEXT PRIMARY KEY,
-    info TEXT NOT NULL            -- JSON: author, dates, message (what a report says of a commit)
-);
-CREATE TABLE IF NOT EXISTS pair (
-    parent_head TEXT NOT NULL,
-    node_head TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    result TEXT NOT NULL,         -- JSON: the comparison of the two heads
-    PRIMARY KEY (parent_head, node_head, version)
-);
-CREATE TABLE IF NOT EXISTS report_cache (
-    key TEXT PRIMARY KEY,         -- the network's nodes and heads, hashed
-    saved_at {real} NOT NULL,
-    report TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS fact (
-    key TEXT PRIMARY KEY,         -- what it is about, with the commit it was read from
-    value TEXT NOT NULL           -- JSON
-);
-CREATE TABLE IF NOT EXISTS shard_head (
-    network TEXT NOT NULL,
-    run_id TEXT NOT NULL,         -- the run the shards belong to (forkflow scan --run-id)
-    node TEXT NOT NULL,
-    head TEXT,                    -- NULL when the shard could not resolve it
-    field TEXT,
-    problem TEXT,
-    PRIMARY KEY (network, run_id, node)
-);
-CREATE TABLE IF NOT EXISTS proposal (
-    number {serial},              -- what people type: forkflow proposals show 3
-    network TEXT NOT NULL,
-    change_id TEXT NOT NULL,      -- the shared change it proposes
-    record TEXT NOT NULL,         -- JSON: forkflow.forge.Proposal
-    target TEXT,
-    is_open INTEGER NOT NULL DEFAULT 0,
-    run_id TEXT                   -- the run that opened it
-);
-CREATE TABLE IF NOT EXISTS commit_check (
-    network TEXT NOT NULL,
-    node TEXT NOT NULL,
-    sha TEXT NOT NULL,
-    state TEXT NOT NULL,          -- success or failure
-    title TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    PRIMARY KEY (network, node, sha){seq}
-);
-CREATE TABLE IF NOT EXISTS scan (
-    run_id TEXT PRIMARY KEY,
-    network TEXT NOT NULL,
-    scanned_at TEXT NOT NULL,
-    report TEXT NOT NULL          -- JSON: the scan report
-    {seq}
-);
-"""
-_INDEXES = """
-CREATE INDEX IF NOT EXISTS proposal_change ON proposal(network, change_id);
-CREATE UNIQUE INDEX IF NOT EXISTS proposal_open ON proposal(network, change_id, target) WHERE is_open = 1;
-"""
-# A store written by an older forkflow gets the columns it lacks (SQLite only: PostgreSQL
-# stores are newer than every one of them).
-_ADDED_COLUMNS = {
-    "patch": {"features": "BLOB"},
-    "proposal": {"target": "TEXT", "is_open": "INTEGER NOT NULL DEFAULT 0", "run_id": "TEXT"},
-}
+__all__ = ["SCHEMA_VERSION", "CachedPatch", "ShardHead", "Store", "local_folder"]
 
 
 @dataclass(frozen=True)
@@ -147,32 +67,25 @@ class Store:
     """
 
     def __init__(self, location: str | Path):
+        self.notes: list[str] = []
+        """What the command line should tell the user about this store (an upgrade, a damaged file set aside)."""
+        try:
+            self._open(location)
+        except StoreDamagedError as err:  # moved aside already: begin a new store in its place
+            self.notes.append(
+                f"{err.location}: the store was damaged ({err.reason}); it was moved aside to {err.aside}, "
+                f"and a new store begun. Its caches fill again as forkflow runs; the history of scans and the "
+                f"local forge's proposals it held are in {err.aside} (README: 'A damaged store')"
+            )
+            self._open(location)
+
+    def _open(self, location: str | Path) -> None:
         self._db: Database = open_database(location)
         self.location = self._db.location  # for messages: a password is masked
         self.address = str(location) if is_url(str(location)) else str(Path(location).resolve())  # to reconnect
-        try:
-            self._create()
-        except StoreError as err:
-            if isinstance(self._db, SqliteDatabase):
-                raise damaged(self.location, err.__cause__ or err) from None
-            raise
-
-    def _create(self) -> None:
-        statements = [s for s in _TABLES.format(**self._db.types).split(";") if s.strip()]
-        with self.transaction() as db:
-            if isinstance(db, PostgresDatabase):
-                db.lock("forkflow-schema")
-            for statement in statements:
-                db.execute(statement)
-            if isinstance(db, SqliteDatabase):
-                _add_columns(db)
-            for statement in _INDEXES.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(
-                "INSERT INTO meta(key, value) VALUES ('schema', ?) ON CONFLICT (key) DO NOTHING", (str(SCHEMA_VERSION),)
-            )
-            _adopt_code(db, code_id())
+        note = create_tables(self._db)
+        if note is not None:
+            self.notes.append(note)
 
     @classmethod
     def for_repository(cls, git_dir: Path, workdir: Path | None) -> Store:
@@ -316,8 +229,13 @@ class Store:
     # scans ------------------------------------------------------------------------------
 
     def record_scan(self, summary: ScanSummary, run_id: str | None = None) -> str:
-        """Keep a scan's summary in the history; recording the same run again replaces it, never adds a second."""
-        run_id = run_id or uuid.uuid4().hex
+        """Keep a scan's summary in the history; recording the same run again replaces it, never adds a second.
+
+        Without ``run_id``, the scan is known by what it says (its network, its time and its
+        figures): a command that was stopped after recording its scan and is run again in the
+        same second records the same scan, not a second one.
+        """
+        run_id = run_id or "scan-" + hashlib.sha256(summary.model_dump_json().encode()).hexdigest()[:32]
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO scan(run_id, network, scanned_at, report) VALUES (?, ?, ?, ?) "
@@ -343,7 +261,13 @@ class Store:
         """The new proposal's number; when the same change is already open at the same target
         (another machine opened it a moment ago), that proposal's number and nothing added."""
         target, is_open = record.get("target"), int(record.get("state") == "open")
+        find = "SELECT number FROM proposal WHERE network=? AND change_id=? AND target=? AND is_open=1"
         with self.transaction() as db:
+            # Looked for first: an insert that meets the open one would use up a number all the same
+            # (SQLite's AUTOINCREMENT and PostgreSQL's identity both move on), leaving a gap.
+            rows = db.execute(find, (network, change_id, target)) if is_open else []
+            if rows:
+                return int(rows[0][0])
             added = db.execute(
                 "INSERT INTO proposal(network, change_id, record, target, is_open, run_id) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (network, change_id, target) WHERE is_open = 1 DO NOTHING RETURNING number",
@@ -351,11 +275,7 @@ class Store:
             )
             if added:
                 return int(added[0][0])
-            rows = db.execute(
-                "SELECT number FROM proposal WHERE network=? AND change_id=? AND target=? AND is_open=1",
-                (network, change_id, target),
-            )
-            return int(rows[0][0])
+            return int(db.execute(find, (network, change_id, target))[0][0])
 
     def update_proposal(self, number: int, record: dict[str, Any]) -> None:
         with self.transaction() as db:
@@ -400,34 +320,3 @@ class Store:
             marks = ",".join("?" * len(chunk))
             rows += self._db.execute(f"{sql} WHERE {condition}{column} IN ({marks})", [*extra, *chunk])
         return rows
-
-
-CACHES = ("patch", "commit_info", "pair", "report_cache", "fact")
-"""The tables that only cache what the code computed from git objects; the rest (the history of
-scans, proposals, checks, the heads shards saw) is a record, kept whatever code reads it."""
-
-
-def _adopt_code(db: Database, code: str) -> None:
-    """Forget the cached rows other code computed (another release, a local edit, another libgit2,
-    or a forkflow from before the store said which code wrote it): they may disagree with what
-    this code computes, so they are never read, and this code's rows replace them."""
-    rows = db.execute("SELECT value FROM meta WHERE key='code'")
-    if rows and rows[0][0] == code:
-        return
-    for table in CACHES:
-        db.execute(f"DELETE FROM {table}")  # the names are the constant above
-    db.execute(
-        "INSERT INTO meta(key, value) VALUES ('code', ?) ON CONFLICT (key) DO UPDATE SET value=excluded.value", (code,)
-    )
-
-
-def _add_columns(db: SqliteDatabase) -> None:
-    for table, columns in _ADDED_COLUMNS.items():
-        present = db.columns(table)
-        for column, kind in columns.items():
-            if column not in present:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-    db.execute(
-        "UPDATE proposal SET target=json_extract(record, '$.target'), "
-        "is_open=(json_extract(record, '$.state') = 'open') WHERE target IS NULL"
-    )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from forkflow import faultpoints
 from forkflow.check import node_policy
 from forkflow.credential import Credential
 from forkflow.errors import ConflictError, ForgeError, ForkflowError, GitError
@@ -257,6 +258,7 @@ def apply_sync(
             proposal = _apply_one(action, repo, manifest, forge, stamp, credential)
             if proposal is not None:
                 opened.append(proposal)
+        faultpoints.reached("sync.node-done")
     return opened
 
 
@@ -277,6 +279,9 @@ def _apply_one(
 
 
 def _move(repo: GitRepo, manifest: Manifest, action: SyncAction, credential: Credential | None) -> None:
+    """Move the node: its old head kept first (a reset), then its repository's branch, then
+    forkflow's ref of it, last, so that a run stopped half-way leaves that ref at the old head
+    and the next run plans this move again and finishes it."""
     spec = manifest.node(action.node)
     assert action.new_head is not None and action.old_head is not None
     builder = HistoryBuilder(repo)
@@ -288,11 +293,11 @@ def _move(repo: GitRepo, manifest: Manifest, action: SyncAction, credential: Cre
                 builder.push(url, [f"{action.backup}:{action.backup}"], credential)
             except GitError as err:
                 raise ForgeError(f"node {action.node!r}: its old head could not be kept on {url}: {err}") from err
-    repo.set_ref(spec.head_ref, action.new_head)
     if url is not None:
         force = "+" if action.step == SyncStep.RESET else ""
         try:
-            builder.push(url, [f"{force}{spec.head_ref}:refs/heads/{spec.branch or 'main'}"], credential)
+            builder.push(url, [f"{force}{action.new_head}:refs/heads/{spec.branch or 'main'}"], credential)
         except GitError as err:
-            repo.set_ref(spec.head_ref, action.old_head)
             raise ForgeError(f"node {action.node!r}: the update could not be pushed: {err}") from err
+        faultpoints.reached("sync.half-moved")
+    repo.set_ref(spec.head_ref, action.new_head)

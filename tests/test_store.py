@@ -93,6 +93,15 @@ def test_a_change_is_open_once_per_target(location: str) -> None:
     assert [n for n, _ in store.proposals("net")] == [first, other, reopened]
 
 
+def test_a_change_already_open_uses_up_no_number(location: str) -> None:
+    store = Store(location)
+    record = {"target": "central", "state": "open", "title": "Add x"}
+    first = store.add_proposal("net", "chg", record)
+    for _ in range(3):  # two runs opened it at once, say: the later ones get its number back
+        assert store.add_proposal("net", "chg", record) == first
+    assert store.add_proposal("net", "other", record) == first + 1  # numbers people type have no gaps
+
+
 def _write_everything(location: str, writer: int) -> None:
     # Every writer writes the same rows, in its own order, and its own scan and check.
     store = Store(location)
@@ -151,11 +160,19 @@ def test_many_machines_create_the_tables_at_once(postgres_url: str) -> None:
     assert Store(postgres_url).scans("net") == []
 
 
-def test_a_damaged_store_says_what_to_do(tmp_path: Path) -> None:
+def test_a_damaged_store_is_moved_aside_and_a_new_one_begun(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="delete it to start afresh"):
-        Store(path)
+    store = Store(path)
+    (aside,) = tmp_path.glob("s.sqlite.damaged-*")
+    assert aside.read_bytes() == b"this is not a database" * 100  # kept as it was, never deleted
+    assert store.notes == [
+        f"{path}: the store was damaged (file is not a database); it was moved aside to {aside}, and a new store "
+        f"begun. Its caches fill again as forkflow runs; the history of scans and the local forge's proposals it "
+        f"held are in {aside} (README: 'A damaged store')"
+    ]
+    store.record_scan(summary(1.0))
+    assert len(Store(path).scans("net")) == 1
 
 
 def test_an_unreachable_server_is_named_without_its_password() -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from forkflow import faultpoints
 from forkflow.errors import ForgeError, GitError
 from forkflow.forge import Proposal, ProposalState
 from forkflow.gitrepo import GitRepo, Person, is_ancestor, merge_into
@@ -57,12 +58,14 @@ class LocalForge:
 
     def open(self, proposal: Proposal) -> Proposal:
         self._write_branch(proposal)
+        faultpoints.reached("forge.branch-written")
         number = self._store.add_proposal(self._network, proposal.change_id, self._record(proposal), self.run_id)
         return proposal.model_copy(update={"number": number})
 
     def update(self, proposal: Proposal) -> Proposal:
         self.get(proposal.number)
         self._write_branch(proposal)
+        faultpoints.reached("forge.branch-written")
         self._store.update_proposal(proposal.number, self._record(proposal))
         return proposal
 
