@@ -145,7 +145,6 @@ def main() -> None:
         raise click.UsageError(str(err)) from None
 
 
-
 @main.command()
 @_workspace_options
 @click.option("--node", "nodes", multiple=True, metavar="NAME", help="Fetch only this node (repeatable).")

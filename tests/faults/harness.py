@@ -335,6 +335,29 @@ CACHES = ("patch", "commit_info", "pair", "report_cache", "fact")
 """The store's caches: each row is keyed by everything it was computed from."""
 
 
+def unnumbered(found: dict[str, Any]) -> dict[str, Any]:
+    """A state with the proposals' numbers left out, each proposal once, in change order: for a
+    run in which one node failed and the others went on, so they were numbered before it."""
+    copy: dict[str, Any] = json.loads(json.dumps(found))
+
+    def strip(records: list[Any]) -> list[Any]:
+        out = []
+        for given in records:
+            record = dict(given)
+            record.pop("number", None)
+            if isinstance(record.get("record"), str):
+                inner = json.loads(record["record"])
+                inner.pop("number", None)
+                record["record"] = json.dumps(inner, sort_keys=True)
+            out.append(record)
+        return sorted(out, key=lambda r: json.dumps(r, sort_keys=True))
+
+    copy["proposals"] = strip(copy["proposals"])
+    if "proposal" in copy["store"]:
+        copy["store"]["proposal"] = strip(copy["store"]["proposal"])
+    return copy
+
+
 def differences(got: dict[str, Any], expected: dict[str, Any], *, caches_may_grow: bool = False) -> list[str]:
     """Where two states differ, one line per part (empty when they are the same).
 

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from forkflow.codeid import code_id
 from tests.faults.harness import forkflow_env, proposals_of, run, sqlite_rows, traceback_free
 
 # The tables of version 1, as the last forkflow of that version made them.
@@ -100,7 +101,7 @@ def test_an_older_store_is_brought_up_to_date_keeping_its_history_and_proposals(
     again = run(work, "scan", "--json")
     assert (again.returncode, again.stdout, again.stderr) == (0, warm.stdout, "")  # upgraded once
     rows = sqlite_rows(store)
-    assert rows["meta"] == [{"key": "schema", "value": "2"}]
+    assert rows["meta"] == [{"key": "code", "value": code_id()}, {"key": "schema", "value": "2"}]
     old_history = [(run_id, json.dumps(report)) for run_id, _, report in OLD_SCANS]
     assert [(r["run_id"], r["report"]) for r in rows["scan"] if r["run_id"] in ("a1", "a2")] == old_history
     assert rows["commit_check"] == [
