@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pygit2
 
@@ -13,6 +15,8 @@ from forkflow.gitrepo.auth import Answer, answer, refused
 from forkflow.gitrepo.repo import GitRepo
 from forkflow.types import CommitId
 from forkflow.urls import url_problem
+
+T = TypeVar("T")
 
 TransferProgress = Callable[[int, int], None]
 """Called with (objects received, objects in all) while a fetch runs."""
@@ -95,7 +99,8 @@ def fetch_branch(
     folder = _folder(repo)
     try:
         remote = raw.remotes.create_anonymous(url)
-        heads = {str(head.name): head for head in remote.list_heads(callbacks=_Callbacks(None, credential, folder))}
+        listed = _interruptible(lambda: remote.list_heads(callbacks=_Callbacks(None, credential, folder)))
+        heads = {str(head.name): head for head in listed}
     except (pygit2.GitError, KeyError, ValueError, OSError) as err:
         # The message says what libgit2 said, the token scrubbed; the cause is left out of the chain
         # (from None, here and below), where its text would be unscrubbed.
@@ -107,7 +112,8 @@ def fetch_branch(
     try:
         # callbacks of its own: a question it is asked is the first of this operation, not a refusal
         callbacks = _Callbacks(progress, credential, folder)
-        remote.fetch([f"+{source}:{dest_ref}"], callbacks=callbacks, message=f"forkflow: fetch {url} {source}")
+        message = f"forkflow: fetch {url} {source}"
+        _interruptible(lambda: remote.fetch([f"+{source}:{dest_ref}"], callbacks=callbacks, message=message))
     except (pygit2.GitError, KeyError, OSError) as err:
         raise FetchError(f"fetching {source} from {url} failed: {hide(str(err))}") from None
     head = repo.resolve(dest_ref)
@@ -140,7 +146,7 @@ def push_refs(repo: GitRepo, url: str, refspecs: list[str], credential: Credenti
     callbacks = _Callbacks(credential=credential, cwd=_folder(repo))
     try:
         remote = repo.raw.remotes.create_anonymous(url)
-        remote.push(refspecs, callbacks=callbacks)
+        _interruptible(lambda: remote.push(refspecs, callbacks=callbacks))
     except CredentialError as err:
         raise CredentialError(f"pushing to {url} failed: {hide(str(err))}") from None
     except (pygit2.GitError, KeyError, OSError) as err:
@@ -149,6 +155,32 @@ def push_refs(repo: GitRepo, url: str, refspecs: list[str], credential: Credenti
         raise GitError(f"pushing to {url} failed: {hide(str(err))}") from None
     if callbacks.refused:
         raise GitError(f"{url} refused the push: {hide('; '.join(callbacks.refused))}")
+
+
+def _interruptible(work: Callable[[], T]) -> T:
+    """``work`` (a network operation of libgit2's), run so that Ctrl-C or SIGTERM ends it at once.
+
+    libgit2 retries a read that a signal interrupts, so a server that stalls would hold the
+    process until it answers, the signal noticed only then.  The work runs in a thread of its
+    own while this one waits, woken every tenth of a second to take the signal; the interrupted
+    work is left to end with the process, and writes its ref only once every object arrived.
+    """
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as err:  # handed to the waiting thread, raised there
+            failure.append(err)
+
+    thread = threading.Thread(target=run, name="forkflow-git-network", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 def _folder(repo: GitRepo) -> str:
