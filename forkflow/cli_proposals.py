@@ -65,7 +65,7 @@ def _shared_table(changes: list[SharedChange]) -> Table:
             kind,
             str(len(change.nodes)),
             str(commits),
-            f"+{change.insertions} -{change.deletions}",
+            f"+{change.insertions} -{change.deletions}" if change.readable else "?",
             change.target or "",
             f"{change.summary}\n[dim]{', '.join(change.nodes)}[/dim]",
         )

@@ -13,17 +13,19 @@ from forkflow.policy import Policy
 def commit_reports(
     facts: CommitFacts, nodes: list[NodeReport], policy: Policy
 ) -> tuple[dict[str, CommitReport], dict[str, tuple[int, ...]]]:
-    """Every commit the nodes carry, upstreamed or merged, and the parent commits that met them.
+    """Every commit the nodes carry, upstreamed, merged or unreadable, and the parent commits that met them.
 
     Fills in each node's diffstat and its local commits (``nodes`` is updated in place).
     """
     wanted = {cid for node in nodes for cid in (*node.carried, *node.upstreamed, *node.merged)}
     wanted |= {parent for node in nodes for parent in node.met_by.values()}
-    facts.load(sorted(wanted))
+    # An unreadable commit several nodes carry is a shared change, which names its author and date.
+    unread = {cid for node in nodes for cid in node.unreadable} - wanted
+    facts.load(sorted(wanted | unread))
     commits = {}
     fingerprints = {}
-    for commit_id in sorted(wanted):
-        commits[commit_id], tokens = commit_report(facts, commit_id, policy)
+    for commit_id in sorted(wanted | unread):
+        commits[commit_id], tokens = commit_report(facts, commit_id, policy, readable=commit_id not in unread)
         if tokens:
             fingerprints[commit_id] = tokens
     for index, original in enumerate(nodes):
@@ -41,11 +43,15 @@ def commit_reports(
 
 
 def commit_report(
-    facts: CommitFacts, commit_id: str, policy: Policy | None = None
+    facts: CommitFacts, commit_id: str, policy: Policy | None = None, *, readable: bool = True
 ) -> tuple[CommitReport, tuple[int, ...]]:
-    """What the report says about one commit, and its fingerprint (empty when unreadable)."""
+    """What the report says about one commit, and its fingerprint (empty when unreadable).
+
+    ``readable=False``: the scan found its diff unreadable, so only its commit object is read
+    (the machine that collects shards has no record of a diff it never had).
+    """
     info = facts.info(commit_id)
-    row = facts.full(commit_id)
+    row = facts.full(commit_id) if readable else None
     report = CommitReport(
         summary=info.summary,
         author=info.author_name,

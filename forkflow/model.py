@@ -126,6 +126,12 @@ class SharedChange(BaseModel):
     def size(self) -> int:
         return self.insertions + self.deletions
 
+    @property
+    def readable(self) -> bool:
+        """False for an exact change known by its commit ids alone: several nodes carry the same
+        commits but their diff cannot be read (objects missing), so it has no patch-id, paths or size."""
+        return self.kind != "exact" or bool(self.patch_ids)
+
 
 class TierNeeds(BaseModel):
     model_config = ConfigDict(frozen=True)

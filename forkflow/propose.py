@@ -136,6 +136,8 @@ def _plan_change(
         return Action(Step.SKIP, change.id, why_not)
     if is_local_change(report, change):
         return Action(Step.SKIP, change.id, "meant to stay local (policy local_paths, or Forkflow-Local: yes)")
+    if not change.readable:
+        return Action(Step.SKIP, change.id, _unreadable(change))
     live = [p for p in mine if p.state == ProposalState.OPEN]
     if live:
         return _refresh(report, network, repo, policy, change, live[-1], committer, now)
@@ -156,6 +158,17 @@ def _plan_change(
         again = draft.model_copy(update={"number": number, "created_at": closed[-1].created_at})
         return Action(Step.REOPEN, change.id, f"#{number} was closed, but more nodes carry it now", again)
     return Action(Step.OPEN, change.id, "carried by " + ", ".join(change.nodes), draft)
+
+
+def _unreadable(change: SharedChange) -> str:
+    """Why a change whose diff cannot be read is held back: no branch can be built from it, and
+    a proposal without its diff would show the reviewer nothing."""
+    commits = change.variants[0].commits
+    shown = ", ".join(cid[:10] for cid in commits[:3]) + (f" and {len(commits) - 3} more" if len(commits) > 3 else "")
+    return (
+        f"its diff cannot be read here: objects of {shown} are missing (a partial clone?); "
+        "fetch them (a clone without --filter has them) and run again"
+    )
 
 
 def _refresh(

@@ -360,12 +360,12 @@ def _shared(
 ) -> list[SharedChange]:
     """Shared changes, read from the store when every node carries what it carried last time.
 
-    The grouping depends on who carries which commits and on the scan's inputs but its heads
-    (a commit's patch-id and fingerprint are fixed by its id and the code); a new upstream
-    commit moves every head but seldom what the nodes carry, so this is what makes the scan
-    after it cheap.
+    The grouping depends on who carries which commits (the unreadable ones too) and on the
+    scan's inputs but its heads (a commit's patch-id and fingerprint are fixed by its id and
+    the code); a new upstream commit moves every head but seldom what the nodes carry, so
+    this is what makes the scan after it cheap.
     """
-    carried = [[node.name, node.parent, node.carried] for node in nodes]
+    carried = [[node.name, node.parent, node.carried, node.unreadable] for node in nodes]
     key = "shared:" + inputs.key("shared", heads=False, extra=carried)
     cached = store.cached_report(key) if store is not None else None
     if cached is not None:

@@ -3,6 +3,8 @@
 Granularity follows the work: consecutive carried commits that the same set of nodes carry
 form one *series*.  Every node's carried commits are looked at together, whatever their
 place in the tree, and a shared change is proposed to the carriers' nearest common ancestor.
+A commit whose diff cannot be read (objects missing) is still shared when several nodes
+carry that same commit: its id stands in for the patch-id.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ from forkflow.network import Network
 from forkflow.policy import Similarity
 from forkflow.similar import Group, Unit, find_similar
 
-SHARED_VERSION = 1
+SHARED_VERSION = 2
 """Bumped whenever the grouping changes, so cached reports are not reused across versions."""
+
+COMMIT_KEY = "commit:"
+"""What an unreadable commit is known by instead of a patch-id: this and the commit's id."""
 
 
 @dataclass(frozen=True)
 class _Series:
-    """Consecutive carried commits that the same nodes carry with the same patch-ids."""
+    """Consecutive carried commits that the same nodes carry with the same keys (patch-ids, or
+    the commit ids of commits whose diff cannot be read)."""
 
-    patch_ids: tuple[str, ...]
+    keys: tuple[str, ...]
     carriers: dict[str, tuple[str, ...]]  # node -> its commits, oldest first
 
 
@@ -38,8 +44,9 @@ def find_shared_changes(
 ) -> list[SharedChange]:
     """Every shared change of the network, biggest first."""
     carried = {node.name: list(node.carried) for node in nodes if node.carried}  # oldest first
+    unreadable = {node.name: list(node.unreadable) for node in nodes if node.unreadable}
     order = tree_positions(network)
-    series = _exact_series(order, carried, commits)
+    series = _exact_series(order, _walks(carried, unreadable, commits))
     in_series = {cid for run in series for cids in run.carriers.values() for cid in cids}
     units = [_series_unit(run, fingerprints, commits) for run in series]
     for name, cids in carried.items():
@@ -60,42 +67,70 @@ def tree_positions(network: Network) -> dict[str, int]:
     return network.positions()
 
 
-def _exact_series(
-    order: Mapping[str, int], carried: Mapping[str, list[str]], commits: Mapping[str, CommitReport]
-) -> list[_Series]:
-    by_patch: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+def _walks(
+    carried: Mapping[str, list[str]], unreadable: Mapping[str, list[str]], commits: Mapping[str, CommitReport]
+) -> dict[str, list[list[tuple[str, str | None]]]]:
+    """Each node's carried commits, then its unreadable ones, each commit with its key.
+
+    The key is the patch-id (None for an empty commit: not a change); a commit whose diff
+    cannot be read is known by its id, since the same commit in several nodes is the same
+    change.  Where an unreadable commit sits among the carried ones is not known (the node's
+    report lists them apart), so the two are walked apart and a series never spans both.
+    """
+    walks: dict[str, list[list[tuple[str, str | None]]]] = defaultdict(list)
     for name, cids in carried.items():
-        for cid in cids:
-            patch_id = commits[cid].patch_id
-            if patch_id is not None:
-                by_patch[patch_id][name].append(cid)
+        walks[name].append([(cid, commits[cid].patch_id) for cid in cids])
+    for name, cids in unreadable.items():
+        walks[name].append([(cid, COMMIT_KEY + cid) for cid in cids])
+    return walks
+
+
+def _exact_series(order: Mapping[str, int], walks: Mapping[str, list[list[tuple[str, str | None]]]]) -> list[_Series]:
+    by_key: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for name, lists in walks.items():
+        for walk in lists:
+            for cid, key in walk:
+                if key is not None:
+                    by_key[key][name].append(cid)
     runs: list[_Series] = []
-    for name in sorted(carried, key=order.__getitem__):
-        current: list[str] = []
-        current_set: frozenset[str] = frozenset()
-        for cid in carried[name] + [""]:  # a sentinel closes the last run
-            patch_id = commits[cid].patch_id if cid else None
-            owners = frozenset(by_patch[patch_id]) if patch_id is not None else frozenset()
-            first = min(owners, key=order.__getitem__) if len(owners) >= 2 else None
-            if current and (owners != current_set or first != name or patch_id in current):
-                runs.append(_series(current, by_patch))
-                current = []
-            if first == name and patch_id is not None:
-                current.append(patch_id)
-                current_set = owners
+    for name in sorted(walks, key=order.__getitem__):
+        for walk in walks[name]:
+            runs += _runs_of(name, walk, order, by_key)
     return runs
 
 
-def _series(patch_ids: list[str], by_patch: Mapping[str, Mapping[str, list[str]]]) -> _Series:
+def _runs_of(
+    name: str,
+    walk: list[tuple[str, str | None]],
+    order: Mapping[str, int],
+    by_key: Mapping[str, Mapping[str, list[str]]],
+) -> list[_Series]:
+    """The series that start in ``name`` (the first of their carriers in tree order) along one walk."""
+    runs: list[_Series] = []
+    current: list[str] = []
+    current_set: frozenset[str] = frozenset()
+    for _cid, key in [*walk, ("", None)]:  # a sentinel closes the last run
+        owners = frozenset(by_key[key]) if key is not None else frozenset()
+        first = min(owners, key=order.__getitem__) if len(owners) >= 2 else None
+        if current and (owners != current_set or first != name or key in current):
+            runs.append(_series(current, by_key))
+            current = []
+        if first == name and key is not None:
+            current.append(key)
+            current_set = owners
+    return runs
+
+
+def _series(keys: list[str], by_key: Mapping[str, Mapping[str, list[str]]]) -> _Series:
     carriers: dict[str, list[str]] = defaultdict(list)
-    for patch_id in patch_ids:
-        for name, cids in by_patch[patch_id].items():
+    for key in keys:
+        for name, cids in by_key[key].items():
             carriers[name].extend(cids)
-    return _Series(tuple(patch_ids), {name: tuple(cids) for name, cids in carriers.items()})
+    return _Series(tuple(keys), {name: tuple(cids) for name, cids in carriers.items()})
 
 
 def _series_key(run: _Series) -> str:
-    return "exact:" + ",".join(run.patch_ids)
+    return "exact:" + ",".join(run.keys)
 
 
 def _series_unit(
@@ -142,9 +177,17 @@ def _exact_change(
 ) -> SharedChange:
     carriers = sorted(run.carriers, key=order.__getitem__)
     variant = Variant(nodes=carriers, commits=list(run.carriers[carriers[0]]))
-    name = run.patch_ids[0][:12] if len(run.patch_ids) == 1 else digest(run.patch_ids)
+    patch_ids = [key for key in run.keys if not key.startswith(COMMIT_KEY)]
     every = [cid for cids in run.carriers.values() for cid in cids]
-    return shared_change(f"exact-{name}", "exact", network, [variant], commits, run.patch_ids, None, every)
+    return shared_change(f"exact-{_exact_name(run.keys)}", "exact", network, [variant], commits, patch_ids, None, every)
+
+
+def _exact_name(keys: Sequence[str]) -> str:
+    """The first twelve digits of the patch-id (a series: of a digest of its keys); for commits
+    whose diff cannot be read, ``commit-`` and the same of the commit ids."""
+    plain = [key.removeprefix(COMMIT_KEY) for key in keys]
+    name = plain[0][:12] if len(plain) == 1 else digest(plain)
+    return f"commit-{name}" if keys[0].startswith(COMMIT_KEY) else name
 
 
 def _similar_change(

@@ -160,3 +160,66 @@ def partial_clone(origin: Git, path: Path, *, limit: int = 110) -> tuple[Git, se
     missing = {line[1:] for line in listed.split() if line.startswith("?")}
     assert missing, "the clone lacks no blob: choose a smaller limit"
     return clone, missing
+
+
+VENDORED_MANIFEST = """\
+[network]
+name = "vendored"
+
+[[node]]
+name = "central"
+ref = "refs/heads/main"
+
+[[node]]
+name = "alpha"
+parent = "central"
+tier = "decentralized"
+ref = "refs/heads/alpha"
+
+[[node]]
+name = "beta"
+parent = "central"
+tier = "decentralized"
+ref = "refs/heads/beta"
+
+[[node]]
+name = "gamma"
+parent = "central"
+tier = "decentralized"
+ref = "refs/heads/gamma"
+"""
+
+
+def frames(count: int) -> str:
+    """A file well over :func:`partial_clone`'s blob limit, so a partial clone lacks it."""
+    return "".join(f"poster frame {n:03d}: 00:{n // 60:02d}:{n % 60:02d}\n" for n in range(count))
+
+
+def build_vendored(path: Path) -> Small:
+    """Three colleges that took the same commits from one vendor branch, so that the very same
+    commit ids are carried by several nodes, each under central.
+
+    - vendor adds large poster-frame files (v1), grows them in two commits (v2, v2b), and
+      credits the photographer in a small file (v3);
+    - gamma forked after v1; alpha and beta after v3; each adds a small commit of its own;
+    - central moves on with a small commit.
+    In a partial clone (:func:`partial_clone`) v1, v2 and v2b cannot be read: their blobs are large.
+    """
+    git = Git.init(path)
+    ids = {"c1": git.commit("Initial product", {"app.py": APP, "README.md": "# product\n"})}
+    git.checkout("-b", "vendor")
+    ids["v1"] = git.commit("Add the player's poster frames", {"media/frames.txt": frames(40)})
+    git.checkout("-b", "gamma")
+    ids["g1"] = git.commit("Gamma: shorter timeout", {"app.py": APP.replace("TIMEOUT = 30", "TIMEOUT = 20")})
+    git.checkout("vendor")
+    ids["v2"] = git.commit("Add poster frames for the second minute", {"media/frames.txt": frames(100)})
+    ids["v2b"] = git.commit("Add the posters' index", {"media/index.txt": frames(30)})
+    ids["v3"] = git.commit("Credit the photographer", {"media/CREDITS": "Photos: R. Delgado\n"})
+    git.checkout("-b", "alpha")
+    ids["a1"] = git.commit("Alpha: more retries", {"app.py": APP.replace("RETRIES = 3", "RETRIES = 4")})
+    git.checkout("-b", "beta", "vendor")
+    ids["b1"] = git.commit("Beta: readme", {"README.md": "# beta's product\n"})
+    git.checkout("main")
+    ids["c2"] = git.commit("Add docs", {"docs/guide.md": "guide\n"})
+    (path / "forkflow.toml").write_text(VENDORED_MANIFEST)
+    return Small(git, ids)

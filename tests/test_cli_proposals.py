@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from forkflow.cli import main
+from tests.networks import build_vendored, partial_clone
 from tests.sharednet import SharedNet, build_shared_network
 
 JAN_2026 = "1767225600"
@@ -49,6 +51,38 @@ def test_shared_lists_biggest_first(net: SharedNet) -> None:
         "                                                                      gamma, delta",
         "",
     ]
+
+
+def test_shared_lists_commits_whose_diff_cannot_be_read_with_no_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partial clone: commits several nodes carry, unread, are shared changes of unknown size."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", JAN_2026)
+    monkeypatch.setenv("COLUMNS", "200")
+    origin = build_vendored(tmp_path / "origin")
+    partial, _ = partial_clone(origin.git, tmp_path / "partial.git")
+    where = ["--repo", str(partial.path), "--manifest", str(origin.git.path / "forkflow.toml")]
+    result = CliRunner().invoke(main, ["shared", *where])
+    assert result.exit_code == 0, result.output
+    v1, v2, v2b, v3 = (origin.ids[label] for label in ("v1", "v2", "v2b", "v3"))
+    series = hashlib.sha1(f"{v2}\n{v2b}".encode()).hexdigest()[:12]
+    assert lines(result.stdout) == [
+        "3 shared change(s), biggest first",
+        "",
+        " id                         kind   nodes  commits    +/-  to       change",
+        " " + "─" * 105,
+        f" exact-commit-{v1[:12]}  exact  3            1      ?  central  Add the player's poster frames",
+        "                                                                   alpha, beta, gamma",
+        f" exact-{str(origin.git.patch_id(v3))[:12]}         exact  2            1  +1 -0  central  Credit the photographer",
+        "                                                                   alpha, beta",
+        f" exact-commit-{series}  exact  2            2      ?  central  Add poster frames for the second minute",
+        "                                                                   alpha, beta",
+        "",
+    ]
+    html = tmp_path / "report.html"
+    done = CliRunner().invoke(main, ["report", "--html", str(html), *where])
+    assert done.exit_code == 0, done.output
+    assert f"exact-commit-{v1[:12]}" in html.read_text()
 
 
 def test_shared_json_is_the_reports_shared_list(net: SharedNet) -> None:

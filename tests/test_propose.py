@@ -19,6 +19,7 @@ from forkflow.propose import ProposalPlan, Step, apply_plan, build_change, plan_
 from forkflow.scan import scan_network
 from forkflow.store import Store
 from tests.gitcli import Git, git_env
+from tests.networks import build_vendored, partial_clone
 from tests.sharednet import ALICE, BORIS, NODES, SESSION, UPLOAD, build_shared_network, manifest_text
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -317,3 +318,43 @@ def test_a_long_series_is_one_readable_proposal(tmp_path: Path) -> None:
     assert "... and 20 more commit(s); the branch's history lists them all." in proposal.body
     assert "(+25 more)" in proposal.body
     assert len(git("rev-list", f"main..{proposal.head}").split()) == 30
+
+
+def test_a_shared_change_whose_diff_cannot_be_read_is_held_back_until_it_can(tmp_path: Path) -> None:
+    """In a partial clone, commits several nodes carry are shared even unread, but no branch can be
+    built from them: they are skipped, saying why and what to do; once fetched, they are proposed."""
+    origin = build_vendored(tmp_path / "origin")
+    ids = origin.ids
+    manifest = load_manifest(origin.git.path / "forkflow.toml")
+    partial, missing = partial_clone(origin.git, tmp_path / "partial.git")
+    network, repo = Network(manifest), GitRepo(partial.path)
+    forge = LocalForge(repo, Store(tmp_path / "store.sqlite"), manifest)
+
+    def plan() -> tuple[ScanReport, ProposalPlan]:
+        report = scan_network(network, repo, now=NOW)
+        return report, plan_proposals(report, network, repo, Policy(), forge.proposals(), committer=BOT, now=NOW)
+
+    report, first = plan()
+    unread, readable, series = (change.id for change in report.shared)
+    held = "are missing (a partial clone?); fetch them (a clone without --filter has them) and run again"
+    done = {action.change_id: (action.step.value, action.reason) for action in first.actions}
+    assert done[unread] == ("skip", f"its diff cannot be read here: objects of {ids['v1'][:10]} {held}")
+    assert done[series] == (
+        "skip",
+        f"its diff cannot be read here: objects of {ids['v2'][:10]}, {ids['v2b'][:10]} {held}",
+    )
+    assert done[readable][0] != "skip"  # tried: it has a diff (libgit2 may still need missing blobs to apply it)
+    partial("cat-file", "--batch", input="".join(f"{blob}\n" for blob in sorted(missing)).encode())  # fetched lazily
+    report, again = plan()
+    assert [(a.step, a.reason) for a in again.actions] == [
+        (Step.OPEN, "carried by alpha, beta, gamma"),
+        (Step.OPEN, "carried by alpha, beta"),
+    ]
+    assert [a.change_id for a in again.actions] == [
+        f"exact-{str(origin.git.patch_id(ids['v1']))[:12]}",
+        report.shared[1].id,
+    ]
+    opened = [a.proposal for a in again.actions if a.proposal is not None]
+    assert [p.commits for p in opened] == [[ids["v1"]], sorted([ids["v2"], ids["v2b"], ids["v3"]])]
+    assert opened[0].head is not None
+    assert (opened[1].head, opened[1].conflicts) == (None, ["media/frames.txt"])  # it builds on v1, not in central

@@ -15,7 +15,7 @@ from forkflow.manifest import load_manifest
 from forkflow.network import Network
 from forkflow.shard import Shard, parse_shard, shard_of
 from tests.gitcli import Git
-from tests.networks import build_random, partial_clone
+from tests.networks import build_random, build_vendored, partial_clone
 
 
 def run(repo: Path, *args: str) -> str:
@@ -135,6 +135,34 @@ def test_shards_of_partial_clones_collect_as_one_machine(
     assert objects_in(collector) == set()
     collected = run(collector, "scan", "--json", "--collect", "--store", store)
     assert collected == one_machine
+
+
+def test_unreadable_commits_shared_by_nodes_of_different_shards_collect_as_one_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same unread commits in nodes that different shards compare: the collecting machine, with
+    no objects, reports them shared, with their authors and dates, as one machine does."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    origin = build_vendored(tmp_path / "origin")
+    text = (origin.git.path / "forkflow.toml").read_text()
+    manifest = tmp_path / "forkflow.toml"
+    manifest.write_text(text)
+    alone, _ = partial_clone(origin.git, tmp_path / "alone.git")
+    one_machine = run(alone.path, "scan", "--json", "--no-cache", "--manifest", str(manifest))
+    shared = json.loads(one_machine)["shared"]
+    assert [change["nodes"] for change in shared if change["id"].startswith("exact-commit-")] == [
+        ["alpha", "beta", "gamma"],
+        ["alpha", "beta"],
+    ]
+    count = 3
+    assert len({shard_of(name, count) for name in ("alpha", "beta", "gamma")}) >= 2  # the case at hand
+    store = str(tmp_path / "shared.sqlite")
+    for number in range(1, count + 1):
+        box, _ = partial_clone(origin.git, tmp_path / f"shard{number}.git")
+        run(box.path, "scan", "--shard", f"{number}/{count}", "--store", store, "--manifest", str(manifest))
+    collector = machine(tmp_path / "collector", text)
+    assert objects_in(collector) == set()
+    assert run(collector, "scan", "--json", "--collect", "--store", store) == one_machine
 
 
 def test_a_shard_that_gets_the_missing_objects_later_is_collected_complete(

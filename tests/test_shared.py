@@ -16,6 +16,7 @@ from forkflow.policy import Policy, Similarity
 from forkflow.scan import scan_network
 from forkflow.store import Store
 from tests.gitcli import Git
+from tests.networks import Small, build_vendored, partial_clone
 from tests.sharednet import NODES, SharedNet, build_shared_network, manifest_text
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -136,3 +137,84 @@ def test_shared_changes_from_the_store_are_the_ones_computed_afresh(net: SharedN
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         keys = [row[0] for row in db.execute("SELECT key FROM report_cache")]
     assert sum(key.startswith("shared:") for key in keys) == 1  # one grouping served both scans
+
+
+@pytest.fixture(scope="module")
+def vendored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Small, Path, Path]:
+    """tests/networks.py's vendored network, its partial clone, and the manifest of both."""
+    root = tmp_path_factory.mktemp("vendored")
+    origin = build_vendored(root / "origin")
+    manifest = root / "forkflow.toml"
+    manifest.write_text((origin.git.path / "forkflow.toml").read_text())
+    partial, missing = partial_clone(origin.git, root / "partial.git")
+    for label in ("v1", "v2", "v2b"):
+        blobs = origin.git("ls-tree", "-r", "--format=%(objectname)", origin.ids[label], "media").split()
+        assert set(blobs) & missing, label  # the case at hand: the clone lacks a blob of each
+    return origin, partial.path, manifest
+
+
+def scan_at(path: Path, manifest: Path) -> ScanReport:
+    return scan_network(Network(load_manifest(manifest)), GitRepo(path), now=NOW)
+
+
+def carriers_by_git(git: Git, report: ScanReport) -> dict[str, set[str]]:
+    """Every commit of ``central..node`` that two or more nodes have, and those nodes: git's answer."""
+    having: dict[str, set[str]] = {}
+    for node in report.nodes:
+        if node.parent is not None:
+            for cid in git("rev-list", "--no-merges", f"{report.node(node.parent).ref}..{node.ref}").split():
+                having.setdefault(cid, set()).add(node.name)
+    return {cid: nodes for cid, nodes in having.items() if len(nodes) >= 2}
+
+
+def carriers_in(report: ScanReport) -> dict[str, set[str]]:
+    return {cid: set(change.nodes) for change in report.shared for cid in change.commits}
+
+
+def test_the_same_commits_are_shared_when_their_diff_cannot_be_read(vendored: tuple[Small, Path, Path]) -> None:
+    """In a partial clone the commits whose blobs are missing are unreadable, yet the nodes that
+    carry the very same commit ids share them, as on the complete origin and as git lists them."""
+    origin, partial, manifest = vendored
+    ids = origin.ids
+    report, complete = scan_at(partial, manifest), scan_at(origin.git.path, manifest)
+    assert report.node("alpha").unreadable == report.node("beta").unreadable == [ids["v1"], ids["v2"], ids["v2b"]]
+    assert report.node("gamma").unreadable == [ids["v1"]]
+    by_git = carriers_by_git(origin.git, report)
+    assert sorted(by_git) == sorted([ids["v1"], ids["v2"], ids["v2b"], ids["v3"]])
+    assert carriers_in(report) == by_git == carriers_in(complete)
+    labels = {cid: label for label, cid in ids.items()}
+    assert [(c.kind, c.nodes, [[labels[cid] for cid in v.commits] for v in c.variants]) for c in report.shared] == [
+        ("exact", ["alpha", "beta", "gamma"], [["v1"]]),
+        ("exact", ["alpha", "beta"], [["v3"]]),  # readable: its patch-id, as ever
+        ("exact", ["alpha", "beta"], [["v2", "v2b"]]),  # a series of unreadable commits, as v2..v3 is one below
+    ]
+    assert [[labels[cid] for cid in c.variants[0].commits] for c in complete.shared] == [["v1"], ["v2", "v2b", "v3"]]
+
+
+def test_an_unreadable_shared_change_says_what_its_commits_say(vendored: tuple[Small, Path, Path]) -> None:
+    origin, partial, manifest = vendored
+    v1, v2, v2b = (origin.ids[label] for label in ("v1", "v2", "v2b"))
+    report = scan_at(partial, manifest)
+    first, _, series = report.shared
+    assert first.id == f"exact-commit-{v1[:12]}" and series.id.startswith("exact-commit-")
+    assert (first.patch_id, first.patch_ids, first.paths, first.size, first.readable) == (None, [], [], 0, False)
+    assert series.commits == sorted([v2, v2b]) and not series.readable
+    assert first.summary == origin.git("log", "-1", "--format=%s", v1).strip() == "Add the player's poster frames"
+    assert first.authors == [origin.git("log", "-1", "--format=%an <%ae>", v1).strip()]
+    assert first.first_seen == origin.git("log", "-1", "--format=%aI", v1).strip()
+    assert first.target == "central"
+    assert report.commits[v1].patch_id is None and report.commits[v1].date == first.first_seen
+    assert report.shared[1].readable and report.shared[1].patch_ids == [origin.git.patch_id(origin.ids["v3"])]
+    assert scan_at(partial, manifest).shared == report.shared  # the ids are stable across runs
+
+
+def test_unreadable_commits_count_neither_met_nor_unmet(vendored: tuple[Small, Path, Path]) -> None:
+    """Whether the parent has an unreadable commit's patch is unknown, so it is no need either way:
+    alpha and beta each have v3 and their own commit, gamma its own; v1, v2 and v2b count nowhere."""
+    origin, partial, manifest = vendored
+    report = scan_at(partial, manifest)
+    figure = report.unmet_needs
+    assert (figure.unmet, figure.met, figure.percent) == (5, 0, 100.0)
+    assert [report.node(name).needs.unmet for name in ("alpha", "beta", "gamma")] == [2, 2, 1]
+    complete = scan_at(origin.git.path, manifest).unmet_needs  # v1 and the series v2..v3 are one need each
+    assert (complete.unmet, complete.met) == (8, 0)
