@@ -33,7 +33,7 @@ from forkflow.gitrepo import GitRepo  # noqa: E402
 from forkflow.policy import Similarity  # noqa: E402
 from forkflow.similar import Unit, Weights, find_similar, message_similarity, similarity  # noqa: E402
 
-THRESHOLDS = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8]
+THRESHOLDS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6]
 
 
 def units_of(repo: GitRepo, cases: list[Case]) -> list[Unit]:

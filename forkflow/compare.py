@@ -20,7 +20,7 @@ from forkflow.facts import CommitFacts
 from forkflow.gitrepo import GitRepo
 from forkflow.graph import CommitGraph, CommitSet, Range
 from forkflow.parallel import Merge
-from forkflow.similar import Unit, Weights, similarity
+from forkflow.similar import Unit, Weights, jaccard
 
 PAIR_VERSION = 2
 """Bumped whenever the meaning of a cached comparison changes."""
@@ -202,6 +202,6 @@ def _most_similar(
         return None
     tokens = frozenset(mine.features)
     weights = Weights([Unit(c, frozenset(), (c,), t) for c, t in [(commit_id, tokens), *others]])
-    best = max(others, key=lambda item: (similarity(tokens, item[1], weights), item[0]))
-    score = similarity(tokens, best[1], weights)
+    best = max(others, key=lambda item: (jaccard(tokens, item[1], weights), item[0]))
+    score = jaccard(tokens, best[1], weights)
     return (best[0], score) if score >= SIMILAR_FLOOR else None

@@ -7,7 +7,10 @@ bits so weights can tell them apart:
   style taken out, so the same line typed again gives the same token;
 - ``WORD_ADDED`` / ``WORD_REMOVED``: the identifiers, numbers and words of the changed lines,
   so a renamed variable still leaves most of a change's words in common;
-- ``PATH``: a touched path (a weak signal: busy files are touched by unrelated changes).
+- ``PATH``: a touched path (a weak signal: busy files are touched by unrelated changes);
+- ``CONTEXT``: where in a file a change lies: the path with the nearest unchanged line above
+  and below each run of changed lines, so two changes made at the same place share it even
+  when the lines around have moved (line numbers would not survive that).
 
 Tokens are stable hashes (BLAKE2b), so fingerprints can be cached and compared across runs.
 """
@@ -18,7 +21,7 @@ import hashlib
 import re
 from array import array
 
-LINE_ADDED, LINE_REMOVED, WORD_ADDED, WORD_REMOVED, PATH = range(5)
+LINE_ADDED, LINE_REMOVED, WORD_ADDED, WORD_REMOVED, PATH, CONTEXT = range(6)
 KIND_MASK = 0b111
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]+|[0-9]+(?:\.[0-9]+)?")
@@ -53,10 +56,48 @@ def fingerprint(diff_lines: list[bytes]) -> tuple[int, ...]:
                 lines[side].add(_SPACE.sub(b"", code))
                 words[side].update(word for word in _WORD.findall(code) if word.lower() not in _KEYWORDS)
     tokens = {_token(PATH, path) for path in paths}
+    tokens.update(_token(CONTEXT, place) for place in _places(diff_lines))
     for kinds, (added, removed) in (((LINE_ADDED, LINE_REMOVED), lines), ((WORD_ADDED, WORD_REMOVED), words)):
         tokens.update(_token(kinds[0], text) for text in added - removed)
         tokens.update(_token(kinds[1], text) for text in removed - added)
     return tuple(sorted(tokens))
+
+
+def _places(diff_lines: list[bytes]) -> set[bytes]:
+    """Each run of changed lines as its path and the telling unchanged lines just above and below.
+
+    A line removed and added again the same but for whitespace, quotes or comments counts as
+    unchanged, so a change typed again with the lines around it re-indented lies at the same place.
+    """
+    places: set[bytes] = set()
+    path = b""
+    hunk: list[tuple[bytes, bytes]] = []  # (" ", "+" or "-", the line's code)
+    for line in [*diff_lines, b"@@"]:  # a last header closes the last hunk
+        if line.startswith((b"diff ", b"@@", b"--- ", b"+++ ")):
+            _hunk_places(path, hunk, places)
+            hunk = []
+            if line.startswith(b"+++ b/"):
+                path = line[6:].rstrip(b"\n")
+        elif line[:1] in (b" ", b"+", b"-"):
+            code = _normalised(line[1:])
+            if code is not None:
+                hunk.append((line[:1], _SPACE.sub(b"", code)))
+    return places
+
+
+def _hunk_places(path: bytes, hunk: list[tuple[bytes, bytes]], places: set[bytes]) -> None:
+    retyped = {code for sign, code in hunk if sign == b"-"} & {code for sign, code in hunk if sign == b"+"}
+    above: bytes | None = None
+    changing = False
+    for sign, code in hunk:
+        if sign == b" " or code in retyped:
+            if changing:
+                places.add(path + b"\0" + code)
+            above, changing = code, False
+        elif not changing:
+            if above is not None:
+                places.add(path + b"\0" + above)
+            changing = True
 
 
 def _normalised(text: bytes) -> bytes | None:

@@ -37,7 +37,12 @@ class Similarity(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    threshold: float = Field(0.4, gt=0.0, le=1.0, description="similarity (0..1) at which two changes are one")
+    threshold: float = Field(
+        0.15,
+        gt=0.0,
+        le=1.0,
+        description="how far above the network's noise (0..1) two changes' similarity must stand to be one change",
+    )
     messages: bool = Field(True, description="commit messages decide for changes just under the threshold")
 
 

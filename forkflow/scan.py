@@ -44,6 +44,7 @@ from forkflow.parallel import predict_conflicts
 from forkflow.policy import Policy
 from forkflow.shard import Shard
 from forkflow.shared import SHARED_VERSION, find_shared_changes
+from forkflow.similar import upstream_threshold
 from forkflow.store import ShardHead, Store
 
 DEFAULT_RUN = "local"
@@ -588,7 +589,8 @@ def _node_report(
         when = datetime.fromtimestamp(facts.info(merge_base).commit_time, UTC)
         base["merge_base_date"] = when.isoformat(timespec="seconds")
         base["days_since_merge_base"] = max(0, (now - when).days)
-    similar = {cid: found for cid, found in pair.get("similar", {}).items() if found[1] >= threshold}
+    needed = upstream_threshold(threshold)
+    similar = {cid: found for cid, found in pair.get("similar", {}).items() if found[1] >= needed}
     met_by = {**pair.get("met_by", {}), **{cid: found[0] for cid, found in similar.items()}}
     keys = ("merge_base", "ahead", "behind", "carried", "upstreamed", "unreadable", "conflicts", "problems", "merged")
     return NodeReport(

@@ -19,11 +19,16 @@ from forkflow.network import Network
 from forkflow.policy import Similarity
 from forkflow.similar import Group, Unit, find_similar
 
-SHARED_VERSION = 2
+SHARED_VERSION = 3
 """Bumped whenever the grouping changes, so cached reports are not reused across versions."""
 
 COMMIT_KEY = "commit:"
 """What an unreadable commit is known by instead of a patch-id: this and the commit's id."""
+
+
+MAX_CHANGE = 250
+"""A node's commits that touch the same files are one change up to this many (GitHub lists no
+more of a pull request); past it they are a branch's history, not one change."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ def find_shared_changes(
         for position, cid in enumerate(cids):
             if cid not in in_series and commits[cid].patch_id is not None and fingerprints.get(cid):
                 units.append(commit_unit(name, position, cid, fingerprints[cid], commits[cid].summary))
+        units += change_units(name, [cid for cid in cids if cid not in in_series], fingerprints, commits)
     groups = find_similar(units, similarity.threshold, messages=similarity.messages)
     grouped = {unit.key for group in groups for unit in group.units}
     by_key = {_series_key(run): run for run in series}
@@ -60,6 +66,46 @@ def find_shared_changes(
     changes += [_similar_change(network, order, group, by_key, commits) for group in groups]
     changes.sort(key=lambda change: (-len(change.nodes), -(change.insertions + change.deletions), change.id))
     return changes
+
+
+def change_units(
+    name: str, cids: Sequence[str], fingerprints: Mapping[str, tuple[int, ...]], commits: Mapping[str, CommitReport]
+) -> list[Unit]:
+    """A node's carried commits that touch the same files, each such set as one change.
+
+    Two people meeting the same need rarely cut it into the same commits: one sends a fix and
+    its test in one commit, another in three, with a typo fixed on the way.  So besides each
+    commit, the commits of a node that touch a file in common (directly or through one another)
+    are compared as one change: all of a pull request, as a rule.
+    """
+    readable = [cid for cid in cids if fingerprints.get(cid) and commits[cid].patch_id is not None]
+    root = {cid: cid for cid in readable}
+
+    def find(cid: str) -> str:
+        while root[cid] != cid:
+            root[cid] = root[root[cid]]
+            cid = root[cid]
+        return cid
+
+    first_with: dict[str, str] = {}
+    for cid in readable:
+        for path in commits[cid].paths:
+            other = first_with.setdefault(path, cid)
+            root[find(cid)] = find(other)
+    parts: dict[str, list[str]] = defaultdict(list)
+    for cid in readable:  # oldest first, as carried
+        parts[find(cid)].append(cid)
+    return [
+        Unit(
+            key="change:" + digest(part),
+            nodes=frozenset([name]),
+            commits=tuple(part),
+            tokens=frozenset(token for cid in part for token in fingerprints[cid]),
+            message=commits[part[0]].summary,
+        )
+        for part in parts.values()
+        if 2 <= len(part) <= MAX_CHANGE
+    ]
 
 
 def tree_positions(network: Network) -> dict[str, int]:

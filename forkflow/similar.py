@@ -21,7 +21,9 @@ How it decides (the README says the same in words):
 
 from __future__ import annotations
 
+import heapq
 import math
+import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -29,10 +31,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
 
-from forkflow.fingerprint import KIND_MASK, LINE_ADDED, LINE_REMOVED, PATH, WORD_ADDED, WORD_REMOVED
+from forkflow.fingerprint import CONTEXT, KIND_MASK, LINE_ADDED, LINE_REMOVED, PATH, WORD_ADDED, WORD_REMOVED
 
-KIND_WEIGHTS = {LINE_REMOVED: 1.5, LINE_ADDED: 1.0, WORD_REMOVED: 0.6, WORD_ADDED: 0.4, PATH: 0.3}
+KIND_WEIGHTS = {LINE_REMOVED: 1.5, LINE_ADDED: 1.0, WORD_REMOVED: 0.6, WORD_ADDED: 0.4, PATH: 0.3, CONTEXT: 0.5}
+PLACE_KINDS = frozenset((PATH, CONTEXT))
 MESSAGE_BONUS = 0.1
+BALANCE = 0.6
+"""How far the score's denominator leans to the smaller change (0.5: the geometric mean)."""
 CONTAINED = 0.7
 """A commit lies inside another change when this share of its weight is in the other's."""
 MAX_POSTINGS = 64
@@ -42,6 +47,15 @@ MIN_SHARED = 1
 three points of recall on the labelled set for little speed)."""
 MAX_PART = 8
 """At most this many consecutive commits are put together when looking for a split change."""
+
+NOISE_SHARE = 0.002
+"""The network's noise is what the top 0.2% of random pairs of its changes score."""
+NOISE_SAMPLE = 20_000
+NOISE_PAIRS = 1_000
+NOISE_SEED = 15
+CLOSEST = 2
+"""A change's best matches left out of the noise: a change made in three nodes has two."""
+UPSTREAM_MARGIN = 0.25
 
 _MESSAGE_WORD = re.compile(r"[a-z0-9]{3,}")
 
@@ -82,6 +96,7 @@ class Weights:
         self._weight = {token: _weight(token, count, total) for token, count in self.df.items()}
         self._unknown = math.log(total + 1) / 0.5  # a token no unit has: as rare as can be
         self._masses: dict[frozenset[int], float] = {}
+        self._places = frozenset(token for token in self.df if token & KIND_MASK in PLACE_KINDS)
 
     def of(self, token: int) -> float:
         known = self._weight.get(token)
@@ -97,6 +112,29 @@ class Weights:
     def shared_mass(self, a: frozenset[int], b: frozenset[int]) -> float:
         return sum(map(self.of, a & b))
 
+    def shared_evidence(self, a: frozenset[int], b: frozenset[int]) -> float:
+        """The weight two fingerprints share, where sharing a place counts only beside shared content.
+
+        Lines and words say what a change does; paths and context lines only where.  Two changes
+        at the same place that do different things (a cookie made Secure, the same cookie given
+        an expiry) share a place and nothing else: no evidence.  So the place's weight counts
+        at most as much as the content's.
+        """
+        shared = a & b
+        if not shared:
+            return 0.0
+        places = shared & self._places
+        if not places:
+            return self._sum(shared)
+        content = self._sum(shared - places)
+        return content + min(self._sum(places), content)
+
+    def _sum(self, tokens: frozenset[int]) -> float:
+        try:
+            return sum(map(self._weight.__getitem__, tokens))  # the tokens of the units weighed: all known
+        except KeyError:
+            return sum(map(self.of, tokens))
+
 
 def _weight(token: int, count: int, total: int) -> float:
     rarity = math.log((total + 1) / (count + 0.5))
@@ -104,11 +142,41 @@ def _weight(token: int, count: int, total: int) -> float:
 
 
 def similarity(a: frozenset[int], b: frozenset[int], weights: Weights) -> float:
-    """Weighted Jaccard index of two fingerprints (0: nothing in common, 1: the same tokens)."""
+    """How much of two fingerprints' weight they share (0: nothing in common, 1: the same tokens).
+
+    The shared weight over a mean of the two weights that leans to the smaller
+    (``small ** BALANCE * large ** (1 - BALANCE)``): a fix retyped with a test beside it is
+    still mostly the same change, which the Jaccard index (over their union) would halve.
+    """
+    shared = weights.shared_evidence(a, b)
+    if shared == 0:
+        return 0.0
+    small, large = sorted((weights.mass(a), weights.mass(b)))
+    mean: float = small**BALANCE * large ** (1 - BALANCE)
+    return round(shared / mean, 6)  # sums in any order agree
+
+
+def jaccard(a: frozenset[int], b: frozenset[int], weights: Weights) -> float:
+    """Weighted Jaccard index of two fingerprints: the shared weight over the weight of their union.
+
+    What a carried commit and a parent commit touching the same paths are compared by (see
+    :func:`upstream_threshold`).
+    """
     shared = weights.shared_mass(a, b)
     if shared == 0:
         return 0.0
-    return round(shared / (weights.mass(a) + weights.mass(b) - shared), 6)  # sums in any order agree
+    return round(shared / (weights.mass(a) + weights.mass(b) - shared), 6)
+
+
+def upstream_threshold(threshold: float) -> float:
+    """The Jaccard index at which a parent commit meets a carried one, for the policy's threshold.
+
+    There are no random pairs to measure noise by (a commit is compared only with the parent's
+    commits that touch the same paths), so the index must reach the threshold plus
+    ``UPSTREAM_MARGIN``: 0.4 at the default policy, as before the threshold was on the
+    network's scale.
+    """
+    return round(min(1.0, threshold + UPSTREAM_MARGIN), 6)
 
 
 def containment(part: frozenset[int], whole: frozenset[int], weights: Weights) -> float:
@@ -129,18 +197,16 @@ def _message_words(message: str) -> frozenset[str]:
 
 
 def find_similar(units: Sequence[Unit], threshold: float, *, messages: bool = True) -> list[Group]:
-    """Groups of two or more units, from different nodes, that are the same change."""
+    """Groups of two or more units, from different nodes, that are the same change.
+
+    ``threshold`` is on the network's own scale (:func:`raw_threshold`).
+    """
     weights = Weights(units)
     scorer = _Scorer(weights, messages)
     pairs = _candidate_pairs(units, weights)
-    scored = {}
-    for i, j in pairs:
-        a, b = units[i], units[j]
-        if a.nodes & b.nodes:
-            continue
-        score = scorer.score(a, b)
-        if score >= threshold:
-            scored[(i, j)] = score
+    every = {(i, j): scorer.score(units[i], units[j]) for i, j in pairs if not units[i].nodes & units[j].nodes}
+    threshold = raw_threshold(threshold, noise_level(units, scorer, _closest(every)))
+    scored = {pair: score for pair, score in every.items() if score >= threshold}
     composites = _split_changes(units, pairs, scored, weights, scorer, threshold)
     everything = list(units) + [unit for unit, _ in composites]
     for unit, links in composites:
@@ -148,6 +214,51 @@ def find_similar(units: Sequence[Unit], threshold: float, *, messages: bool = Tr
         for other, score in links:
             scored[(min(index, other), max(index, other))] = score
     return _complete_linkage(everything, scored, scorer, threshold)
+
+
+def raw_threshold(threshold: float, noise: float) -> float:
+    """The score two changes need when random pairs of the network's changes score ``noise``.
+
+    A score means more in a network whose changes have little in common than in one where
+    every change touches the same files with the same words: the policy's threshold is how far
+    above that noise a pair must stand, as a share of what is left up to 1.
+    """
+    return noise + (1.0 - noise) * threshold
+
+
+def noise_level(units: Sequence[Unit], scorer: _Scorer, closest: set[tuple[int, int]]) -> float:
+    """What the top ``NOISE_SHARE`` of pairs of changes from different nodes score, drawn at random.
+
+    Every pair when there are at most ``NOISE_SAMPLE``, else that many drawn with a fixed seed,
+    so the same changes give the same level.  Each change's ``CLOSEST`` best matches
+    (``closest``) are left out: they are what the detector is looking for, not noise, and in a
+    small network they would be most of the top pairs.  With fewer than ``NOISE_PAIRS`` pairs
+    left, the level is 0: too few to tell noise from the changes that are the same.
+    """
+    count = len(units)
+    if count * (count - 1) // 2 <= NOISE_SAMPLE:
+        drawn: list[tuple[int, int]] = list(combinations(range(count), 2))
+    else:
+        draw = random.Random(NOISE_SEED)
+        drawn = [tuple(sorted(draw.sample(range(count), 2))) for _ in range(NOISE_SAMPLE)]  # type: ignore[misc]
+    scores = [
+        scorer.score(units[i], units[j])
+        for i, j in drawn
+        if (i, j) not in closest and not units[i].nodes & units[j].nodes
+    ]
+    if len(scores) < NOISE_PAIRS:
+        return 0.0
+    scores.sort(reverse=True)
+    return scores[int(len(scores) * NOISE_SHARE)]
+
+
+def _closest(scores: dict[tuple[int, int], float]) -> set[tuple[int, int]]:
+    """Each unit's ``CLOSEST`` best-scoring pairs."""
+    by_unit: dict[int, list[tuple[float, tuple[int, int]]]] = defaultdict(list)
+    for pair, score in scores.items():
+        for index in pair:
+            by_unit[index].append((score, pair))
+    return {pair for found in by_unit.values() for _score, pair in heapq.nlargest(CLOSEST, found)}
 
 
 class _Scorer:
@@ -168,11 +279,14 @@ class _Scorer:
 
 
 def _candidate_pairs(units: Sequence[Unit], weights: Weights) -> set[tuple[int, int]]:
-    """Pairs of units that share at least ``MIN_SHARED`` tokens rare enough to be indexed."""
+    """Pairs of units that share at least ``MIN_SHARED`` tokens rare enough to be indexed.
+
+    Paths and places propose no pairs: two changes that share only where they lie score 0.
+    """
     postings: dict[int, list[int]] = defaultdict(list)
     for index, unit in enumerate(units):
         for token in unit.tokens:
-            if token & KIND_MASK != PATH and weights.df[token] <= MAX_POSTINGS:
+            if token & KIND_MASK not in PLACE_KINDS and weights.df[token] <= MAX_POSTINGS:
                 postings[token].append(index)
     counts: Counter[tuple[int, int]] = Counter()
     for members in postings.values():

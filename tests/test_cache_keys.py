@@ -121,7 +121,7 @@ def _declare_need(work: Path) -> None:
 
 CASES = {
     "local_paths": Case(_policy('"**/*.local.*",', '"**/*.local.*",\n    "vms/**",'), True),
-    "similarity.threshold": Case(_policy("threshold = 0.4", "threshold = 0.1"), True),
+    "similarity.threshold": Case(_policy("threshold = 0.15", "threshold = 0.05"), True),
     "similarity.messages": Case(_policy("messages = true", "messages = false"), True),
     "protected_paths": Case(_policy('"policies/**",', '"policies/**",\n    "vms/**",'), False),
     "bubble_up.min_nodes": Case(_policy("min_nodes = 2", "min_nodes = 3"), False),

@@ -89,17 +89,22 @@ def test_the_demo_round_makes_the_figure_fall(tmp_path: Path, monkeypatch: pytes
     result = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    tail = lines[lines.index("Bubble-up round: 8 proposal(s) opened (forkflow proposals list)") :][:13]
+    tail = lines[lines.index("Bubble-up round: 10 proposal(s) opened (forkflow proposals list)") :][:15]
     assert tail == [
-        "Bubble-up round: 8 proposal(s) opened (forkflow proposals list)",
+        "Bubble-up round: 10 proposal(s) opened (forkflow proposals list)",
         "  #1   Stop player shortcuts from hijacking form fields  -> central (8 nodes)",
         "  #2   Schedule captures in campus time, not the host's  -> central (4 nodes)",
         "  #3   Add chapters to the video model (+2 more commits)  -> central (3 nodes)",
         "  #4   Send completion scores to the LMS gradebook (LTI 1.3 AGS)  -> central (3 nodes)",
         "  #5   Add 0.25x and 0.5x playback speeds  -> central (3 nodes)",
-        "  #6   Let viewers pick the caption language  -> central (2 nodes)",
-        "  #7   Enable faststart for MP4 renditions  -> central (2 nodes)",
-        "  #8   Allow the session cookie inside LMS iframes  -> central (2 nodes)",
+        # The history's session cookie "hardened independently in three colleges", all three.
+        "  #6   Harden the session cookie  -> central (3 nodes)",
+        "  #7   Let viewers pick the caption language  -> central (2 nodes)",
+        "  #8   Enable faststart for MP4 renditions  -> central (2 nodes)",
+        # The uploader's empty-MIME-type fix "typed independently in three places": two of them.
+        "  #9   Fall back to the file extension when the browser gives no type  -> central (2 nodes)",
+        # Dentistry's hot-fix and journalism's change raise the same upload limit: one need.
+        "  #10  Raise the upload limit for broadcast masters  -> central (2 nodes)",
         "  merged #1 into central: Stop player shortcuts from hijacking form fields",
         "  merged #2 into central: Schedule captures in campus time, not the host's",
         "Unmet needs: 98.0% before, 73.5% after (12 more need(s) met by the parents)",

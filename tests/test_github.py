@@ -210,7 +210,7 @@ def test_the_demo_network_on_github(fake_github: FakeGitHub, tmp_path: Path) -> 
     first = run_bot(space, forge_for(space, fake_github), "schedule", {}, credential=CREDENTIAL, committer=BOT, now=NOW)
     bubble_up = [p for p in forge_for(space, fake_github).proposals() if p.source == "bubble-up"]
     sync = [p for p in forge_for(space, fake_github).proposals() if p.source == "sync"]
-    assert len(bubble_up) == 8 and all(p.target in ("central", "engineering") for p in bubble_up)
+    assert len(bubble_up) == 10 and all(p.target in ("central", "engineering") for p in bubble_up)
     assert len(sync) >= 10 and all(p.branch.startswith("forkflow/sync/") for p in sync)
     assert first.outputs["proposals-opened"] == str(len(bubble_up) + len(sync))
     second = run_bot(

@@ -19,7 +19,7 @@ def test_default_is_shipped_and_valid() -> None:
     policy = load_policy(find_policy("default"))
     assert policy.source == "policies/default.toml"
     assert policy.bubble_up.min_nodes == 2
-    assert policy.similarity.threshold == 0.4
+    assert policy.similarity.threshold == 0.15
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "policies").glob("*.toml")), ids=lambda p: p.name)
