@@ -76,7 +76,7 @@ def check_cache(repo: Path, manifest: Path, out: Path) -> Iterator[str]:
     nodes = [block for block in text.split("[[node]]") if 'parent = "central"' in block]
     changes = {
         'a local path ("docs/**")': (policy, '"**/*.local.*",', '"**/*.local.*",\n    "docs/**",'),
-        "the similarity threshold (0.4 to 0.2)": (policy, "threshold = 0.4", "threshold = 0.2"),
+        "the similarity threshold (0.15 to 0.3)": (policy, "threshold = 0.15", "threshold = 0.3"),
         "a node's tier": (manifest, 'tier = "decentralized"', 'tier = "developer"'),
         "a node removed": (manifest, "[[node]]" + nodes[-1], ""),
     }

@@ -3,19 +3,24 @@
 How it decides (the README says the same in words):
 
 1. Every change has a fingerprint (:mod:`forkflow.fingerprint`): its changed lines with
-   whitespace, comments and quote style taken out, the words of those lines, and its paths.
+   whitespace, comments and quote style taken out, the words of those lines, its paths, and
+   its places (the unchanged lines just around each run of changes).
 2. Tokens are weighted by how rare they are among all the changes compared (a line every
    change adds says nothing), and by kind: removed lines weigh most, then added lines, then
-   words, then paths.
-3. The similarity of two changes is their weighted Jaccard index: the weight of the tokens
-   they share over the weight of all their tokens.  Commit messages add up to
+   words and places, then paths.
+3. Sharing a place or a path counts at most as much as the content shared beside it
+   (:meth:`Weights.shared_evidence`); the score is that evidence over a mean of the two
+   changes' weights leaning to the smaller (:func:`similarity`).  Commit messages add up to
    ``MESSAGE_BONUS`` (a secondary signal, for changes just under the threshold).
-4. Candidates come from an inverted index over the rarer tokens, so the work grows with the
-   number of changes, not its square.
-5. A change split into several commits in one node and squashed into one in another is found
+4. The threshold is on the network's own scale: a pair must stand that far above what random
+   pairs of the network's changes score (:func:`noise_level`, :func:`raw_threshold`).
+5. Candidates come from an inverted index over the rarer tokens of what changes do (not where),
+   so the work grows with the number of changes, not its square.
+6. A change split into several commits in one node and squashed into one in another is found
    by containment: when two or more consecutive commits of one node each lie mostly inside a
-   change of another node, their union is compared as one change.
-6. Grouping is complete-linkage: two groups join only when every pair across them is similar
+   change of another node, their union is compared as one change.  (A node's commits that
+   touch the same files are also compared as one change: :func:`forkflow.shared.change_units`.)
+7. Grouping is complete-linkage: two groups join only when every pair across them is similar
    enough and no node would carry two members, so chains of weak links do not snowball.
 """
 

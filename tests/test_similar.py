@@ -43,7 +43,7 @@ def test_fingerprints_survive_the_store() -> None:
     assert unpack(pack(tokens)) == tokens
 
 
-def test_similarity_is_a_weighted_jaccard_index() -> None:
+def test_similarity_is_one_for_the_same_tokens_zero_for_none_and_symmetric() -> None:
     units = [
         unit("a", "n1", diff("a.py", [], ["guard_empty(upload)", "raise EmptyUpload(name)"])),
         unit("b", "n2", diff("a.py", [], ["guard_empty(upload)", "raise EmptyUpload(name)"])),
