@@ -52,6 +52,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from benchmarks.realnet import borrow  # noqa: E402
+
 SET = HERE / "duppr"
 CHANGELOG = re.compile(r"(^|/)(changelogs?/|(changelog|changes|news|history|upgrade)[^/]*$)", re.IGNORECASE)
 SEED = 15
@@ -100,12 +104,8 @@ def working_copy(mirror: Path, work: Path) -> Path:
     """A bare repository borrowing ``mirror``'s objects, with its refs and a commit-graph."""
     repo = work / project_of(mirror).replace("/", "+")
     if not (repo / "objects" / "info" / "commit-graph").exists():
-        repo.mkdir(parents=True, exist_ok=True)
-        git(repo, "init", "-q", "--bare")
-        (repo / "objects" / "info" / "alternates").write_text(f"{mirror / 'objects'}\n")
-        refs = git(mirror, "for-each-ref", "--format=create %(refname) %(objectname)")
-        subprocess.run(["git", "update-ref", "--stdin"], cwd=repo, input=refs, text=True, check=True)
-        git(repo, "symbolic-ref", "HEAD", git(mirror, "symbolic-ref", "HEAD").strip())
+        if not (repo / "HEAD").exists():
+            borrow(mirror, repo)
         git(repo, "commit-graph", "write", "--reachable")
     return repo
 

@@ -45,18 +45,23 @@ def manifest_text(name: str, branch: str, numbers: list[int]) -> str:
     return "\n".join(lines)
 
 
+def borrow(mirror: Path, repo: Path) -> None:
+    """Make ``repo`` a bare repository that borrows ``mirror``'s objects and has its refs and HEAD."""
+    repo.mkdir(parents=True, exist_ok=True)
+    git("init", "-q", "--bare", cwd=repo)
+    (repo / "objects" / "info" / "alternates").write_text(f"{mirror / 'objects'}\n")
+    refs = git("for-each-ref", "--format=create %(refname) %(objectname)", cwd=mirror)
+    subprocess.run(["git", "update-ref", "--stdin"], cwd=repo, input=refs, text=True, check=True)
+    git("symbolic-ref", "HEAD", git("symbolic-ref", "HEAD", cwd=mirror).strip(), cwd=repo)
+
+
 def build(mirror: Path, out: Path, *, nodes: int | None = None, also: tuple[int, ...] = ()) -> Path:
     """The working repository (borrowing ``mirror``'s objects, with its refs) and its manifest."""
     mirror = mirror.resolve()
     out.mkdir(parents=True, exist_ok=True)
     repo = out / "repo.git"
     if not repo.exists():
-        git("init", "-q", "--bare", str(repo))
-        (repo / "objects" / "info" / "alternates").write_text(f"{mirror / 'objects'}\n")
-        refs = git("for-each-ref", "--format=%(objectname) %(refname)", cwd=mirror)
-        commands = "".join(f"create {ref} {oid}\n" for oid, ref in (line.split() for line in refs.splitlines()))
-        subprocess.run(["git", "update-ref", "--stdin"], cwd=repo, input=commands, text=True, check=True)
-        git("symbolic-ref", "HEAD", git("symbolic-ref", "HEAD", cwd=mirror).strip(), cwd=repo)
+        borrow(mirror, repo)
     branch = git("symbolic-ref", "--short", "HEAD", cwd=repo).strip()
     numbers = pull_requests(repo)[:nodes] if nodes else pull_requests(repo)
     numbers += [number for number in also if number not in numbers]
