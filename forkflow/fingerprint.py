@@ -44,48 +44,48 @@ def fingerprint(diff_lines: list[bytes]) -> tuple[int, ...]:
     paths: set[bytes] = set()
     lines: tuple[set[bytes], set[bytes]] = (set(), set())  # added, removed
     words: tuple[set[bytes], set[bytes]] = (set(), set())
+    places: set[bytes] = set()
+    where = b""  # the path the current hunk's places are in
+    hunk: list[tuple[bytes, bytes]] = []  # (" ", "+" or "-", the line's code without whitespace)
     for line in diff_lines:
+        sign = line[:1]
+        boundary = line.startswith((b"diff ", b"@@", b"--- ", b"+++ "))
+        if boundary:
+            _hunk_places(where, hunk, places)
+            hunk = []
+            if line.startswith(b"+++ b/"):
+                where = line[6:].rstrip(b"\n")
         if line.startswith((b"+++ b/", b"--- a/")):
             paths.add(line[6:].rstrip(b"\n"))
-        elif line.startswith((b"+++", b"---")):
+        changed = sign in (b"+", b"-") and not line.startswith((b"+++", b"---"))
+        in_hunk = not boundary and sign in (b" ", b"+", b"-")
+        if not in_hunk:
             continue
-        elif line.startswith((b"+", b"-")):
-            side = 0 if line.startswith(b"+") else 1
-            code = _normalised(line[1:])
-            if code is not None:
-                lines[side].add(_SPACE.sub(b"", code))
-                words[side].update(word for word in _WORD.findall(code) if word.lower() not in _KEYWORDS)
+        code = _normalised(line[1:])
+        if code is None:
+            continue
+        bare = _SPACE.sub(b"", code)
+        if changed:
+            side = 0 if sign == b"+" else 1
+            lines[side].add(bare)
+            words[side].update(word for word in _WORD.findall(code) if word.lower() not in _KEYWORDS)
+        hunk.append((sign, bare))
+    _hunk_places(where, hunk, places)
     tokens = {_token(PATH, path) for path in paths}
-    tokens.update(_token(CONTEXT, place) for place in _places(diff_lines))
+    tokens.update(_token(CONTEXT, place) for place in places)
     for kinds, (added, removed) in (((LINE_ADDED, LINE_REMOVED), lines), ((WORD_ADDED, WORD_REMOVED), words)):
         tokens.update(_token(kinds[0], text) for text in added - removed)
         tokens.update(_token(kinds[1], text) for text in removed - added)
     return tuple(sorted(tokens))
 
 
-def _places(diff_lines: list[bytes]) -> set[bytes]:
-    """Each run of changed lines as its path and the telling unchanged lines just above and below.
+def _hunk_places(path: bytes, hunk: list[tuple[bytes, bytes]], places: set[bytes]) -> None:
+    """Each run of changed lines of one hunk as its path and the telling unchanged lines just
+    above and below it.
 
     A line removed and added again the same but for whitespace, quotes or comments counts as
     unchanged, so a change typed again with the lines around it re-indented lies at the same place.
     """
-    places: set[bytes] = set()
-    path = b""
-    hunk: list[tuple[bytes, bytes]] = []  # (" ", "+" or "-", the line's code)
-    for line in [*diff_lines, b"@@"]:  # a last header closes the last hunk
-        if line.startswith((b"diff ", b"@@", b"--- ", b"+++ ")):
-            _hunk_places(path, hunk, places)
-            hunk = []
-            if line.startswith(b"+++ b/"):
-                path = line[6:].rstrip(b"\n")
-        elif line[:1] in (b" ", b"+", b"-"):
-            code = _normalised(line[1:])
-            if code is not None:
-                hunk.append((line[:1], _SPACE.sub(b"", code)))
-    return places
-
-
-def _hunk_places(path: bytes, hunk: list[tuple[bytes, bytes]], places: set[bytes]) -> None:
     retyped = {code for sign, code in hunk if sign == b"-"} & {code for sign, code in hunk if sign == b"+"}
     above: bytes | None = None
     changing = False
