@@ -164,7 +164,7 @@ def child_warm(repo: Path) -> None:
     start = time.perf_counter()
     from datetime import UTC, datetime
 
-    from forkflow.scan import scan_document
+    from forkflow.scan.pipeline import scan_document
     from forkflow.workspace import open_workspace
 
     imported = time.perf_counter()

@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.gennet import generate  # noqa: E402
-from forkflow.parallel import worker_count  # noqa: E402
+from forkflow.scan.parallel import worker_count  # noqa: E402
 
 
 def git_loop(repo: Path) -> float:
@@ -104,7 +104,7 @@ def push_upstream_commit(repo: Path) -> str:
 
 def child(repo: Path) -> None:
     """Run one scan in this process; print its time and this process's peak memory."""
-    from forkflow.scan import scan_network
+    from forkflow.scan.pipeline import scan_network
     from forkflow.workspace import open_workspace
 
     space = open_workspace(repo)

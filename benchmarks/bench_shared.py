@@ -29,9 +29,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.similar_set import Case, build_labelled_set  # noqa: E402
+from forkflow.changes.similar import Unit, Weights, find_similar, message_similarity, similarity  # noqa: E402
 from forkflow.gitrepo import GitRepo  # noqa: E402
-from forkflow.policy import Similarity  # noqa: E402
-from forkflow.similar import Unit, Weights, find_similar, message_similarity, similarity  # noqa: E402
+from forkflow.policy.rules import Similarity  # noqa: E402
 
 THRESHOLDS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6]
 

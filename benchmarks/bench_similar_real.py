@@ -45,13 +45,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.duppr_set import SET, PullRequest, Resolver, git, project_of, read_pairs, working_copy  # noqa: E402
+from forkflow.changes.shared import find_shared_changes  # noqa: E402
 from forkflow.gitrepo import GitRepo  # noqa: E402
-from forkflow.manifest import load_manifest  # noqa: E402
+from forkflow.manifest.spec import load_manifest  # noqa: E402
 from forkflow.model import ScanReport  # noqa: E402
-from forkflow.network import Network  # noqa: E402
-from forkflow.policy import Policy, Similarity  # noqa: E402
-from forkflow.scan import scan_network  # noqa: E402
-from forkflow.shared import find_shared_changes  # noqa: E402
+from forkflow.network.tree import Network  # noqa: E402
+from forkflow.policy.rules import Policy, Similarity  # noqa: E402
+from forkflow.scan.pipeline import scan_network  # noqa: E402
 
 TUNED = ("ansible/ansible", "symfony/symfony-docs")
 HELD_OUT = ("hashicorp/terraform", "emberjs/ember.js")

@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.realnet import build, missing_blobs  # noqa: E402
-from forkflow.policy import find_policy  # noqa: E402
+from forkflow.policy.rules import find_policy  # noqa: E402
 
 EPOCH = "1767225600"
 

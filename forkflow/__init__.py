@@ -16,11 +16,11 @@ from forkflow.errors import (
     PolicyError,
 )
 from forkflow.gitrepo import GitRepo
-from forkflow.manifest import Manifest, load_manifest
+from forkflow.manifest.spec import Manifest, load_manifest
 from forkflow.model import ScanReport
-from forkflow.network import Network
-from forkflow.scan import scan_network
-from forkflow.store import Store
+from forkflow.network.tree import Network
+from forkflow.scan.pipeline import scan_network
+from forkflow.store.store import Store
 
 __all__ = [
     "ConflictError",

@@ -23,19 +23,19 @@ from datetime import datetime
 from typing import Any
 
 from forkflow.bot_event import PullRequestEvent, parse_pull_request_event
-from forkflow.check import check_policy
 from forkflow.credential import Credential
 from forkflow.errors import EventError, ForkflowError
-from forkflow.fetch import apply_fetch, plan_fetch
 from forkflow.forge import Forge, Proposal
 from forkflow.gitrepo import Person
 from forkflow.hooks import protected_refusals, refusal_message
 from forkflow.model import ScanReport
-from forkflow.needs import scan_summary
+from forkflow.needs.figure import scan_summary
+from forkflow.network.fetch import apply_fetch, plan_fetch
+from forkflow.policy.check import check_policy
 from forkflow.problems import StepProblem, one_line, problems_markdown, step, unique
-from forkflow.propose import ProposalPlan, Step, apply_plan, plan_proposals
-from forkflow.report import ReportInput, report_markdown
-from forkflow.scan import scan_network
+from forkflow.propose.bubble_up import ProposalPlan, Step, apply_plan, plan_proposals
+from forkflow.report.document import ReportInput, report_markdown
+from forkflow.scan.pipeline import scan_network
 from forkflow.sync import SyncAction, apply_sync, plan_sync
 from forkflow.workspace import Workspace
 

@@ -27,12 +27,12 @@ from forkflow.cli_errors import ShardType, handle_errors, require_nodes, sigterm
 from forkflow.credential import Credential
 from forkflow.errors import ExampleError, GitError
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
-from forkflow.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
 from forkflow.model import ScanReport, report_schema
-from forkflow.needs import Weight, reweigh, scan_summary
-from forkflow.render import scan_markdown, scan_table, summary_lines
-from forkflow.scan import DEFAULT_RUN, ScanDocument, report_json, scan_document
-from forkflow.shard import Shard
+from forkflow.needs.figure import Weight, reweigh, scan_summary
+from forkflow.network.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
+from forkflow.network.shard import Shard
+from forkflow.report.render import scan_markdown, scan_table, summary_lines
+from forkflow.scan.pipeline import DEFAULT_RUN, ScanDocument, report_json, scan_document
 from forkflow.workspace import Workspace, open_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -108,7 +108,7 @@ def open_space(repo: Path, manifest: Path | None, *, writes: bool = False) -> Wo
         click.echo(f"warning: {note}", err=True)
     if writes:
         from forkflow.runlock import hold_run_lock
-        from forkflow.store import local_folder
+        from forkflow.store.store import local_folder
 
         def waiting(holder: str) -> None:
             click.echo(f"waiting for {holder}: another forkflow run is writing to this repository", err=True)
@@ -289,7 +289,7 @@ def scan(
     with _errors():
         space = open_space(repo, manifest)
         if shard is not None:
-            from forkflow.scan import scan_shard
+            from forkflow.scan.pipeline import scan_shard
 
             done = scan_shard(space.network, space.repo, space.store, shard, run_id=run_id, policy=space.policy)
             click.echo(
@@ -315,7 +315,7 @@ def scan(
 
 
 def _scan_on_cluster(space: Workspace, address: str, shards: int | None, run_id: str) -> None:
-    from forkflow.cluster import ShardDone, scan_on_cluster
+    from forkflow.scale.dask_cluster import ShardDone, scan_on_cluster
 
     def done(outcome: ShardDone) -> None:
         click.echo(f"shard {outcome.shard}: {outcome.compared} node(s) compared", err=True)
@@ -472,7 +472,7 @@ def policy_check(repo: Path, manifest: Path | None, as_json: bool) -> None:
 
     Exit code: 0 when there is none, 4 when there are violations (1 for errors, as always).
     """
-    from forkflow.check import check_policy
+    from forkflow.policy.check import check_policy
 
     with _errors():
         space = open_space(repo, manifest)
@@ -496,7 +496,7 @@ def policy_check(repo: Path, manifest: Path | None, as_json: bool) -> None:
 @policy.command("schema")
 def policy_schema_command() -> None:
     """Print the JSON Schema of a policy file (also in docs/policy.schema.json)."""
-    from forkflow.policy import policy_schema
+    from forkflow.policy.rules import policy_schema
 
     click.echo(json.dumps(policy_schema(), indent=2, sort_keys=True))
 

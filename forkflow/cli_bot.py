@@ -15,8 +15,8 @@ from forkflow.cli import _errors, _now, _workspace_options, main, open_space
 from forkflow.credential import Credential
 from forkflow.errors import EventError
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
-from forkflow.forges import FORGES, open_forge
-from forkflow.propose import committer_for
+from forkflow.forge.choice import FORGES, open_forge
+from forkflow.propose.bubble_up import committer_for
 
 LIFECYCLE = ("provision", "merge", "retire")
 
@@ -120,11 +120,11 @@ def discover(central: str, org: str | None, tier: str, manifest: Path, write: bo
     written is left out with a line that says why (exit code 1); the others are added.
     GITHUB_API_URL selects GitHub Enterprise.
     """
-    from forkflow.discover import add_discovered, network_header
     from forkflow.forge.github import PUBLIC_API, GitHubClient, credentials_from_env, discover_network
     from forkflow.forge.http import timeout_from_env
-    from forkflow.manifest import NodeSpec, load_manifest
-    from forkflow.manifest_edit import write_manifest
+    from forkflow.manifest.edit import write_manifest
+    from forkflow.manifest.spec import NodeSpec, load_manifest
+    from forkflow.network.discover import add_discovered, network_header
 
     owner, _, name = central.partition("/")
     if not owner or not name or "/" in name:

@@ -32,7 +32,7 @@ import click
 from forkflow import __version__
 from forkflow.errors import ForkflowError, ShardError
 from forkflow.exitcodes import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_UNEXPECTED
-from forkflow.shard import Shard, parse_shard
+from forkflow.network.shard import Shard, parse_shard
 
 SECRET_VARIABLES = ("GITHUB_TOKEN", "FORKFLOW_APP_PRIVATE_KEY", "PGPASSWORD")
 """Environment variables whose values never appear in a crash log."""

@@ -9,10 +9,10 @@ import click
 
 from forkflow.cli import _errors, _now, _workspace_options, main, open_space, run_scan
 from forkflow.errors import NodeError
-from forkflow.forges import FORGES, open_forge
+from forkflow.forge.choice import FORGES, open_forge
 from forkflow.lifecycle import LifePlan, apply_lifecycle, plan_merge, plan_provision, plan_retire
 from forkflow.model import ScanReport
-from forkflow.propose import committer_for
+from forkflow.propose.bubble_up import committer_for
 from forkflow.workspace import Workspace
 
 YES = click.option("--yes", "-y", is_flag=True, help="Do it without asking.")

@@ -11,14 +11,14 @@ from rich import box
 from rich.table import Table
 
 from forkflow.cli import _errors, _now, _out, _workspace_options, main, open_space, run_scan
-from forkflow.contribute import plan_contribution, resolve_contribution
 from forkflow.errors import NodeError
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.forge import Proposal
 from forkflow.forge.local import LocalForge
 from forkflow.model import SharedChange
 from forkflow.problems import StepProblem
-from forkflow.propose import ProposalPlan, Step, apply_plan, committer_for, plan_proposals
+from forkflow.propose.bubble_up import ProposalPlan, Step, apply_plan, committer_for, plan_proposals
+from forkflow.propose.contribute import plan_contribution, resolve_contribution
 from forkflow.workspace import Workspace
 
 

@@ -10,9 +10,9 @@ from forkflow.cli import _errors, _out, _workspace_options, main, open_space, ru
 from forkflow.errors import OutputError
 from forkflow.forge.local import LocalForge
 from forkflow.model import ScanReport
-from forkflow.needs import Weight, reweigh
-from forkflow.report import ReportInput, report_html, report_markdown
-from forkflow.trend import Period, Trend, build_trend
+from forkflow.needs.figure import Weight, reweigh
+from forkflow.needs.trend import Period, Trend, build_trend
+from forkflow.report.document import ReportInput, report_html, report_markdown
 from forkflow.workspace import Workspace
 
 WEIGHT = click.option(
@@ -64,7 +64,7 @@ def trend(repo: Path, manifest: Path | None, period: str, weight: str, as_json: 
         report, before = _scan_with_history(space, weight)
         built = build_trend(report, period=Period(period), weight=Weight(weight), scans=[*before])
         if charts:
-            from forkflow.chart import write_chart
+            from forkflow.report.chart import write_chart
 
             for chart in charts:
                 try:
@@ -116,7 +116,7 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
         if html_file is None:
             click.echo(report_markdown(data), nl=False)
             return
-        from forkflow.chart import chart_svg
+        from forkflow.report.chart import chart_svg
 
         built = build_trend(current, period=Period(period), weight=Weight(weight), scans=[*before])
         svg = chart_svg(built) if built.points else None

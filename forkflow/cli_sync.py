@@ -15,7 +15,7 @@ from forkflow.credential import Credential
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.forge.local import LocalForge
 from forkflow.problems import StepProblem
-from forkflow.propose import committer_for
+from forkflow.propose.bubble_up import committer_for
 from forkflow.sync import SyncAction, SyncStep, apply_sync, plan_sync, subtree
 
 

@@ -25,10 +25,11 @@ from forkflow.forge import Proposal
 from forkflow.forge.local import LocalForge
 from forkflow.gitrepo import GitRepo
 from forkflow.gitrepo.build import EXECUTABLE, REGULAR, FileChange, HistoryBuilder, Person, clone, set_remote_url
-from forkflow.manifest import MANIFEST_NAME, load_manifest
+from forkflow.manifest.spec import MANIFEST_NAME, load_manifest
 from forkflow.model import ScanReport
-from forkflow.propose import apply_plan, committer_for, plan_proposals
-from forkflow.scan import scan_network
+from forkflow.propose.bubble_up import apply_plan, committer_for, plan_proposals
+from forkflow.scan.pipeline import scan_network
+from forkflow.shipped import shipped_dirs
 from forkflow.workspace import Workspace, open_workspace
 
 
@@ -105,8 +106,7 @@ ROBOT = Person("forkflow demo", "demo@forkflow.invalid")
 
 def example_dir(name: str = "landgrant") -> Path:
     """Where an example's files are: inside the installed package, or in a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "examples" / name, here.parent / "examples" / name):
+    for candidate in (folder / name for folder in shipped_dirs("examples")):
         if (candidate / "history.toml").is_file():
             return candidate
     raise ExampleError(f"the example {name!r} is not installed (looked in forkflow/_data and examples/)")

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from forkflow.errors import HookError
 from forkflow.gitrepo import GitRepo, read_blob_at
-from forkflow.manifest import MANIFEST_NAME, load_manifest
-from forkflow.needs import NEED_TRAILER, NEEDS_FILE, parse_register, parse_trailers
-from forkflow.policy import Policy, find_policy, load_policy
+from forkflow.manifest.spec import MANIFEST_NAME, load_manifest
+from forkflow.needs.figure import NEED_TRAILER, NEEDS_FILE, parse_register, parse_trailers
+from forkflow.policy.rules import Policy, find_policy, load_policy
+from forkflow.shipped import shipped_dirs
 
 ZERO = "0" * 40
 MARKER = "# installed by forkflow"
@@ -100,8 +101,7 @@ def unknown_needs(message: str, known: Sequence[str]) -> list[str]:
 
 def hook_script(name: str) -> str:
     """The shipped hook ``hooks/<name>`` (inside the installed package, or beside it in a checkout)."""
-    here = Path(__file__).resolve().parent
-    for folder in (here / "_data" / "hooks", here.parent / "hooks"):
+    for folder in shipped_dirs("hooks"):
         if (folder / name).is_file():
             return (folder / name).read_text()
     raise HookError(f"the {name} hook is not installed with forkflow (looked in forkflow/_data/hooks and hooks/)")

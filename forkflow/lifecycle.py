@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Protocol
 
 from forkflow import faultpoints
+from forkflow.changes.shared import shared_change, target_of
 from forkflow.errors import GitError, NodeError, PlanError
 from forkflow.forge import Forge
 from forkflow.gitrepo import GitRepo, Person, apply_commits
 from forkflow.gitrepo.remote import push_refs
-from forkflow.manifest_edit import append_node, set_node_field, write_manifest
+from forkflow.manifest.edit import append_node, set_node_field, write_manifest
+from forkflow.manifest.refname import ref_component_problem
 from forkflow.model import ScanReport, Variant
-from forkflow.propose import build_change, draft_proposal
-from forkflow.refname import ref_component_problem
-from forkflow.shared import shared_change, target_of
+from forkflow.propose.bubble_up import build_change, draft_proposal
 from forkflow.workspace import Workspace
 
 

@@ -11,7 +11,7 @@ The lock is ``flock(2)`` on ``run.lock`` in forkflow's folder of the repository:
 lets it go when the process ends, however it ends, so no lock is ever left behind by a run
 that crashed or was killed.  The file says who holds it, for the message of one that waits.
 Machines that share a PostgreSQL store but not a repository do not wait on each other: the
-store itself keeps a change open once per target (:meth:`forkflow.store.Store.add_proposal`).
+store itself keeps a change open once per target (:meth:`forkflow.store.store.Store.add_proposal`).
 """
 
 from __future__ import annotations

@@ -22,15 +22,15 @@ from datetime import datetime
 from enum import StrEnum
 
 from forkflow import faultpoints
-from forkflow.check import node_policy
 from forkflow.credential import Credential
 from forkflow.errors import ConflictError, ForgeError, ForkflowError, GitError
 from forkflow.forge import Forge, Proposal, ProposalState
 from forkflow.gitrepo import GitRepo, Person, is_ancestor, merge_into
 from forkflow.gitrepo.build import HistoryBuilder
-from forkflow.manifest import Manifest
-from forkflow.network import Network
-from forkflow.policy import Policy, SyncMode
+from forkflow.manifest.spec import Manifest
+from forkflow.network.tree import Network
+from forkflow.policy.check import node_policy
+from forkflow.policy.rules import Policy, SyncMode
 from forkflow.problems import PlanError, StepProblem, one_line, step
 
 SYNC_LABEL = "forkflow:sync"

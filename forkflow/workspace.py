@@ -6,13 +6,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from forkflow.db import is_url
 from forkflow.errors import ManifestError
 from forkflow.gitrepo import GitRepo, discover, read_blob_at
-from forkflow.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_manifest
-from forkflow.network import Network
-from forkflow.policy import Policy, find_policy, load_policy
-from forkflow.store import Store, local_folder
+from forkflow.manifest.spec import MANIFEST_NAME, Manifest, load_manifest, parse_manifest
+from forkflow.network.tree import Network
+from forkflow.policy.rules import Policy, find_policy, load_policy
+from forkflow.store.db import is_url
+from forkflow.store.store import Store, local_folder
 
 
 @dataclass

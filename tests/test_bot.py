@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from forkflow.cli import main
-from forkflow.store import Store
+from forkflow.store.store import Store
 from tests.sharednet import SharedNet, build_shared_network, manifest_text
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from forkflow.check import check_policy
 from forkflow.cli import main
 from forkflow.gitrepo import GitRepo
-from forkflow.manifest import load_manifest
-from forkflow.network import Network
-from forkflow.policy import Divergence, Policy
-from forkflow.scan import scan_network
+from forkflow.manifest.spec import load_manifest
+from forkflow.network.tree import Network
+from forkflow.policy.check import check_policy
+from forkflow.policy.rules import Divergence, Policy
+from forkflow.scan.pipeline import scan_network
 from tests.gitcli import Git
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -295,8 +295,8 @@ def test_a_cached_report_is_brought_to_the_day_it_is_read(small: Small, monkeypa
 
 
 def test_the_history_keeps_each_scans_figures_not_its_report(small: Small) -> None:
-    from forkflow.needs import Weight, reweigh
-    from forkflow.scan import scan_network
+    from forkflow.needs.figure import Weight, reweigh
+    from forkflow.scan.pipeline import scan_network
     from forkflow.workspace import open_workspace
 
     run("scan", "--repo", str(small.git.path), "--json")  # from the document

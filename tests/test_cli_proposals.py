@@ -267,7 +267,7 @@ def test_a_proposal_that_cannot_be_written_is_reported_and_the_others_are_opened
 
 
 def test_a_damaged_proposal_record_is_a_problem_and_nothing_is_opened_twice(net: SharedNet) -> None:
-    from forkflow.store import Store
+    from forkflow.store.store import Store
 
     assert run(net, "propose").exit_code == 0
     store = Store(net.git.path / ".forkflow" / "store.sqlite")

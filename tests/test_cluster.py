@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from distributed import LocalCluster
 
 from forkflow.cli import main
-from forkflow.manifest import load_manifest
-from forkflow.network import Network
-from forkflow.shard import Shard
+from forkflow.manifest.spec import load_manifest
+from forkflow.network.shard import Shard
+from forkflow.network.tree import Network
 from tests.gitcli import Git
 from tests.networks import build_random
 from tests.test_shard import url_manifest

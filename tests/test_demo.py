@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from forkflow.cli import main
 from forkflow.demo import build_example, example_dir
-from forkflow.fetch import apply_fetch, plan_fetch
 from forkflow.model import ScanReport
-from forkflow.scan import scan_network
+from forkflow.network.fetch import apply_fetch, plan_fetch
+from forkflow.scan.pipeline import scan_network
 from forkflow.workspace import open_workspace
 from tests.gitcli import Git
 from tests.test_scan import NOW, assert_agrees_with_git, git_conflicts

@@ -347,8 +347,8 @@ def test_translated_errors_keep_their_cause(tmp_path: Path) -> None:
 
     from forkflow.errors import GitError, ManifestError, PolicyError
     from forkflow.gitrepo import GitRepo
-    from forkflow.manifest import load_manifest
-    from forkflow.policy import load_policy
+    from forkflow.manifest.spec import load_manifest
+    from forkflow.policy.rules import load_policy
 
     (tmp_path / "forkflow.toml").write_text("[[node]\n")
     (tmp_path / "policy.toml").write_text("tiers = 3 = 4\n")

@@ -15,9 +15,9 @@ from forkflow.bot import run_bot
 from forkflow.cli import main
 from forkflow.credential import Credential
 from forkflow.errors import ForgeError
-from forkflow.fetch import apply_fetch, plan_fetch
 from forkflow.forge.github import Credentials, GitHubClient, GitHubForge
 from forkflow.gitrepo import Person
+from forkflow.network.fetch import apply_fetch, plan_fetch
 from forkflow.workspace import Workspace, open_workspace
 from tests.fakegithub.fixture import fake_github_fixture  # noqa: F401 (the fixture)
 from tests.fakegithub.server import FakeGitHub
@@ -173,7 +173,7 @@ def test_discover_appends_the_forks_and_keeps_the_file(
     assert result.stdout == f"8 node(s) added to {manifest}\n"
     text = manifest.read_text()
     assert text.startswith('# our network, by hand\n[network]\nname = "video"\n')
-    from forkflow.manifest import load_manifest
+    from forkflow.manifest.spec import load_manifest
 
     nodes = {spec.name: spec.parent for spec in load_manifest(manifest).nodes}
     assert nodes["alpha-dept-u"] == "alpha-u" and nodes["alpha-u"] == "example-u"
@@ -185,7 +185,7 @@ def test_discover_appends_the_forks_and_keeps_the_file(
 def test_the_demo_network_on_github(fake_github: FakeGitHub, tmp_path: Path) -> None:
     """The Land Grant example hosted on the fake: a scheduled run proposes and syncs, a second run adds nothing."""
     from forkflow.demo import build_example, example_dir
-    from forkflow.manifest import load_manifest
+    from forkflow.manifest.spec import load_manifest
 
     built = build_example(example_dir("landgrant"), tmp_path / "landgrant")
     example = load_manifest(built.manifest)
@@ -327,7 +327,7 @@ def test_an_app_gets_a_check_run_and_carriers_joining_update_the_pull_request(
 
 def test_provision_forks_on_github_and_retire_archives(fake_github: FakeGitHub, tmp_path: Path) -> None:
     from forkflow.lifecycle import apply_lifecycle, plan_provision, plan_retire
-    from forkflow.scan import scan_network
+    from forkflow.scan.pipeline import scan_network
 
     space = host(fake_github, tmp_path)
     fake_github.add_org("newcollege")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from forkflow.gitrepo import GitRepo
-from forkflow.graph import CommitGraph
+from forkflow.scan.commit_graph import CommitGraph
 from tests.gitcli import EPOCH, Git
 
 

@@ -23,7 +23,7 @@ from forkflow.cli import main
 from forkflow.errors import FetchError, GitError
 from forkflow.gitrepo import GitRepo
 from forkflow.gitrepo.remote import fetch_branch, push_refs
-from forkflow.refname import branch_problem, ref_name_problem
+from forkflow.manifest.refname import branch_problem, ref_name_problem
 from tests.gitcli import Git
 
 HEAD = '[network]\nname = "t"\n\n[[node]]\nname = "central"\nref = "refs/heads/main"\n'

@@ -13,7 +13,7 @@ from forkflow.errors import ForkflowError
 from forkflow.forge.local import LocalForge
 from forkflow.gitrepo import Person
 from forkflow.lifecycle import apply_lifecycle, plan_merge, plan_provision, plan_retire
-from forkflow.scan import scan_network
+from forkflow.scan.pipeline import scan_network
 from forkflow.workspace import Workspace, open_workspace
 from tests.gitcli import Git
 from tests.sharednet import SharedNet, build_shared_network

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from forkflow.cli import main
 from forkflow.codeid import code_id
 from forkflow.errors import ManifestError
-from forkflow.manifest import load_manifest
-from forkflow.network import Network
+from forkflow.manifest.spec import load_manifest
+from forkflow.network.tree import Network
 from tests.gitcli import Git
 
 HEAD = '[network]\nname = "t"\n\n[[node]]\nname = "central"\nref = "refs/heads/main"\n'

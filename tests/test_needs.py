@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from forkflow.gitrepo import GitRepo
-from forkflow.manifest import load_manifest
+from forkflow.manifest.spec import load_manifest
 from forkflow.model import ScanReport
-from forkflow.needs import Weight, measure, parse_trailers
-from forkflow.network import Network
-from forkflow.policy import Policy
-from forkflow.scan import scan_network
+from forkflow.needs.figure import Weight, measure, parse_trailers
+from forkflow.network.tree import Network
+from forkflow.policy.rules import Policy
+from forkflow.scan.pipeline import scan_network
 from tests.gitcli import Git
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -8,10 +8,10 @@ import pytest
 
 from benchmarks.gennet import generate
 from forkflow.gitrepo import GitRepo
-from forkflow.manifest import load_manifest
-from forkflow.network import Network
-from forkflow.parallel import MIN_PARALLEL, MIN_PARALLEL_MERGES
-from forkflow.scan import scan_network
+from forkflow.manifest.spec import load_manifest
+from forkflow.network.tree import Network
+from forkflow.scan.parallel import MIN_PARALLEL, MIN_PARALLEL_MERGES
+from forkflow.scan.pipeline import scan_network
 from tests.gitcli import Git
 from tests.test_scan import NOW, assert_agrees_with_git
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from forkflow.gitrepo import GitRepo
-from forkflow.patchid import stable_patch_id
+from forkflow.gitrepo.patchid import stable_patch_id
 from tests.gitcli import Git
 
 FUNCS = "def f():\n    return 1\n\n\ndef g():\n    return 2\n"

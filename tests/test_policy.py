@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 
 from forkflow.errors import PolicyError
-from forkflow.manifest import load_manifest
-from forkflow.policy import find_policy, load_policy, policy_schema, shipped_policies
+from forkflow.manifest.spec import load_manifest
+from forkflow.policy.rules import find_policy, load_policy, policy_schema, shipped_policies
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,7 +93,7 @@ def test_shipped_names() -> None:
 
 
 def test_the_built_in_defaults_are_the_default_policy() -> None:
-    from forkflow.policy import Policy
+    from forkflow.policy.rules import Policy
 
     assert load_policy(find_policy("default")).model_dump() == Policy().model_dump()
 

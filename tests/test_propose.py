@@ -11,13 +11,13 @@ import pytest
 from forkflow.forge import ProposalState
 from forkflow.forge.local import LocalForge
 from forkflow.gitrepo import GitRepo, Person
-from forkflow.manifest import load_manifest
+from forkflow.manifest.spec import load_manifest
 from forkflow.model import ScanReport, SharedChange, Variant
-from forkflow.network import Network
-from forkflow.policy import BubbleUp, Policy
-from forkflow.propose import ProposalPlan, Step, apply_plan, build_change, plan_proposals
-from forkflow.scan import scan_network
-from forkflow.store import Store
+from forkflow.network.tree import Network
+from forkflow.policy.rules import BubbleUp, Policy
+from forkflow.propose.bubble_up import ProposalPlan, Step, apply_plan, build_change, plan_proposals
+from forkflow.scan.pipeline import scan_network
+from forkflow.store.store import Store
 from tests.gitcli import Git, git_env
 from tests.networks import build_vendored, partial_clone
 from tests.sharednet import ALICE, BORIS, NODES, SESSION, UPLOAD, build_shared_network, manifest_text

@@ -66,8 +66,8 @@ def test_html_renders_in_a_real_browser_with_graph_and_chart(small: Small, tmp_p
 
 
 def test_weight_by_lines_says_how_the_figure_moved_too(small: Small) -> None:
-    from forkflow.needs import Weight, reweigh
-    from forkflow.scan import scan_network
+    from forkflow.needs.figure import Weight, reweigh
+    from forkflow.scan.pipeline import scan_network
     from forkflow.workspace import open_workspace
 
     def by_lines() -> float:

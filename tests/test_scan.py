@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from forkflow.gitrepo import GitRepo
-from forkflow.manifest import load_manifest
+from forkflow.manifest.spec import load_manifest
 from forkflow.model import ScanReport
-from forkflow.network import Network
-from forkflow.scan import scan_network
-from forkflow.store import Store
+from forkflow.network.tree import Network
+from forkflow.scan.pipeline import scan_network
+from forkflow.store.store import Store
 from tests.gitcli import Git
 from tests.networks import Small, build_random, build_small, partial_clone
 

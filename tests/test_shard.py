@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from forkflow.cli import main
 from forkflow.errors import ShardError
-from forkflow.manifest import load_manifest
-from forkflow.network import Network
-from forkflow.shard import Shard, parse_shard, shard_of
+from forkflow.manifest.spec import load_manifest
+from forkflow.network.shard import Shard, parse_shard, shard_of
+from forkflow.network.tree import Network
 from tests.gitcli import Git
 from tests.networks import build_random, build_vendored, partial_clone
 

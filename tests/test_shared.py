@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from forkflow.gitrepo import GitRepo
-from forkflow.manifest import load_manifest
+from forkflow.manifest.spec import load_manifest
 from forkflow.model import ScanReport
-from forkflow.network import Network
-from forkflow.policy import Policy, Similarity
-from forkflow.scan import scan_network
-from forkflow.store import Store
+from forkflow.network.tree import Network
+from forkflow.policy.rules import Policy, Similarity
+from forkflow.scan.pipeline import scan_network
+from forkflow.store.store import Store
 from tests.gitcli import Git
 from tests.networks import Small, build_vendored, partial_clone
 from tests.sharednet import NODES, SharedNet, build_shared_network, manifest_text

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from forkflow.fingerprint import LINE_ADDED, LINE_REMOVED, PATH, WORD_ADDED, fingerprint, kind, pack, unpack
-from forkflow.similar import Unit, Weights, find_similar, similarity
+from forkflow.changes.fingerprint import LINE_ADDED, LINE_REMOVED, PATH, WORD_ADDED, fingerprint, kind, pack, unpack
+from forkflow.changes.similar import Unit, Weights, find_similar, similarity
 
 
 def diff(path: str, removed: list[str], added: list[str]) -> list[bytes]:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from forkflow.fingerprint import CONTEXT, kind
+from forkflow.changes.fingerprint import CONTEXT, kind
+from forkflow.changes.shared import commit_unit
+from forkflow.changes.similar import Unit, Weights, _Scorer, find_similar, noise_level, raw_threshold, similarity
 from forkflow.gitrepo import GitRepo
-from forkflow.manifest import load_manifest
-from forkflow.network import Network
-from forkflow.policy import Policy, Similarity
-from forkflow.scan import scan_network
-from forkflow.shared import commit_unit
-from forkflow.similar import Unit, Weights, _Scorer, find_similar, noise_level, raw_threshold, similarity
+from forkflow.manifest.spec import load_manifest
+from forkflow.network.tree import Network
+from forkflow.policy.rules import Policy, Similarity
+from forkflow.scan.pipeline import scan_network
 from tests.gitcli import Git
 from tests.test_shared import NOW
 

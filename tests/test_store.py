@@ -10,7 +10,7 @@ import pytest
 
 from forkflow.errors import StoreError
 from forkflow.model import ScanSummary, UnmetNeeds
-from forkflow.store import CachedPatch, ShardHead, Store
+from forkflow.store.store import CachedPatch, ShardHead, Store
 
 ROW = CachedPatch(("a.py",), True, "f" * 40, 3, 1, 0, (1, 5, 9))
 

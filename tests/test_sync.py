@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from forkflow.errors import PolicyError
-from forkflow.fetch import apply_fetch, plan_fetch
 from forkflow.forge import ProposalState
 from forkflow.forge.local import LocalForge
 from forkflow.gitrepo import GitRepo, Person
-from forkflow.manifest import load_manifest
-from forkflow.network import Network
-from forkflow.policy import Policy, TierRules, Tiers
-from forkflow.store import Store
+from forkflow.manifest.spec import load_manifest
+from forkflow.network.fetch import apply_fetch, plan_fetch
+from forkflow.network.tree import Network
+from forkflow.policy.rules import Policy, TierRules, Tiers
+from forkflow.store.store import Store
 from forkflow.sync import SyncStep, apply_sync, plan_sync
 from tests.gitcli import Git
 

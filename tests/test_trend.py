@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from forkflow.cli import main
 from forkflow.gitrepo import GitRepo
-from forkflow.manifest import load_manifest
+from forkflow.manifest.spec import load_manifest
 from forkflow.model import ScanReport
-from forkflow.network import Network
-from forkflow.scan import scan_network
-from forkflow.trend import Period, build_trend
+from forkflow.needs.trend import Period, build_trend
+from forkflow.network.tree import Network
+from forkflow.scan.pipeline import scan_network
 from tests.gitcli import Git
 
 MANIFEST = """\

@@ -34,7 +34,7 @@ from forkflow.forge.http import CONNECT_TIMEOUT, DEFAULT_TIMEOUT, rate_limit_mes
 from forkflow.forge.meta import MetaError, meta_block, proposal_of, repo_of
 from forkflow.gitrepo import GitRepo, Person
 from forkflow.gitrepo.remote import push_refs
-from forkflow.manifest import Manifest, NodeSpec
+from forkflow.manifest.spec import Manifest, NodeSpec
 from forkflow.problems import StepProblem, one_line
 
 PUBLIC_API = "https://api.github.com"

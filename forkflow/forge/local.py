@@ -17,9 +17,9 @@ from forkflow.errors import ForgeError, GitError
 from forkflow.forge import Proposal, ProposalState
 from forkflow.gitrepo import GitRepo, Person, is_ancestor, merge_into
 from forkflow.gitrepo.build import HistoryBuilder
-from forkflow.manifest import Manifest, NodeSpec
+from forkflow.manifest.spec import Manifest, NodeSpec
 from forkflow.problems import StepProblem
-from forkflow.store import Store
+from forkflow.store.store import Store
 
 
 class LocalForge:

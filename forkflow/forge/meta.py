@@ -18,10 +18,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from forkflow.errors import ForgeError
 from forkflow.forge import Proposal, ProposalState
-from forkflow.refname import ref_component_problem
+from forkflow.manifest.refname import ref_component_problem
 
 if TYPE_CHECKING:
-    from forkflow.manifest import Manifest
+    from forkflow.manifest.spec import Manifest
 
 START = "<!-- forkflow:meta "
 META = re.compile(r"\n*<!-- forkflow:meta (\{.*?\}) -->\s*$", re.S)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import ObjectType, ReferenceType, SortMode
 
+from forkflow.changes.fingerprint import fingerprint
 from forkflow.errors import GitError, UnreadableError
-from forkflow.fingerprint import fingerprint
 from forkflow.gitrepo.patch import Abbreviator, TreeReader, commit_changes, commit_diff_lines, delta_paths
-from forkflow.patchid import stable_patch_id
+from forkflow.gitrepo.patchid import stable_patch_id
 from forkflow.types import CommitId
 
 # A partial clone marks itself with extensions.partialClone; libgit2 reads such a
@@ -45,7 +45,7 @@ class PatchFacts:
     deletions: int
     paths: tuple[str, ...]
     abbrev: int = 0  # abbreviation length the patch-id used for binary files (0: none)
-    fingerprint: tuple[int, ...] = ()  # what similar-change detection compares (forkflow.fingerprint)
+    fingerprint: tuple[int, ...] = ()  # what similar-change detection compares (forkflow.changes.fingerprint)
 
 
 class GitRepo:

@@ -1,0 +1,1 @@
+"""The manifest: the network's nodes (forkflow.toml), read, checked and edited."""

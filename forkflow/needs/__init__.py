@@ -1,0 +1,1 @@
+"""The unmet-needs figure and its trend."""

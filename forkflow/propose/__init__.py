@@ -1,0 +1,1 @@
+"""Bubble-up proposals: shared changes proposed upstream once, their bodies, and contributions."""

@@ -1,0 +1,1 @@
+"""Reports for people: the terminal table, Markdown, HTML and the trend chart."""

@@ -1,0 +1,1 @@
+"""Scans spread over a Dask cluster."""

@@ -1,0 +1,1 @@
+"""The scan: each node against its parent, from the heads to the report."""

@@ -1,0 +1,207 @@
+"""Compare one node's head with its parent's head, the way git itself would.
+
+ahead/behind are ``git rev-list --left-right --count parent...node``; the carried/upstreamed
+split is ``git cherry parent node``: a non-merge commit of ``parent..node`` is upstreamed when
+some non-merge commit of ``node..parent`` has the same patch-id, carried otherwise.
+
+To find those equal patches without computing a patch-id for every commit the parent made
+since the merge base, the parent's history is indexed once by the set of paths each commit
+touches (which needs no file contents): only commits touching exactly the same paths can have
+the same patch-id.  It is git's own trick (``git cherry`` compares header-only ids first).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from forkflow.changes.similar import Unit, Weights, jaccard
+from forkflow.gitrepo import GitRepo
+from forkflow.scan.commit_graph import CommitGraph, CommitSet, Range
+from forkflow.scan.facts import CommitFacts
+from forkflow.scan.parallel import Merge
+
+PAIR_VERSION = 2
+"""Bumped whenever the meaning of a cached comparison changes."""
+
+
+class ParentIndex:
+    """Non-merge commits of the parents' histories, grouped by the paths they touch.
+
+    Only the commits some node lacks (the union of the nodes' ``node..parent``) are indexed,
+    once for all the parents (each node asks it only of its own ``node..parent``): the cost
+    follows what the nodes are missing, not the length of the history times the parents.
+    """
+
+    def __init__(self, graph: CommitGraph, facts: CommitFacts, commits: Iterable[str]):
+        wanted = sorted((c for c in commits if len(graph.parents[c]) < 2), key=graph.times.__getitem__)
+        facts.load(wanted)
+        self.by_paths: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for commit_id in wanted:  # oldest first, so a commit and its parent share tree reads
+            paths = facts.paths(commit_id)
+            if paths is not None:
+                self.by_paths[paths].append(commit_id)
+
+
+def parent_sides(graph: CommitGraph, spans: dict[tuple[str, str], Range]) -> dict[tuple[str, str], CommitSet]:
+    """``node..parent`` of every pair where the node has commits of its own and is behind."""
+    return {key: graph.parent_side(key[0], span.boundary) for key, span in spans.items() if span.ahead and span.behind}
+
+
+def prefetch_facts(
+    graph: CommitGraph,
+    facts: CommitFacts,
+    spans: dict[tuple[str, str], Range],
+    sides: dict[tuple[str, str], CommitSet],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Compute, all at once, the patch-ids of the nodes' own commits and the touched paths of
+    the parents' commits they lack (the work the comparisons below will ask for)."""
+    # Node by node, oldest first: neighbouring commits share most of their trees.
+    own = list(dict.fromkeys(c for span in spans.values() for c in span.own if c not in span.merges))
+    lacked = {c for c in _union(graph, sides) if len(graph.parents[c]) < 2}.difference(own)
+    facts.load([*own, *lacked])
+    facts.prefetch(own, sorted(lacked, key=graph.times.__getitem__), on_progress=on_progress)
+
+
+def candidates(
+    graph: CommitGraph,
+    facts: CommitFacts,
+    spans: dict[tuple[str, str], Range],
+    sides: dict[tuple[str, str], CommitSet],
+    index: ParentIndex,
+) -> list[str]:
+    """Parent commits touching exactly the paths of some node commit in that node's
+    ``node..parent``: the ones whose patch-id the comparisons will need, oldest first."""
+    wanted: set[str] = set()
+    for key, side in sides.items():
+        span = spans[key]
+        for commit in span.own:
+            paths = facts.paths(commit) if commit not in span.merges else None
+            if paths is not None:
+                wanted.update(c for c in index.by_paths.get(paths, ()) if c in side)
+    return sorted(wanted, key=graph.times.__getitem__)
+
+
+def build_index(graph: CommitGraph, facts: CommitFacts, sides: dict[tuple[str, str], CommitSet]) -> ParentIndex:
+    """One index over everything some node lacks of its parent."""
+    return ParentIndex(graph, facts, _union(graph, sides))
+
+
+def _union(graph: CommitGraph, sides: dict[tuple[str, str], CommitSet]) -> CommitSet:
+    union = graph.nothing()
+    for side in sides.values():
+        union = union | side
+    return union
+
+
+def planned_merges(spans: dict[tuple[str, str], Range]) -> dict[tuple[str, str], Merge]:
+    """The merge to try for each pair where both sides moved: (node, parent, merge base).
+
+    With more than one merge base (criss-cross histories) the base is left to libgit2, which
+    builds a virtual one as git does.
+    """
+    return {
+        (parent, node): (node, parent, span.merge_bases[0] if len(span.merge_bases) == 1 else None)
+        for (parent, node), span in spans.items()
+        if span.ahead and span.behind and span.merge_bases
+    }
+
+
+def compare_heads(
+    repo: GitRepo,
+    facts: CommitFacts,
+    span: Range,
+    parent_head: str,
+    node_head: str,
+    parent_side: CommitSet,
+    index: ParentIndex | None,
+    conflicts: list[str] | str | None,
+    merged: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Everything the scan says about one pair of heads; plain data, cached by the caller.
+
+    ``conflicts`` is the prediction for this pair (a list of paths, or why it failed), None
+    where both sides did not move; ``merged`` the node's own commits the parent reached
+    through a merge, with that merge (:meth:`CommitGraph.merged_upstream`).
+
+    Besides git's answers, the result says which parent commit met each upstreamed or merged
+    commit (``met_by``), and for each carried commit the most similar parent commit touching
+    the same paths and its similarity (``similar``); the policy's threshold is applied later.
+    """
+    base: str | None
+    if len(span.merge_bases) > 1:  # criss-cross histories: let libgit2 pick the base git would
+        base = repo.merge_base(node_head, parent_head)
+    else:
+        base = span.merge_bases[0] if span.merge_bases else None
+    result: dict[str, Any] = {
+        "ahead": span.ahead,
+        "behind": span.behind,
+        "merge_base": base,
+        "carried": [],
+        "upstreamed": [],
+        "unreadable": [],
+        "conflicts": [],
+        "problems": [],
+        "merged": sorted(merged or {}),
+        "met_by": dict(sorted((merged or {}).items())),
+        "similar": {},
+    }
+    if span.ahead == 0:
+        return result
+    own = [commit for commit in span.own if commit not in span.merges]
+    facts.load(own)
+    for commit_id in own:
+        key = facts.match_key(commit_id)
+        match = _parent_has(facts, index, parent_side, commit_id, key) if index is not None and key else None
+        if key is None:
+            result["unreadable"].append(commit_id)
+        elif match is not None:
+            result["upstreamed"].append(commit_id)
+            result["met_by"][commit_id] = match
+        else:
+            result["carried"].append(commit_id)
+            nearest = _most_similar(facts, index, parent_side, commit_id) if index is not None else None
+            if nearest is not None:
+                result["similar"][commit_id] = nearest
+    if isinstance(conflicts, str):
+        result["problems"].append(conflicts)
+    elif conflicts is not None:
+        result["conflicts"] = conflicts
+    return result
+
+
+def _parent_has(facts: CommitFacts, index: ParentIndex, parent_side: CommitSet, commit_id: str, key: str) -> str | None:
+    """The (oldest) commit of ``node..parent`` with the same patch as ``commit_id``, if any."""
+    paths = facts.paths(commit_id)
+    for candidate in index.by_paths.get(paths or (), ()):
+        if candidate in parent_side and facts.match_key(candidate) == key:
+            return candidate
+    return None
+
+
+SIMILAR_FLOOR = 0.2
+"""Below this, a parent commit is not worth remembering as similar to a carried one."""
+
+
+def _most_similar(
+    facts: CommitFacts, index: ParentIndex, parent_side: CommitSet, commit_id: str
+) -> tuple[str, float] | None:
+    """The parent commit touching the same paths that is most similar to ``commit_id``, and how similar."""
+    mine = facts.full(commit_id)
+    if mine is None or not mine.features:
+        return None
+    paths = facts.paths(commit_id)
+    others = []
+    for candidate in index.by_paths.get(paths or (), ()):
+        row = facts.full(candidate) if candidate in parent_side else None
+        if row is not None and row.features:
+            others.append((candidate, frozenset(row.features)))
+    if not others:
+        return None
+    tokens = frozenset(mine.features)
+    weights = Weights([Unit(c, frozenset(), (c,), t) for c, t in [(commit_id, tokens), *others]])
+    best = max(others, key=lambda item: (jaccard(tokens, item[1], weights), item[0]))
+    score = jaccard(tokens, best[1], weights)
+    return (best[0], score) if score >= SIMILAR_FLOOR else None
