@@ -25,7 +25,7 @@ from typing import Any
 from forkflow.bot_event import PullRequestEvent, parse_pull_request_event
 from forkflow.credential import Credential
 from forkflow.errors import EventError, ForkflowError
-from forkflow.forge import Forge, Proposal
+from forkflow.forge import BRANCH_PREFIX, Forge, Proposal
 from forkflow.gitrepo import Person
 from forkflow.hooks import protected_refusals, refusal_message
 from forkflow.model import ScanReport
@@ -201,7 +201,7 @@ def _answer_pull_request(
             forge.comment(
                 pull.number, f"**forkflow: {title}**\n\n```\n{summary}\n```", marker=POLICY_MARKER, target=node
             )
-    if pull.head.ref.startswith("forkflow/bubble-up/"):
+    if pull.head.ref.startswith(BRANCH_PREFIX):
         with step(problems, "list carriers", node=node, item=item):
             proposal = forge.get(pull.number, target=node)
             forge.comment(pull.number, carriers_text(space, proposal), marker=CARRIERS_MARKER, target=node)

@@ -323,3 +323,20 @@ def four_years_later(work: Path, forge_dir: Path, now: datetime, before: float) 
         "(the merged college starts on central's head, with only the changes still open)"
     )
     return lines, after
+
+
+def round_lines(opened: list[Proposal], merged: list[Proposal], before: ScanReport, after: ScanReport) -> list[str]:
+    """The demo's bubble-up round in words."""
+    lines = ["", f"Bubble-up round: {len(opened)} proposal(s) opened (forkflow proposals list)"]
+    for proposal in opened:
+        lines.append(f"  #{proposal.number:<3} {proposal.title}  -> {proposal.target} ({len(proposal.carriers)} nodes)")
+    for proposal in merged:
+        lines.append(f"  merged #{proposal.number} into {proposal.target}: {proposal.title}")
+    lines.append(
+        f"Unmet needs: {before.unmet_needs.percent:.1f}% before, {after.unmet_needs.percent:.1f}% after "
+        f"({after.unmet_needs.met - before.unmet_needs.met} more need(s) met by the parents)"
+    )
+    old, new = before.unmet_needs.declared, after.unmet_needs.declared
+    if old is not None and new is not None:
+        lines.append(f"Declared needs (needs.toml) unmet: {old.percent:.1f}% before, {new.percent:.1f}% after")
+    return lines

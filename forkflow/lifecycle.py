@@ -21,6 +21,7 @@ from forkflow.gitrepo import GitRepo, Person, apply_commits
 from forkflow.gitrepo.remote import push_refs
 from forkflow.manifest.edit import append_node, set_node_field, write_manifest
 from forkflow.manifest.refname import ref_component_problem
+from forkflow.manifest.spec import node_ref
 from forkflow.model import ScanReport, Variant
 from forkflow.propose.bubble_up import build_change, draft_proposal
 from forkflow.workspace import Workspace
@@ -69,7 +70,7 @@ def _check_new_name(space: Workspace, name: str) -> None:
 def _repository_steps(space: Workspace, name: str, head: str, path: Path, parent: str, tier: str) -> list[LifeStep]:
     """Create the node's repository at ``path`` holding ``head``, add it to the manifest, point its ref."""
     repo = space.repo
-    ref = f"refs/forkflow/nodes/{name}"
+    ref = node_ref(name)
     made = _main_of(path) is not None  # a repository without its branch yet is not made: push again
 
     def create() -> None:
@@ -150,7 +151,7 @@ def _fork_steps(
 ) -> list[LifeStep]:
     """Fork the parent's repository on GitHub, add the fork to the manifest, point the node's ref."""
     in_manifest = name in _names(space)
-    ref = f"refs/forkflow/nodes/{name}"
+    ref = node_ref(name)
 
     def fork_and_add() -> None:
         url, branch = github.fork_for(parent, organization)

@@ -9,7 +9,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
-from forkflow.cli import _errors, main
+from forkflow.cli import main
+from forkflow.cli.errors import handle_errors
 from tests.gitcli import Git
 from tests.networks import Small, build_small
 
@@ -250,7 +251,7 @@ def test_json_report_validates_against_the_published_schema(small: Small) -> Non
 
 
 def test_unexpected_errors_exit_3_with_the_traceback_in_a_log(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stopped, _errors():
+    with pytest.raises(SystemExit) as stopped, handle_errors():
         raise ValueError("a bug")
     assert stopped.value.code == 3
     line = capsys.readouterr().err
@@ -263,7 +264,7 @@ def test_unexpected_errors_exit_3_with_the_traceback_in_a_log(capsys: pytest.Cap
 
 
 def test_interrupts_exit_130(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stopped, _errors():
+    with pytest.raises(SystemExit) as stopped, handle_errors():
         raise KeyboardInterrupt
     assert stopped.value.code == 130
     assert capsys.readouterr().err == "interrupted; nothing was left half-written\n"

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from forkflow import exitcodes
 from forkflow.cli import main
-from forkflow.cli_errors import crash_report
+from forkflow.cli.errors import crash_report
 from tests.gitcli import Git, git_env
 from tests.networks import Small, build_small
 

@@ -115,7 +115,6 @@ def quote_path(prefix: bytes, path: bytes) -> bytes:
 
 TREE = 0o040000
 GITLINK = 0o160000
-SYMLINK = 0o120000
 _NEEDS_QUOTING = re.compile(rb'[\x00-\x1f"\\\x7f-\xff]')
 
 

@@ -240,9 +240,6 @@ class GitRepo:
     def commit_message(self, commit_id: str) -> str:
         return str(self._commit(commit_id).message)
 
-    def commit_time(self, commit_id: str) -> int:
-        return int(self._commit(commit_id).commit_time)
-
     # diffs ------------------------------------------------------------------------------
 
     def patch_facts(self, commit_id: str) -> PatchFacts:

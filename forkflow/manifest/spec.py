@@ -25,6 +25,15 @@ from forkflow.urls import url_problem
 MANIFEST_NAME = "forkflow.toml"
 
 
+NODES_REF_PREFIX = "refs/forkflow/nodes/"
+"""Where fetched nodes' heads live in the working repository."""
+
+
+def node_ref(name: str) -> str:
+    """The ref a fetched node's head lives at: ``refs/forkflow/nodes/<name>``."""
+    return NODES_REF_PREFIX + name
+
+
 class NodeSpec(BaseModel):
     """One ``[[node]]`` table of the manifest."""
 
@@ -78,15 +87,11 @@ class NodeSpec(BaseModel):
         return value
 
     @property
-    def is_root(self) -> bool:
-        return self.parent is None
-
-    @property
     def head_ref(self) -> str:
         """Where the node's head lives in the working repository."""
         if self.ref is not None:
             return self.ref
-        return f"refs/forkflow/nodes/{self.name}"
+        return node_ref(self.name)
 
 
 class NetworkSpec(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from forkflow import faultpoints
@@ -334,7 +334,3 @@ def committer_for(repo: GitRepo) -> Person:
     """Who commits proposals: the repository's configured user, else forkflow itself."""
     name, email = repo.identity()
     return Person(name or "forkflow", email or "forkflow@localhost")
-
-
-def utc(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)

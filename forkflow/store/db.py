@@ -213,7 +213,6 @@ class PostgresDatabase:
             self._db = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as err:
             raise StoreError(f"{self.location}: cannot connect to the PostgreSQL store: {_first_line(err)}") from None
-        self._depth = 0
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from forkflow.cli import _errors, main
+from forkflow.cli.errors import handle_errors
 from forkflow.exitcodes import EXIT_FINDING
 from forkflow.gitrepo import discover
 from forkflow.hooks import (
@@ -22,7 +22,7 @@ from forkflow.hooks import (
 )
 
 
-@main.group()
+@click.group()
 def hooks() -> None:
     """Git hooks for contributors: protected paths on push, Need: trailers on commit."""
 
@@ -32,7 +32,7 @@ def hooks() -> None:
 @click.option("--force", is_flag=True, help="Replace hooks that forkflow did not write.")
 def install(repo: Path, force: bool) -> None:
     """Install the pre-push and commit-msg hooks into this clone."""
-    with _errors():
+    with handle_errors():
         for path in install_hooks(discover(repo), force=force):
             click.echo(f"installed {path}")
 
@@ -46,7 +46,7 @@ def pre_push(remote: str | None, url: str | None) -> None:
     A clone of central itself (git config forkflow.central true) may change them.  Exit code 4
     when the push is refused.
     """
-    with _errors():
+    with handle_errors():
         repo = discover(".")
         if repo.config_flag(CENTRAL_CONFIG):
             return
@@ -63,7 +63,7 @@ def pre_push(remote: str | None, url: str | None) -> None:
 @click.argument("message_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def commit_msg(message_file: Path) -> None:
     """Refuse a commit whose Need: trailers name no need of needs.toml (git's commit-msg hook; exit code 4)."""
-    with _errors():
+    with handle_errors():
         known = need_register(discover("."))
         if known is None:
             return
@@ -81,7 +81,7 @@ def commit_msg(message_file: Path) -> None:
 @click.argument("paths", nargs=-1)
 def check_paths(paths: tuple[str, ...]) -> None:
     """Refuse changes to protected paths among PATHS (for the pre-commit framework, which passes the files; exit 4)."""
-    with _errors():
+    with handle_errors():
         repo = discover(".")
         if repo.config_flag(CENTRAL_CONFIG):
             return

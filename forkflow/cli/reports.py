@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from forkflow.cli import _errors, _out, _workspace_options, main, open_space, run_scan
+from forkflow.cli._common import console_out, open_space, run_scan, workspace_options
+from forkflow.cli.errors import handle_errors
 from forkflow.errors import OutputError
 from forkflow.forge.local import LocalForge
 from forkflow.model import ScanReport
@@ -37,8 +38,8 @@ def _scan_with_history(space: Workspace, weight: str) -> tuple[ScanReport, list[
     return report, before
 
 
-@main.command()
-@_workspace_options
+@click.command()
+@workspace_options
 @PERIOD
 @WEIGHT
 @click.option("--json", "as_json", is_flag=True, help="Print the trend as JSON.")
@@ -59,7 +60,7 @@ def trend(repo: Path, manifest: Path | None, period: str, weight: str, as_json: 
     for chart in charts:
         if chart.suffix.lower() not in (".png", ".svg"):
             raise click.UsageError(f"--chart {chart}: give a .png or .svg file")
-    with _errors():
+    with handle_errors():
         space = open_space(repo, manifest)
         report, before = _scan_with_history(space, weight)
         built = build_trend(report, period=Period(period), weight=Weight(weight), scans=[*before])
@@ -80,7 +81,7 @@ def trend(repo: Path, manifest: Path | None, period: str, weight: str, as_json: 
 
 
 def _print_trend(built: Trend) -> None:
-    console = _out()
+    console = console_out()
     if not built.points:
         console.print("No needs observed yet: no node carries a change of its own.")
         return
@@ -92,8 +93,8 @@ def _print_trend(built: Trend) -> None:
         console.print(line.rstrip(), markup=False, soft_wrap=True)
 
 
-@main.command()
-@_workspace_options
+@click.command()
+@workspace_options
 @WEIGHT
 @PERIOD
 @click.option(
@@ -106,7 +107,7 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
     (the network is a Mermaid graph).  --html FILE writes the same with the trend chart,
     readable offline.
     """
-    with _errors():
+    with handle_errors():
         space = open_space(repo, manifest)
         current, before = _scan_with_history(space, weight)
         previous = _previous_figure(before, weight)

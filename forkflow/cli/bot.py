@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from forkflow.bot import run_bot
-from forkflow.cli import _errors, _now, _workspace_options, main, open_space
+from forkflow.cli._common import now_utc, open_space, workspace_options
+from forkflow.cli.errors import handle_errors
 from forkflow.credential import Credential
 from forkflow.errors import EventError
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
@@ -21,8 +22,8 @@ from forkflow.propose.bubble_up import committer_for
 LIFECYCLE = ("provision", "merge", "retire")
 
 
-@main.command()
-@_workspace_options
+@click.command()
+@workspace_options
 @click.option("--forge", "forge_kind", type=click.Choice(FORGES), default="github", show_default=True)
 @click.option("--token", envvar="GITHUB_TOKEN", help="GitHub token (default: $GITHUB_TOKEN); never printed.")
 @click.option("--dry-run", is_flag=True, help="Decide everything, change nothing.")
@@ -59,9 +60,10 @@ def bot(
             words = shlex.split(args)
         except ValueError as err:  # an unclosed quote
             raise click.BadParameter(str(err), param_hint=["--args"]) from err
-        main.main(args=[command, *words, *options, *extra], prog_name="forkflow")
+        root = click.get_current_context().find_root().command  # forkflow's group: the lifecycle command, as typed
+        root.main(args=[command, *words, *options, *extra], prog_name="forkflow")
         return
-    with _errors():
+    with handle_errors():
         event_name = os.environ.get("GITHUB_EVENT_NAME", "workflow_dispatch")
         event = _event(os.environ.get("GITHUB_EVENT_PATH"))
         space = open_space(repo, manifest, writes=not dry_run)
@@ -73,7 +75,7 @@ def bot(
             event,
             credential=Credential.from_env(os.environ, token),
             committer=committer_for(space.repo),
-            now=_now(),
+            now=now_utc(),
             dry_run=dry_run,
             run_id=os.environ.get("GITHUB_RUN_ID"),
         )
@@ -104,7 +106,7 @@ def _append(path: str | None, text: str) -> None:
             handle.write(text)
 
 
-@main.command()
+@click.command()
 @click.option("--central", required=True, metavar="OWNER/NAME", help="The central repository on GitHub.")
 @click.option("--org", help="Only forks owned by this organisation (and their forks).")
 @click.option("--tier", type=click.Choice(["central", "decentralized", "developer"]), default="decentralized")
@@ -129,7 +131,7 @@ def discover(central: str, org: str | None, tier: str, manifest: Path, write: bo
     owner, _, name = central.partition("/")
     if not owner or not name or "/" in name:
         raise click.UsageError("--central takes OWNER/NAME")
-    with _errors():
+    with handle_errors():
         api = os.environ.get("GITHUB_API_URL", PUBLIC_API)
         client = GitHubClient(credentials_from_env(dict(os.environ), token), api, timeout=timeout_from_env(os.environ))
         found = discover_network(client, central, org)

@@ -10,7 +10,8 @@ import click
 from rich import box
 from rich.table import Table
 
-from forkflow.cli import _errors, _now, _out, _workspace_options, main, open_space, run_scan
+from forkflow.cli._common import console_out, now_utc, open_space, run_scan, workspace_options
+from forkflow.cli.errors import handle_errors
 from forkflow.errors import NodeError
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.forge import Proposal
@@ -26,8 +27,8 @@ def _forge(space: Workspace) -> LocalForge:
     return LocalForge(space.repo, space.store, space.manifest)
 
 
-@main.command()
-@_workspace_options
+@click.command()
+@workspace_options
 @click.option("--json", "as_json", is_flag=True, help="Print the shared list of the scan report (JSON).")
 def shared(repo: Path, manifest: Path | None, as_json: bool) -> None:
     """List the changes several nodes carry, biggest first.
@@ -36,13 +37,13 @@ def shared(repo: Path, manifest: Path | None, as_json: bool) -> None:
     same code (see README: "How similar changes are found").  A run of consecutive commits
     that the same nodes carry is one change (a series).
     """
-    with _errors():
+    with handle_errors():
         space = open_space(repo, manifest)
         report = run_scan(space)
         if as_json:
             click.echo(json.dumps([change.model_dump(mode="json") for change in report.shared], indent=2))
             return
-        console = _out()
+        console = console_out()
         if not report.shared:
             console.print("No shared changes: no two nodes carry the same or a similar change.")
             return
@@ -72,8 +73,8 @@ def _shared_table(changes: list[SharedChange]) -> Table:
     return table
 
 
-@main.command()
-@_workspace_options
+@click.command()
+@workspace_options
 @click.option("--dry-run", is_flag=True, help="Print the plan; open, update or mark nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan (or what was done) as JSON.")
 def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> None:
@@ -84,11 +85,11 @@ def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> 
     proposals whose change reached the target are marked merged.  A proposal that fails is
     reported and the others go on; the exit code is then 1.
     """
-    with _errors():
+    with handle_errors():
         space = open_space(repo, manifest, writes=not dry_run)
         report = run_scan(space)
         forge = _forge(space)
-        now = _now()
+        now = now_utc()
         plan = plan_proposals(
             report,
             space.network,
@@ -158,18 +159,18 @@ def _print_plan(
     click.echo(("dry run: " if dry_run else "") + summary)
 
 
-@main.group()
+@click.group()
 def proposals() -> None:
     """List, show, close and merge the proposals forkflow opened (local forge)."""
 
 
 @proposals.command("list")
-@_workspace_options
+@workspace_options
 @click.option("--state", type=click.Choice(["open", "merged", "closed", "all"]), default="all", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
 def list_proposals(repo: Path, manifest: Path | None, state: str, as_json: bool) -> None:
     """Every proposal, oldest first."""
-    with _errors():
+    with handle_errors():
         space = open_space(repo, manifest)
         found = [p for p in _forge(space).proposals() if state in ("all", p.state)]
         if as_json:
@@ -182,12 +183,12 @@ def list_proposals(repo: Path, manifest: Path | None, state: str, as_json: bool)
 
 
 @proposals.command("show")
-@_workspace_options
+@workspace_options
 @click.argument("number", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
 def show_proposal(repo: Path, manifest: Path | None, number: int, as_json: bool) -> None:
     """One proposal: its title, state, branch and the body a maintainer reads."""
-    with _errors():
+    with handle_errors():
         p = _forge(open_space(repo, manifest)).get(number)
         if as_json:
             click.echo(json.dumps(p.model_dump(mode="json"), indent=2))
@@ -199,34 +200,34 @@ def show_proposal(repo: Path, manifest: Path | None, number: int, as_json: bool)
 
 
 @proposals.command("close")
-@_workspace_options
+@workspace_options
 @click.argument("number", type=int)
 def close_proposal(repo: Path, manifest: Path | None, number: int) -> None:
     """Close a proposal; it is not reopened unless more nodes come to carry its change."""
-    with _errors():
-        p = _forge(open_space(repo, manifest, writes=True)).close(number, _now().isoformat(timespec="seconds"))
+    with handle_errors():
+        p = _forge(open_space(repo, manifest, writes=True)).close(number, now_utc().isoformat(timespec="seconds"))
         click.echo(f"closed #{p.number}: {p.title}")
 
 
 @proposals.command("merge")
-@_workspace_options
+@workspace_options
 @click.argument("number", type=int)
 @click.option("--dry-run", is_flag=True, help="Say what would be merged where; write nothing.")
 def merge_proposal(repo: Path, manifest: Path | None, number: int, dry_run: bool) -> None:
     """Merge a proposal into its target node, as a maintainer's merge button would."""
-    with _errors():
+    with handle_errors():
         space = open_space(repo, manifest, writes=not dry_run)
         forge = _forge(space)
         p = forge.get(number)
         if dry_run:
             click.echo(f"would merge #{p.number} ({p.branch}, {p.head}) into {p.target}")
             return
-        done = forge.merge(number, committer=committer_for(space.repo), when=int(_now().timestamp()))
+        done = forge.merge(number, committer=committer_for(space.repo), when=int(now_utc().timestamp()))
         click.echo(f"merged #{done.number} into {done.target} as {done.merge_commit}: {done.title}")
 
 
-@main.command()
-@_workspace_options
+@click.command()
+@workspace_options
 @click.argument("revs", nargs=-1, metavar="[COMMITS|BRANCH]")
 @click.option("--node", help="The node the commits belong to (default: the node whose head is HEAD).")
 @click.option("--to", "to", metavar="PARENT|central", help="Propose to this node (default: the node's parent).")
@@ -240,7 +241,7 @@ def contribute(
     those.  The proposal credits other nodes that carry the same or a similar change.  Exit code 4
     when it does not apply cleanly on the target (the proposal is opened all the same, to resolve).
     """
-    with _errors(usage=(NodeError,)):
+    with handle_errors(usage=(NodeError,)):
         space = open_space(repo, manifest, writes=not dry_run)
         report = run_scan(space)
         forge = _forge(space)
@@ -256,7 +257,7 @@ def contribute(
             target=target,
             commits=commits,
             committer=committer_for(space.repo),
-            now=_now(),
+            now=now_utc(),
         )
         click.echo(f"{len(commits)} commit(s) of {name} -> {target}: {change.summary}")
         others = [n for n in change.nodes if n != name]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from forkflow.cli import _errors, _now, _workspace_options, main, open_space
-from forkflow.cli_errors import require_nodes
+from forkflow.cli._common import now_utc, open_space, workspace_options
+from forkflow.cli.errors import handle_errors, require_nodes
 from forkflow.credential import Credential
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
 from forkflow.forge.local import LocalForge
@@ -19,8 +19,8 @@ from forkflow.propose.bubble_up import committer_for
 from forkflow.sync import SyncAction, SyncStep, apply_sync, plan_sync, subtree
 
 
-@main.command()
-@_workspace_options
+@click.command()
+@workspace_options
 @click.option("--node", "nodes", multiple=True, metavar="NAME", help="Sync only this node (repeatable).")
 @click.option("--subtree", "subtrees", multiple=True, metavar="NAME", help="Sync this node and all beneath it.")
 @click.option("--force", is_flag=True, help="Reset central-tier nodes with local commits (their head is kept).")
@@ -43,7 +43,7 @@ def sync(
     is refused, say) is reported and the others go on.  Exit code 1 when a node failed; else 4
     when a node was refused.
     """
-    with _errors():
+    with handle_errors():
         space = open_space(repo, manifest, writes=not dry_run)
         known = {spec.name for spec in space.manifest.nodes}
 
@@ -56,7 +56,7 @@ def sync(
         if nodes or subtrees:
             only = set(nodes).union(*(subtree(space.network, name) for name in subtrees))
         forge = LocalForge(space.repo, space.store, space.manifest)
-        now = _now()
+        now = now_utc()
         actions = plan_sync(
             space.network,
             space.repo,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from forkflow.cli import _errors, _now, _workspace_options, main, open_space, run_scan
+from forkflow.cli._common import now_utc, open_space, run_scan, workspace_options
+from forkflow.cli.errors import handle_errors
 from forkflow.errors import NodeError
 from forkflow.forge.choice import FORGES, open_forge
 from forkflow.lifecycle import LifePlan, apply_lifecycle, plan_merge, plan_provision, plan_retire
@@ -48,8 +49,8 @@ def _carry_out(plan: LifePlan, *, yes: bool, dry_run: bool) -> None:
         click.echo(f"done: {what}")
 
 
-@main.command()
-@_workspace_options
+@click.command()
+@workspace_options
 @click.argument("name")
 @click.option("--parent", required=True, help="The node it descends from.")
 @click.option("--tier", type=click.Choice(["central", "decentralized", "developer"]), default="decentralized")
@@ -76,7 +77,7 @@ def provision(
     """
     if forge_kind == "local" and path is None:
         raise click.UsageError("say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge")
-    with _errors(usage=(NodeError,)):
+    with handle_errors(usage=(NodeError,)):
         space = open_space(repo, manifest, writes=not dry_run)
         github = open_forge(space, "github", environ=os.environ) if forge_kind == "github" else None
         where = path.resolve() if path is not None else None
@@ -84,8 +85,8 @@ def provision(
         _carry_out(plan, yes=yes, dry_run=dry_run)
 
 
-@main.command("merge")
-@_workspace_options
+@click.command("merge")
+@workspace_options
 @click.argument("first")
 @click.argument("second")
 @click.option("--into", "into", required=True, help="The name of the merged node.")
@@ -105,7 +106,7 @@ def merge_nodes(
     dry_run: bool,
 ) -> None:
     """Merge two nodes into a new one carrying both nodes' changes once; their children move under it."""
-    with _errors(usage=(NodeError,)):
+    with handle_errors(usage=(NodeError,)):
         space = open_space(repo, manifest, writes=not dry_run)
         report = _planning_scan(space)
         plan = plan_merge(
@@ -117,24 +118,24 @@ def merge_nodes(
             path.resolve(),
             prefer=prefer,
             committer=committer_for(space.repo),
-            now=_now(),
+            now=now_utc(),
         )
         _carry_out(plan, yes=yes, dry_run=dry_run)
 
 
-@main.command()
-@_workspace_options
+@click.command()
+@workspace_options
 @click.argument("name")
 @click.option("--forge", "forge_kind", type=click.Choice(FORGES), default="local", show_default=True)
 @YES
 @DRY_RUN
 def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str, yes: bool, dry_run: bool) -> None:
     """Retire a node: propose what it still carries to its parent, move its children up, archive its head."""
-    with _errors(usage=(NodeError,)):
+    with handle_errors(usage=(NodeError,)):
         space = open_space(repo, manifest, writes=not dry_run)
         report = _planning_scan(space)
         forge = open_forge(space, forge_kind, environ=os.environ)
         github = forge if forge_kind == "github" else None
         committer = committer_for(space.repo)
-        plan = plan_retire(space, report, forge, name, committer=committer, now=_now(), github=github)  # type: ignore[arg-type]
+        plan = plan_retire(space, report, forge, name, committer=committer, now=now_utc(), github=github)  # type: ignore[arg-type]
         _carry_out(plan, yes=yes, dry_run=dry_run)
