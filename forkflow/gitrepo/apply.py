@@ -15,7 +15,7 @@ import pygit2
 
 from forkflow.errors import ConflictError, GitError, UnreadableError
 from forkflow.gitrepo.build import Person
-from forkflow.gitrepo.repo import GitRepo
+from forkflow.gitrepo.repo import GitRepo, conflicting_paths
 from forkflow.types import CommitId
 
 _TRAILER = re.compile(r"^[A-Za-z0-9-]+: .+$")
@@ -67,8 +67,8 @@ def apply_commits(
             index = raw.merge_trees(picked.parents[0].tree, head.tree, picked.tree)
         except (pygit2.GitError, KeyError) as err:
             raise UnreadableError(f"applying {commit_id[:12]}: objects are missing ({err})") from err
-        if index.conflicts is not None:
-            paths = sorted({entry.path for trio in index.conflicts for entry in trio if entry is not None})
+        paths = conflicting_paths(index)
+        if paths:
             return Applied(CommitId(onto), None, tuple(paths), CommitId(commit_id), tuple(skipped))
         tree = index.write_tree(raw)
         if tree == head.tree_id:
@@ -101,8 +101,8 @@ def merge_into(repo: GitRepo, ours: str, theirs: str, *, committer: Person, when
         index = raw.merge_commits(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
     except (pygit2.GitError, KeyError) as err:
         raise UnreadableError(f"merging {theirs[:12]} into {ours[:12]}: objects are missing ({err})") from err
-    if index.conflicts is not None:
-        paths = sorted({entry.path for trio in index.conflicts for entry in trio if entry is not None})
+    paths = conflicting_paths(index)
+    if paths:
         raise ConflictError(f"merging {theirs[:12]} into {ours[:12]} conflicts in: {', '.join(paths)}")
     tree = index.write_tree(raw)
     signature = pygit2.Signature(committer.name, committer.email, when, 0)

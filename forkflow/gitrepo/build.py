@@ -13,7 +13,7 @@ from pygit2.enums import FileMode
 
 from forkflow.credential import Credential
 from forkflow.errors import ConflictError, GitError
-from forkflow.gitrepo.repo import GitRepo
+from forkflow.gitrepo.repo import GitRepo, conflicting_paths
 from forkflow.types import CommitId
 
 REGULAR = 0o100644
@@ -123,8 +123,8 @@ class HistoryBuilder:
 
     @staticmethod
     def _refuse_conflicts(index: pygit2.Index, what: str) -> None:
-        if index.conflicts is not None:
-            paths = sorted({entry.path for trio in index.conflicts for entry in trio if entry is not None})
+        paths = conflicting_paths(index)
+        if paths:
             raise ConflictError(f"{what} conflicts in: {', '.join(paths)}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pygit2
@@ -14,12 +15,25 @@ from forkflow.gitrepo.patch import Abbreviator, TreeReader, commit_changes, comm
 from forkflow.gitrepo.patchid import stable_patch_id
 from forkflow.types import CommitId
 
-# A partial clone marks itself with extensions.partialClone; libgit2 reads such a
-# repository fine as long as it is told the extension is known.  Missing blobs then
-# surface as NotFoundError on the commits that need them, which the scan reports.
-_KNOWN = pygit2.option(pygit2.enums.Option.GET_EXTENSIONS)
-if "partialclone" not in [name.lower() for name in _KNOWN]:
-    pygit2.option(pygit2.enums.Option.SET_EXTENSIONS, ["partialclone"], 1)
+
+@cache
+def allow_partial_clones() -> None:
+    """Tell libgit2, once per process, that the ``partialclone`` extension is known.
+
+    A partial clone marks itself with extensions.partialClone; libgit2 reads such a repository
+    fine once told so.  Missing blobs then surface as NotFoundError on the commits that need
+    them, which the scan reports.  Called when the first repository is opened, not on import.
+    """
+    known = pygit2.option(pygit2.enums.Option.GET_EXTENSIONS)
+    if "partialclone" not in [name.lower() for name in known]:
+        pygit2.option(pygit2.enums.Option.SET_EXTENSIONS, ["partialclone"], 1)
+
+
+def conflicting_paths(index: pygit2.Index) -> list[str]:
+    """The paths an in-memory merge or cherry-pick left in conflict, sorted (none: ``[]``)."""
+    if index.conflicts is None:
+        return []
+    return sorted({entry.path for trio in index.conflicts for entry in trio if entry is not None})
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,7 @@ class GitRepo:
     """A repository opened for forkflow (bare or not)."""
 
     def __init__(self, path: str | Path):
+        allow_partial_clones()
         try:
             self._repo = pygit2.Repository(str(path))
         except (pygit2.GitError, KeyError) as err:
@@ -292,14 +307,7 @@ class GitRepo:
                 index = self._repo.merge_commits(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
         except (pygit2.GitError, KeyError) as err:
             raise UnreadableError(f"merge of {theirs[:12]} into {ours[:12]} cannot be computed ({err})") from err
-        if index.conflicts is None:
-            return []
-        paths = set()
-        for ancestor, mine, other in index.conflicts:
-            for entry in (mine, other, ancestor):
-                if entry is not None:
-                    paths.add(entry.path)
-        return sorted(paths)
+        return conflicting_paths(index)
 
     # internals --------------------------------------------------------------------------
 

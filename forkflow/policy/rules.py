@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from enum import StrEnum
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -177,13 +177,13 @@ def _matching(globs: tuple[str, ...], paths: list[str] | tuple[str, ...]) -> lis
     return [path for path in paths if either.fullmatch(path)]
 
 
-@cache
+@lru_cache(maxsize=256)  # globs come from policy files and manifests: bounded
 def _either(globs: tuple[str, ...]) -> re.Pattern[str]:
     """One expression for all the globs (a scan asks it of every carried commit's paths)."""
     return re.compile("|".join(f"(?:{_glob(pattern).pattern})" for pattern in globs))
 
 
-@cache
+@lru_cache(maxsize=1024)
 def _glob(pattern: str) -> re.Pattern[str]:
     """A glob as a regular expression: ``*`` and ``?`` stay inside one folder, ``**`` crosses folders."""
     out = []
