@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from forkflow.cli import main
 from forkflow.demo import build_example, example_dir
 from forkflow.policy.rules import find_policy
-from forkflow.scan.pipeline import CachedReport
+from forkflow.scan.cached import CachedReport
 from tests.gitcli import git_env
 
 EPOCH = "1767225600"  # 2026-01-01: the scan's "now", the same for every run

@@ -18,7 +18,9 @@ from forkflow import faultpoints
 from forkflow.errors import GitError
 from forkflow.model import ScanReport
 from forkflow.report.render import scan_markdown, scan_table, summary_lines
-from forkflow.scan.pipeline import DEFAULT_RUN, ScanDocument, report_json, scan_document
+from forkflow.scan.cached import ScanDocument, report_json
+from forkflow.scan.pipeline import scan_document
+from forkflow.scan.shards import DEFAULT_RUN
 from forkflow.workspace import Workspace, open_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -26,7 +26,7 @@ from forkflow.model import report_schema
 from forkflow.needs.figure import Weight, reweigh
 from forkflow.network.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
 from forkflow.network.shard import Shard
-from forkflow.scan.pipeline import DEFAULT_RUN
+from forkflow.scan.shards import DEFAULT_RUN
 from forkflow.workspace import Workspace
 
 
@@ -174,7 +174,7 @@ def scan(
     with handle_errors():
         space = open_space(repo, manifest)
         if shard is not None:
-            from forkflow.scan.pipeline import scan_shard
+            from forkflow.scan.shards import scan_shard
 
             done = scan_shard(space.network, space.repo, space.store, shard, run_id=run_id, policy=space.policy)
             click.echo(

@@ -27,7 +27,7 @@ from forkflow.network.fetch import apply_fetch, plan_fetch
 from forkflow.network.shard import Shard
 from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy
-from forkflow.scan.pipeline import scan_shard
+from forkflow.scan.shards import scan_shard
 from forkflow.store.store import Store
 from forkflow.workspace import Workspace
 

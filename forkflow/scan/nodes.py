@@ -1,0 +1,210 @@
+"""Every node against its parent: the heads, the comparisons (cached by both heads), each node's report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from forkflow import faultpoints
+from forkflow.changes.similar import upstream_threshold
+from forkflow.errors import GitError, StoreError, UnreadableError
+from forkflow.gitrepo import GitRepo
+from forkflow.model import (
+    NodeReport,
+    Problem,
+)
+from forkflow.network.tree import Network
+from forkflow.scan.commit_graph import CommitGraph
+from forkflow.scan.compare import (
+    PAIR_VERSION,
+    build_index,
+    candidates,
+    compare_heads,
+    parent_sides,
+    planned_merges,
+    prefetch_facts,
+)
+from forkflow.scan.facts import CommitFacts
+from forkflow.scan.parallel import predict_conflicts
+from forkflow.store.store import Store
+
+SEEN_INCOMPLETE = -1
+"""The version under which a shard keeps a comparison it made with objects missing (a partial
+clone): never read as a cache, since the objects may come later, only by the collecting machine,
+so that it reports those nodes as the shard saw them, as one machine would."""
+
+
+Progress = Callable[[str, int, int], None]
+"""Called with (what is being done, how much of it is done, how much there is)."""
+
+
+def resolve_heads(
+    network: Network, repo: GitRepo, names: list[str] | None = None
+) -> tuple[dict[str, str | None], list[Problem]]:
+    """The heads of ``names`` (default: every node), and a problem for each that cannot be resolved."""
+    heads: dict[str, str | None] = {}
+    problems = []
+    for name in network.tree_order() if names is None else names:
+        spec = network.spec(name)
+        try:
+            head = repo.resolve(spec.head_ref)
+        except GitError as err:
+            head = None
+            problems.append(Problem(node=name, field="ref", message=str(err)))
+        else:
+            if head is None:
+                field = "ref" if spec.ref is not None else "url"
+                hint = (
+                    f"{spec.head_ref} does not exist in {repo.git_dir}; fetch it or fix the ref"
+                    if spec.ref is not None
+                    else f"not fetched yet ({spec.head_ref} is missing); run `forkflow fetch`"
+                )
+                problems.append(Problem(node=name, field=field, message=hint))
+        heads[name] = head
+    return heads, problems
+
+
+def compare_all(
+    network: Network,
+    repo: GitRepo,
+    store: Store | None,
+    facts: CommitFacts,
+    heads: dict[str, str | None],
+    progress: Progress | None,
+    *,
+    only: set[str] | None = None,
+    collect: bool = False,
+) -> dict[str, dict[str, Any]]:
+    keys = {}
+    for name in network.tree_order():
+        if only is not None and name not in only:
+            continue
+        parent = network.parent(name)
+        head = heads[name]
+        if parent is not None and head is not None and heads[parent] is not None:
+            keys[name] = (str(heads[parent]), head)
+    # Keyed by the two heads and the code (the store forgets other code's rows).  Not by the
+    # abbreviation length: it changes the text of a binary file's patch-id on both sides of a
+    # comparison alike, so never which commits are carried; and the collecting machine of
+    # shards, which has no objects, must find what the shards' repositories computed.
+    cached = store.pairs(keys.values(), PAIR_VERSION) if store is not None else {}
+    if collect and store is not None:  # what a shard saw with objects missing, as it saw it
+        cached |= store.pairs([key for key in keys.values() if key not in cached], SEEN_INCOMPLETE)
+    todo = {key: name for name, key in keys.items() if key not in cached}
+    if collect and todo:
+        missing = ", ".join(sorted(todo.values()))
+        raise StoreError(f"no shard has compared these nodes with their parents yet: {missing}; run their shards first")
+    fresh = _compare_pairs(repo, facts, todo, progress) if todo else {}
+    results = {name: cached[key] if key in cached else fresh[key] for name, key in keys.items()}
+    facts.flush()
+    if store is not None:
+        # Only complete answers are cached: objects that are missing now may be fetched later.
+        # A shard keeps the others too, apart, for the machine that collects this run.
+        complete = {key: result for key, result in fresh.items() if not result["unreadable"] and not result["problems"]}
+        store.save_pairs(complete, PAIR_VERSION)
+        if only is not None:
+            incomplete = {key: result for key, result in fresh.items() if key not in complete}
+            store.save_pairs(incomplete, SEEN_INCOMPLETE, replace=True)
+        faultpoints.reached("scan.pairs-saved")
+    return results
+
+
+def _compare_pairs(
+    repo: GitRepo, facts: CommitFacts, todo: dict[tuple[str, str], str], progress: Progress | None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Compare every pair of heads not in the store: one graph, one index per parent head."""
+    if progress is not None:
+        progress("loading the history", 0, len(todo))
+    try:
+        graph = CommitGraph(*repo.load_graph(sorted({head for key in todo for head in key})))
+    except UnreadableError as err:
+        return {key: _unreadable_pair(str(err)) for key in todo}
+    spans = {key: graph.compare(*key) for key in todo}  # tree order: a parent node is compared before its children
+    sides = parent_sides(graph, spans)
+
+    def reading(done: int, total: int) -> None:
+        if progress is not None:
+            progress("reading commits", done, total)
+
+    prefetch_facts(graph, facts, spans, sides, reading)
+    index = build_index(graph, facts, sides)
+    facts.prefetch(candidates(graph, facts, spans, sides, index), on_progress=reading)
+    if progress is not None:
+        progress("predicting conflicts", 0, len(spans))
+    merges = planned_merges(spans)
+    predicted = dict(zip(merges, predict_conflicts(repo, list(merges.values()), workers=facts.workers), strict=True))
+    fresh = {}
+    for done, (key, span) in enumerate(spans.items()):
+        if progress is not None:
+            progress(f"comparing {todo[key]}", done, len(spans))
+        try:
+            fresh[key] = compare_heads(
+                repo,
+                facts,
+                span,
+                key[0],
+                key[1],
+                sides.get(key, graph.nothing()),
+                index,
+                predicted.get(key),
+                graph.merged_upstream(*key),
+            )
+        except UnreadableError as err:
+            fresh[key] = _unreadable_pair(str(err))
+    return fresh
+
+
+def _unreadable_pair(message: str) -> dict[str, Any]:
+    return {
+        "ahead": 0,
+        "behind": 0,
+        "merge_base": None,
+        "carried": [],
+        "upstreamed": [],
+        "unreadable": [],
+        "conflicts": [],
+        "problems": [f"history cannot be read: {message}"],
+        "merged": [],
+        "met_by": {},
+        "similar": {},
+    }
+
+
+def node_report(
+    network: Network,
+    facts: CommitFacts,
+    name: str,
+    heads: dict[str, str | None],
+    pairs: dict[str, dict[str, Any]],
+    now: datetime,
+    threshold: float,
+) -> NodeReport:
+    spec = network.spec(name)
+    base: dict[str, Any] = {
+        "name": name,
+        "parent": spec.parent,
+        "tier": spec.tier,
+        "ref": spec.head_ref,
+        "head": heads[name],
+    }
+    pair = pairs.get(name)
+    if pair is None:
+        if spec.parent is not None and heads[name] is not None:
+            base["problems"] = [f"parent {spec.parent!r} could not be read, so this node was not compared"]
+        return NodeReport(**base)
+    merge_base = pair["merge_base"]
+    if merge_base is not None:
+        when = datetime.fromtimestamp(facts.info(merge_base).commit_time, UTC)
+        base["merge_base_date"] = when.isoformat(timespec="seconds")
+        base["days_since_merge_base"] = max(0, (now - when).days)
+    needed = upstream_threshold(threshold)
+    similar = {cid: found for cid, found in pair.get("similar", {}).items() if found[1] >= needed}
+    met_by = {**pair.get("met_by", {}), **{cid: found[0] for cid, found in similar.items()}}
+    keys = ("merge_base", "ahead", "behind", "carried", "upstreamed", "unreadable", "conflicts", "problems", "merged")
+    return NodeReport(
+        **base,
+        **{k: pair.get(k, []) for k in keys},
+        similar_met=[cid for cid in pair["carried"] if cid in similar],
+        met_by=dict(sorted(met_by.items())),
+    )
