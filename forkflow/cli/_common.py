@@ -14,13 +14,11 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from forkflow import faultpoints
 from forkflow.errors import GitError
 from forkflow.model import ScanReport
 from forkflow.report.render import scan_markdown, scan_table, summary_lines
 from forkflow.scan.cached import ScanDocument, report_json
-from forkflow.scan.pipeline import scan_document
-from forkflow.scan.shards import DEFAULT_RUN
+from forkflow.scan.run import scan_workspace
 from forkflow.workspace import Workspace, open_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -109,7 +107,7 @@ def open_space(repo: Path, manifest: Path | None, *, writes: bool = False) -> Wo
 def run_scan(
     space: Workspace, *, use_cache: bool = True, collect_run: str | None = None, record: bool = True
 ) -> ScanReport:
-    """Scan (or, with ``collect_run``, collect that run's shards) and, with ``record``, keep the scan in the history."""
+    """:func:`forkflow.scan.run.scan_workspace` with a progress bar on the terminal: the report."""
     return run_scan_document(space, use_cache=use_cache, collect_run=collect_run, record=record).report()
 
 
@@ -123,20 +121,9 @@ def run_scan_document(
         def step(what: str, done: int, total: int) -> None:
             progress.update(task, description=what, completed=done, total=total)
 
-        document = scan_document(
-            space.network,
-            space.repo,
-            space.store if use_cache else None,
-            policy=space.policy,
-            now=now_utc(),
-            progress=step,
-            collect=collect_run is not None,
-            run_id=collect_run or DEFAULT_RUN,
+        document = scan_workspace(
+            space, now=now_utc(), use_cache=use_cache, collect_run=collect_run, record=record, progress=step
         )
-    if record:
-        run = f"collect:{collect_run}" if collect_run is not None else None  # collecting again replaces it
-        space.store.record_scan(document.summary, run_id=run)
-        faultpoints.reached("scan.recorded")
     return document
 
 
