@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from forkflow.gitrepo import GitRepo, diffstat
-from forkflow.model import ScanReport, SharedChange
+from forkflow.gitrepo import Applied, GitRepo, diffstat
+from forkflow.model import ScanReport, SharedChange, Variant
 from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy
-
-if TYPE_CHECKING:
-    from forkflow.propose.bubble_up import Build
 
 MARKER = "<!-- forkflow:bubble-up change={id} -->"
 MESSAGES_SHOWN = 10
 """A series (a release branch, say) can carry thousands of commits: the body shows the first few."""
 IDS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Build:
+    """The branch built for a change: the variant that applied, and those that conflicted."""
+
+    applied: Applied | None
+    variant: Variant | None
+    tried: tuple[tuple[Variant, Applied], ...] = ()
+    already_there: bool = False
 
 
 def proposal_title(report: ScanReport, change: SharedChange, build: Build | None = None) -> str:

@@ -23,7 +23,7 @@ from forkflow.needs.figure import is_local_change
 from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy
 from forkflow.problems import PlanError, StepProblem, one_line, step
-from forkflow.propose.body import proposal_body, proposal_title
+from forkflow.propose.body import Build, proposal_body, proposal_title
 
 
 class Step(StrEnum):
@@ -51,16 +51,6 @@ class ProposalPlan:
 
     def of(self, step: Step) -> list[Action]:
         return [action for action in self.actions if action.step == step]
-
-
-@dataclass(frozen=True)
-class Build:
-    """The branch built for a change: the variant that applied, and those that conflicted."""
-
-    applied: Applied | None
-    variant: Variant | None
-    tried: tuple[tuple[Variant, Applied], ...] = ()
-    already_there: bool = False
 
 
 def plan_proposals(
