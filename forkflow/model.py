@@ -6,10 +6,6 @@ Bots and scripts read it, so fields are only ever added within a version; see
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from forkflow.types import Tier
@@ -237,23 +233,6 @@ class ScanSummary(BaseModel):
             unmet_needs=report.unmet_needs,
             figures=figures,
         )
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the duration.
-
-    A large network's report is millions of objects (a 10,000-node one, a 56 MB JSON text)
-    and none of them is in a reference cycle; left on, the collector passes over them again
-    and again while they are made, which doubles the time to read a cached report.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def report_schema() -> dict[str, object]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forkflow.errors import ManifestError
-from forkflow.gitrepo import GitRepo, discover, read_blob_at
+from forkflow.gitrepo import GitRepo, open_repository, read_blob_at
 from forkflow.manifest.spec import MANIFEST_NAME, Manifest, load_manifest, parse_manifest
 from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy, find_policy, load_policy
@@ -28,42 +28,50 @@ class Workspace:
 
 
 def open_workspace(
-    repo_path: str | Path = ".", manifest_path: str | Path | None = None, *, store: str | None = None
+    repo_path: str | Path = ".",
+    manifest_path: str | Path | None = None,
+    *,
+    store: str | None = None,
+    read_only: bool = False,
 ) -> Workspace:
     """Open the repository holding ``repo_path``, its manifest and its store.
 
     The manifest is ``manifest_path`` when given, else ``forkflow.toml`` at the root of the
     work tree, else (a bare repository) ``forkflow.toml`` in the tree of HEAD.  The store is
     ``store`` when given (a path or URL), else the manifest's ``[network] store``, else a SQLite
-    file in the working repository.
+    file in the working repository.  ``read_only`` (a dry run, a listing) writes nothing to the
+    disk: no ``.forkflow/`` folder, no parsed-manifest cache, a store read into memory.
     """
-    repo = discover(repo_path)
-    manifest = _find_manifest(repo, manifest_path)
+    repo = open_repository(repo_path)
+    manifest = _find_manifest(repo, manifest_path, read_only=read_only)
     policy = load_policy(find_policy(manifest.network.policy, manifest.path.parent))
-    return Workspace(repo, manifest, Network(manifest), _open_store(repo, manifest, store), policy)
+    return Workspace(repo, manifest, Network(manifest), _open_store(repo, manifest, store, read_only), policy)
 
 
-def _manifest_cache(repo: GitRepo) -> Path | None:
+def _manifest_cache(repo: GitRepo, read_only: bool) -> Path | None:
     """Where the parsed manifest is kept (keyed by its text, so any manifest may use it); None
-    in a checkout forkflow cannot write to, where the manifest is parsed every time."""
+    in a checkout forkflow cannot write to, or for a read-only command, where the manifest is
+    parsed every time."""
+    if read_only:
+        return None
     try:
         return local_folder(repo.git_dir, repo.workdir) / "manifest.json"
     except OSError:
         return None
 
 
-def _open_store(repo: GitRepo, manifest: Manifest, location: str | None) -> Store:
+def _open_store(repo: GitRepo, manifest: Manifest, location: str | None, read_only: bool) -> Store:
     if location is None and manifest.network.store is not None:
         location = manifest.network.store
         if not is_url(location):  # a path in the manifest is relative to the manifest
             location = str(manifest.path.parent / location)
     if location is None:
-        return Store.for_repository(repo.git_dir, repo.workdir)
-    return Store(location)
+        return Store.for_repository(repo.git_dir, repo.workdir, read_only=read_only)
+    return Store(location, read_only=read_only)
 
 
-def _find_manifest(repo: GitRepo, manifest_path: str | Path | None) -> Manifest:
-    cache = _manifest_cache(repo)
+def _find_manifest(repo: GitRepo, manifest_path: str | Path | None, *, read_only: bool = False) -> Manifest:
+    cache = _manifest_cache(repo, read_only)
     if manifest_path is not None:
         return load_manifest(manifest_path, cache=cache)
     if repo.workdir is not None:

@@ -310,3 +310,34 @@ def test_the_history_keeps_each_scans_figures_not_its_report(small: Small) -> No
     assert [scan["figures"] for scan in scans] == [expected]  # the same scan: kept once (a second would differ)
     assert all(scan["nodes"] == 5 and scan["problems"] == 0 for scan in scans)
     assert expected["changes"] != expected["lines"]
+
+
+READ_ONLY = [
+    ["fetch", "--dry-run"],
+    ["sync", "--dry-run"],
+    ["propose", "--dry-run"],
+    ["proposals", "list"],
+    ["retire", "agri", "--dry-run"],
+]
+
+
+def _files(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+def test_read_only_commands_write_nothing(small: Small) -> None:
+    repo = small.git.path
+    cold = {}
+    for args in READ_ONLY:
+        result = run(*args, "--repo", str(repo))
+        assert result.exit_code in (0, 4), (args, result.output)
+        cold[args[0]] = result.stdout
+        assert not (repo / ".forkflow").exists(), args  # not even the folder
+    assert run("scan", "--repo", str(repo)).exit_code == 0
+    kept = _files(repo / ".forkflow")
+    assert "store.sqlite" in kept
+    for args in READ_ONLY:
+        result = run(*args, "--repo", str(repo))
+        assert result.stdout == cold[args[0]], args  # the same answer, from the store's copy in memory
+        assert _files(repo / ".forkflow") == kept, args  # no file written, none made (no -wal, no -shm)
+    assert Git(repo)("status", "--porcelain") == ""

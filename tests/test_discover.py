@@ -17,9 +17,9 @@ from click.testing import CliRunner, Result
 
 from forkflow.cli import main
 from forkflow.manifest.edit import set_node_field, toml_string, write_manifest
+from forkflow.manifest.forks import node_name
 from forkflow.manifest.refname import branch_problem, ref_component_problem
 from forkflow.manifest.spec import NodeSpec, load_manifest
-from forkflow.network.discover import node_name
 from forkflow.types import Tier
 from tests.fakegithub.fixture import fake_github_fixture  # noqa: F401 (the fixture)
 from tests.fakegithub.render import q

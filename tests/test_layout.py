@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "forkflow"
 
 ONLY_IN = {
     "pygit2": ("forkflow.gitrepo.",),
-    "github3": ("forkflow.forge.github",),
+    "github3": ("forkflow.forge.github.",),
     "matplotlib": ("forkflow.report.chart",),
     "distributed": ("forkflow.scale.",),
 }

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from forkflow import __version__, faultpoints
-from forkflow.cli.bot import bot, discover
+from forkflow.cli.bot import bot, discover_forks
 from forkflow.cli.demo import demo
 from forkflow.cli.errors import handle_errors, sigterm_interrupts
 from forkflow.cli.hooks import hooks
@@ -54,7 +54,7 @@ for _command in (
     bot,
     contribute,
     demo,
-    discover,
+    discover_forks,
     fetch,
     hooks,
     merge_nodes,

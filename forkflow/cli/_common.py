@@ -79,14 +79,17 @@ def _remember_store(ctx: click.Context, _param: click.Parameter, value: str | No
     ctx.meta["forkflow.store"] = value
 
 
-def open_space(repo: Path, manifest: Path | None, *, writes: bool = False) -> Workspace:
+def open_space(repo: Path, manifest: Path | None, *, writes: bool = False, read_only: bool = False) -> Workspace:
     """The workspace the command's options name (its --store included).
 
     With ``writes`` (a command that writes refs, proposals or the manifest), the repository's
     run lock (:mod:`forkflow.runlock`) is held from here to the end of the process: another
-    writing run on this repository is waited for, and then planned after.
+    writing run on this repository is waited for, and then planned after.  With ``read_only``
+    (a dry run, a listing) nothing is written to the disk at all.
     """
-    space = open_workspace(repo, manifest, store=click.get_current_context().meta.get("forkflow.store"))
+    context = click.get_current_context()
+    space = open_workspace(repo, manifest, store=context.meta.get("forkflow.store"), read_only=read_only)
+    context.call_on_close(space.close)  # the store's file is closed (its write-ahead log folded in) as the command ends
     for note in space.store.notes:  # an older store brought up to date, a damaged one set aside
         click.echo(f"warning: {note}", err=True)
     if writes:

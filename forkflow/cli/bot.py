@@ -66,7 +66,7 @@ def bot(
     with handle_errors():
         event_name = os.environ.get("GITHUB_EVENT_NAME", "workflow_dispatch")
         event = _event(os.environ.get("GITHUB_EVENT_PATH"))
-        space = open_space(repo, manifest, writes=not dry_run)
+        space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         forge = open_forge(space, forge_kind, token=token, environ=os.environ)
         result = run_bot(
             space,
@@ -106,14 +106,14 @@ def _append(path: str | None, text: str) -> None:
             handle.write(text)
 
 
-@click.command()
+@click.command("discover")
 @click.option("--central", required=True, metavar="OWNER/NAME", help="The central repository on GitHub.")
 @click.option("--org", help="Only forks owned by this organisation (and their forks).")
 @click.option("--tier", type=click.Choice(["central", "decentralized", "developer"]), default="decentralized")
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=Path("forkflow.toml"))
 @click.option("--write", is_flag=True, help="Append the new nodes to the manifest (default: print them).")
 @click.option("--token", envvar="GITHUB_TOKEN", help="GitHub token (default: $GITHUB_TOKEN); never printed.")
-def discover(central: str, org: str | None, tier: str, manifest: Path, write: bool, token: str | None) -> None:
+def discover_forks(central: str, org: str | None, tier: str, manifest: Path, write: bool, token: str | None) -> None:
     """Find central's forks on GitHub (forks of forks too) and add the new ones to forkflow.toml.
 
     Nodes already in the manifest (by url) are left alone; new ones are appended as [[node]]
@@ -122,11 +122,11 @@ def discover(central: str, org: str | None, tier: str, manifest: Path, write: bo
     written is left out with a line that says why (exit code 1); the others are added.
     GITHUB_API_URL selects GitHub Enterprise.
     """
-    from forkflow.forge.github import PUBLIC_API, GitHubClient, credentials_from_env, discover_network
+    from forkflow.forge.github import PUBLIC_API, GitHubClient, credentials_from_env, list_forks
     from forkflow.forge.http import timeout_from_env
     from forkflow.manifest.edit import write_manifest
+    from forkflow.manifest.forks import add_forks, network_header
     from forkflow.manifest.spec import NodeSpec, load_manifest
-    from forkflow.network.discover import add_discovered, network_header
 
     owner, _, name = central.partition("/")
     if not owner or not name or "/" in name:
@@ -134,14 +134,14 @@ def discover(central: str, org: str | None, tier: str, manifest: Path, write: bo
     with handle_errors():
         api = os.environ.get("GITHUB_API_URL", PUBLIC_API)
         client = GitHubClient(credentials_from_env(dict(os.environ), token), api, timeout=timeout_from_env(os.environ))
-        found = discover_network(client, central, org)
+        found = list_forks(client, central, org)
         existing: tuple[NodeSpec, ...] = ()
         text = network_header(name)
         if manifest.exists():
             text = manifest.read_text(encoding="utf-8")
             has_nodes = "[[node]]" in text  # a new manifest may have only its [network] table yet
             existing = load_manifest(manifest).nodes if has_nodes else ()
-        done = add_discovered(text, existing, [(f.full_name, f.parent, f.url, f.branch) for f in found], tier)
+        done = add_forks(text, existing, [(f.full_name, f.parent, f.url, f.branch) for f in found], tier)
         for problem in done.refused:
             click.echo(f"error: {problem}", err=True)
         if not write:

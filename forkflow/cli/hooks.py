@@ -9,7 +9,7 @@ import click
 
 from forkflow.cli.errors import handle_errors
 from forkflow.exitcodes import EXIT_FINDING
-from forkflow.gitrepo import discover
+from forkflow.gitrepo import open_repository
 from forkflow.hooks import (
     CENTRAL_CONFIG,
     hook_policy,
@@ -33,7 +33,7 @@ def hooks() -> None:
 def install(repo: Path, force: bool) -> None:
     """Install the pre-push and commit-msg hooks into this clone."""
     with handle_errors():
-        for path in install_hooks(discover(repo), force=force):
+        for path in install_hooks(open_repository(repo), force=force):
             click.echo(f"installed {path}")
 
 
@@ -47,7 +47,7 @@ def pre_push(remote: str | None, url: str | None) -> None:
     when the push is refused.
     """
     with handle_errors():
-        repo = discover(".")
+        repo = open_repository(".")
         if repo.config_flag(CENTRAL_CONFIG):
             return
         fields = [line.split() for line in sys.stdin.read().splitlines()]
@@ -64,7 +64,7 @@ def pre_push(remote: str | None, url: str | None) -> None:
 def commit_msg(message_file: Path) -> None:
     """Refuse a commit whose Need: trailers name no need of needs.toml (git's commit-msg hook; exit code 4)."""
     with handle_errors():
-        known = need_register(discover("."))
+        known = need_register(open_repository("."))
         if known is None:
             return
         unknown = unknown_needs(message_file.read_text(encoding="utf-8", errors="replace"), known)
@@ -82,7 +82,7 @@ def commit_msg(message_file: Path) -> None:
 def check_paths(paths: tuple[str, ...]) -> None:
     """Refuse changes to protected paths among PATHS (for the pre-commit framework, which passes the files; exit 4)."""
     with handle_errors():
-        repo = discover(".")
+        repo = open_repository(".")
         if repo.config_flag(CENTRAL_CONFIG):
             return
         policy = hook_policy(repo)

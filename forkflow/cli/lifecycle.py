@@ -78,7 +78,7 @@ def provision(
     if forge_kind == "local" and path is None:
         raise click.UsageError("say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge")
     with handle_errors(usage=(NodeError,)):
-        space = open_space(repo, manifest, writes=not dry_run)
+        space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         github = open_forge(space, "github", environ=os.environ) if forge_kind == "github" else None
         where = path.resolve() if path is not None else None
         plan = plan_provision(space, name, parent, tier, where, github=github, organization=org)  # type: ignore[arg-type]
@@ -107,7 +107,7 @@ def merge_nodes(
 ) -> None:
     """Merge two nodes into a new one carrying both nodes' changes once; their children move under it."""
     with handle_errors(usage=(NodeError,)):
-        space = open_space(repo, manifest, writes=not dry_run)
+        space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         report = _planning_scan(space)
         plan = plan_merge(
             space,
@@ -132,7 +132,7 @@ def merge_nodes(
 def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str, yes: bool, dry_run: bool) -> None:
     """Retire a node: propose what it still carries to its parent, move its children up, archive its head."""
     with handle_errors(usage=(NodeError,)):
-        space = open_space(repo, manifest, writes=not dry_run)
+        space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         report = _planning_scan(space)
         forge = open_forge(space, forge_kind, environ=os.environ)
         github = forge if forge_kind == "github" else None

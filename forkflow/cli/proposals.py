@@ -86,7 +86,7 @@ def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> 
     reported and the others go on; the exit code is then 1.
     """
     with handle_errors():
-        space = open_space(repo, manifest, writes=not dry_run)
+        space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         report = run_scan(space)
         forge = _forge(space)
         now = now_utc()
@@ -171,7 +171,7 @@ def proposals() -> None:
 def list_proposals(repo: Path, manifest: Path | None, state: str, as_json: bool) -> None:
     """Every proposal, oldest first."""
     with handle_errors():
-        space = open_space(repo, manifest)
+        space = open_space(repo, manifest, read_only=True)
         found = [p for p in _forge(space).proposals() if state in ("all", p.state)]
         if as_json:
             click.echo(json.dumps([p.model_dump(mode="json") for p in found], indent=2))
@@ -189,7 +189,7 @@ def list_proposals(repo: Path, manifest: Path | None, state: str, as_json: bool)
 def show_proposal(repo: Path, manifest: Path | None, number: int, as_json: bool) -> None:
     """One proposal: its title, state, branch and the body a maintainer reads."""
     with handle_errors():
-        p = _forge(open_space(repo, manifest)).get(number)
+        p = _forge(open_space(repo, manifest, read_only=True)).get(number)
         if as_json:
             click.echo(json.dumps(p.model_dump(mode="json"), indent=2))
             return
@@ -216,7 +216,7 @@ def close_proposal(repo: Path, manifest: Path | None, number: int) -> None:
 def merge_proposal(repo: Path, manifest: Path | None, number: int, dry_run: bool) -> None:
     """Merge a proposal into its target node, as a maintainer's merge button would."""
     with handle_errors():
-        space = open_space(repo, manifest, writes=not dry_run)
+        space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         forge = _forge(space)
         p = forge.get(number)
         if dry_run:
@@ -242,7 +242,7 @@ def contribute(
     when it does not apply cleanly on the target (the proposal is opened all the same, to resolve).
     """
     with handle_errors(usage=(NodeError,)):
-        space = open_space(repo, manifest, writes=not dry_run)
+        space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         report = run_scan(space)
         forge = _forge(space)
         name, target, commits = resolve_contribution(space.repo, space.network, report, list(revs), node, to)

@@ -44,10 +44,8 @@ def fetch(repo: Path, manifest: Path | None, nodes: tuple[str, ...], dry_run: bo
     is reported with the reason and the others go on; the exit code is then 1.
     """
     with handle_errors():
-        space = open_space(repo, manifest, writes=not dry_run)
-        require_nodes(
-            nodes, space.network.graph, "--node", lambda names: f"no node named {names} in {space.manifest.path}"
-        )
+        space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
+        require_nodes(nodes, space.network, "--node", lambda names: f"no node named {names} in {space.manifest.path}")
         wanted = set(nodes) if nodes else None
         if shard is not None:
             wanted = (wanted or set()) | set(shard.fetched(space.network))

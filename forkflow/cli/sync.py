@@ -44,7 +44,7 @@ def sync(
     when a node was refused.
     """
     with handle_errors():
-        space = open_space(repo, manifest, writes=not dry_run)
+        space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         known = {spec.name for spec in space.manifest.nodes}
 
         def unknown(names: str) -> str:

@@ -6,7 +6,7 @@ dataclasses) and turns pygit2's errors into :mod:`forkflow.errors`.
 
 from forkflow.gitrepo.apply import Applied, add_trailers, apply_commits, diffstat, is_ancestor, merge_into
 from forkflow.gitrepo.build import Person
-from forkflow.gitrepo.repo import CommitInfo, GitRepo, PatchFacts, discover, library_versions, read_blob_at
+from forkflow.gitrepo.repo import CommitInfo, GitRepo, PatchFacts, library_versions, open_repository, read_blob_at
 
 __all__ = [
     "Applied",
@@ -17,9 +17,9 @@ __all__ = [
     "add_trailers",
     "apply_commits",
     "diffstat",
-    "discover",
     "is_ancestor",
     "library_versions",
     "merge_into",
+    "open_repository",
     "read_blob_at",
 ]

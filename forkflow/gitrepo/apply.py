@@ -15,7 +15,7 @@ import pygit2
 
 from forkflow.errors import ConflictError, GitError, UnreadableError
 from forkflow.gitrepo.build import Person
-from forkflow.gitrepo.repo import GitRepo, conflicting_paths
+from forkflow.gitrepo.repo import GitRepo, commit_at, conflicting_paths
 from forkflow.types import CommitId
 
 _TRAILER = re.compile(r"^[A-Za-z0-9-]+: .+$")
@@ -57,10 +57,10 @@ def apply_commits(
 ) -> Applied:
     """Apply ``commits`` (oldest first) onto ``onto``; ``trailers`` maps a commit to lines to add."""
     raw = repo.raw
-    head = _commit(raw, onto)
+    head = commit_at(raw, onto)
     skipped: list[CommitId] = []
     for commit_id in commits:
-        picked = _commit(raw, commit_id)
+        picked = commit_at(raw, commit_id)
         if len(picked.parents) != 1:
             raise GitError(f"{commit_id[:12]} is a root or a merge commit; it cannot be applied")
         try:
@@ -78,7 +78,7 @@ def apply_commits(
         author = pygit2.Signature(picked.author.name, picked.author.email, picked.author.time, picked.author.offset)
         signed = pygit2.Signature(committer.name, committer.email, when, 0)
         oid = raw.create_commit(None, author, signed, message, tree, [head.id])
-        head = _commit(raw, str(oid))
+        head = commit_at(raw, str(oid))
     return Applied(CommitId(onto), CommitId(str(head.id)), skipped=tuple(skipped))
 
 
@@ -123,7 +123,7 @@ def diffstat(repo: GitRepo, old: str, new: str) -> list[tuple[str, int, int]]:
     """(path, insertions, deletions) of every file that differs between two commits."""
     raw = repo.raw
     try:
-        diff = _commit(raw, old).tree.diff_to_tree(_commit(raw, new).tree)
+        diff = commit_at(raw, old).tree.diff_to_tree(commit_at(raw, new).tree)
         out = []
         for patch in diff:
             if patch is None:
@@ -133,13 +133,3 @@ def diffstat(repo: GitRepo, old: str, new: str) -> list[tuple[str, int, int]]:
     except (pygit2.GitError, KeyError) as err:
         raise UnreadableError(f"diff of {old[:12]}..{new[:12]} cannot be read ({err})") from err
     return sorted(out)
-
-
-def _commit(raw: pygit2.Repository, commit_id: str) -> pygit2.Commit:
-    try:
-        obj = raw[pygit2.Oid(hex=commit_id)]
-    except (KeyError, ValueError, pygit2.GitError) as err:
-        raise UnreadableError(f"commit {commit_id[:12]} is missing ({err})") from err
-    if not isinstance(obj, pygit2.Commit):
-        raise GitError(f"{commit_id[:12]} is not a commit")
-    return obj

@@ -13,7 +13,7 @@ from pygit2.enums import FileMode
 
 from forkflow.credential import Credential
 from forkflow.errors import ConflictError, GitError
-from forkflow.gitrepo.repo import GitRepo, conflicting_paths
+from forkflow.gitrepo.repo import GitRepo, commit_at, conflicting_paths
 from forkflow.types import CommitId
 
 REGULAR = 0o100644
@@ -116,10 +116,7 @@ class HistoryBuilder:
         return CommitId(str(oid))
 
     def _commit(self, commit_id: str) -> pygit2.Commit:
-        obj = self._repo[pygit2.Oid(hex=commit_id)]
-        if not isinstance(obj, pygit2.Commit):
-            raise GitError(f"{commit_id[:12]} is not a commit")
-        return obj
+        return commit_at(self._repo, commit_id)
 
     @staticmethod
     def _refuse_conflicts(index: pygit2.Index, what: str) -> None:

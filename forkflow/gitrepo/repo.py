@@ -36,6 +36,17 @@ def conflicting_paths(index: pygit2.Index) -> list[str]:
     return sorted({entry.path for trio in index.conflicts for entry in trio if entry is not None})
 
 
+def commit_at(raw: pygit2.Repository, commit_id: str) -> pygit2.Commit:
+    """The commit ``commit_id`` names in ``raw``; a clear error when it is missing or not a commit."""
+    try:
+        obj = raw[pygit2.Oid(hex=commit_id)]
+    except (KeyError, ValueError, pygit2.GitError) as err:
+        raise UnreadableError(f"commit {commit_id[:12]} is missing from {raw.path} ({err})") from err
+    if not isinstance(obj, pygit2.Commit):
+        raise GitError(f"{commit_id[:12]} is not a commit")
+    return obj
+
+
 @dataclass(frozen=True)
 class CommitInfo:
     """What forkflow needs to know about one commit."""
@@ -312,13 +323,7 @@ class GitRepo:
     # internals --------------------------------------------------------------------------
 
     def _commit(self, commit_id: str) -> pygit2.Commit:
-        try:
-            obj = self._repo[pygit2.Oid(hex=commit_id)]
-        except (KeyError, ValueError, pygit2.GitError) as err:
-            raise UnreadableError(f"commit {commit_id[:12]} is missing from {self.git_dir} ({err})") from err
-        if not isinstance(obj, pygit2.Commit):
-            raise GitError(f"{commit_id[:12]} is not a commit")
-        return obj
+        return commit_at(self._repo, commit_id)
 
     @property
     def raw(self) -> pygit2.Repository:
@@ -326,7 +331,7 @@ class GitRepo:
         return self._repo
 
 
-def discover(path: str | Path) -> GitRepo:
+def open_repository(path: str | Path) -> GitRepo:
     """The repository that holds ``path`` (a work tree, a folder inside one, or a bare repository)."""
     found = pygit2.discover_repository(str(path))
     if found is None:

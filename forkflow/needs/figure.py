@@ -65,14 +65,14 @@ def parse_trailers(message: str) -> dict[str, list[str]]:
     return dict(found)
 
 
-def is_local(commit: CommitReport, policy: Policy) -> bool:
+def meant_to_stay_local(commit: CommitReport, policy: Policy) -> bool:
     """Meant to stay local: a ``Forkflow-Local: yes`` trailer, or only paths the policy calls local."""
     if any(value.lower() in ("yes", "true", "1") for value in commit.trailers.get(LOCAL_TRAILER, ())):
         return True
     return bool(commit.paths) and len(policy.local(commit.paths)) == len(commit.paths)
 
 
-def is_local_change(report: ScanReport, change: SharedChange) -> bool:
+def wholly_local(report: ScanReport, change: SharedChange) -> bool:
     """A shared change every commit of which is meant to stay local: shown, never proposed."""
     return all(report.commits[cid].local for cid in change.commits if cid in report.commits)
 

@@ -1,1 +1,1 @@
-"""The node network: its tree, fetching its nodes, shards of it, and forks discovered on the forge."""
+"""The node network: its tree, fetching its nodes, and shards of it."""

@@ -98,3 +98,10 @@ class Network:
 
     def __len__(self) -> int:
         return len(self._children)
+
+    def __iter__(self) -> Iterator[str]:
+        """The names of the nodes (retired ones are not among them), in manifest order."""
+        return iter(self._specs)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs

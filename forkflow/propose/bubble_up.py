@@ -19,7 +19,7 @@ from forkflow.errors import ForkflowError, GitError
 from forkflow.forge import BRANCH_PREFIX, Forge, Proposal, ProposalState
 from forkflow.gitrepo import Applied, GitRepo, Person, apply_commits, is_ancestor
 from forkflow.model import ScanReport, SharedChange, Variant
-from forkflow.needs.figure import is_local_change
+from forkflow.needs.figure import wholly_local
 from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy
 from forkflow.problems import PlanError, StepProblem, one_line, step
@@ -124,7 +124,7 @@ def _plan_change(
     why_not = eligible(change, network, policy)
     if why_not is not None:
         return Action(Step.SKIP, change.id, why_not)
-    if is_local_change(report, change):
+    if wholly_local(report, change):
         return Action(Step.SKIP, change.id, "meant to stay local (policy local_paths, or Forkflow-Local: yes)")
     if not change.readable:
         return Action(Step.SKIP, change.id, _unreadable(change))

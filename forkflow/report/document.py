@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from forkflow.forge import Proposal, ProposalState
 from forkflow.model import NodeReport, ScanReport, SharedChange
-from forkflow.needs.figure import is_local_change
+from forkflow.needs.figure import wholly_local
 from forkflow.policy.rules import Policy
 from forkflow.report.render import node_flags
 from forkflow.types import Tier
@@ -36,9 +36,7 @@ def waiting(data: ReportInput) -> list[SharedChange]:
     """Shared changes with no open or merged proposal yet, biggest first."""
     proposed = {p.change_id for p in data.proposals if p.state in (ProposalState.OPEN, ProposalState.MERGED)}
     return [
-        change
-        for change in data.report.shared
-        if change.id not in proposed and not is_local_change(data.report, change)
+        change for change in data.report.shared if change.id not in proposed and not wholly_local(data.report, change)
     ]
 
 

@@ -12,12 +12,12 @@ from typing import Any
 from pydantic_core import from_json, to_json
 
 from forkflow.changes.shared import SHARED_VERSION
+from forkflow.collector import collector_paused
 from forkflow.model import (
     REPORT_VERSION,
     Problem,
     ScanReport,
     ScanSummary,
-    collector_paused,
 )
 from forkflow.needs.figure import scan_summary
 from forkflow.network.tree import Network

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from forkflow.model import CommitReport, Diffstat, NodeReport
-from forkflow.needs.figure import is_local, parse_trailers
+from forkflow.needs.figure import meant_to_stay_local, parse_trailers
 from forkflow.policy.rules import Policy
 from forkflow.scan.facts import CommitFacts
 
@@ -64,6 +64,6 @@ def commit_report(
         committed=datetime.fromtimestamp(info.commit_time, UTC).isoformat(timespec="seconds"),
         trailers=parse_trailers(info.message),
     )
-    if policy is not None and is_local(report, policy):
+    if policy is not None and meant_to_stay_local(report, policy):
         report = report.model_copy(update={"local": True})
     return report, (row.features or ()) if row else ()

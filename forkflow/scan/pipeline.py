@@ -11,6 +11,7 @@ from pydantic_core import from_json
 from forkflow import faultpoints
 from forkflow.changes.shared import find_shared_changes
 from forkflow.codeid import code_id
+from forkflow.collector import collector_paused
 from forkflow.errors import StoreError
 from forkflow.gitrepo import GitRepo
 from forkflow.model import (
@@ -19,7 +20,6 @@ from forkflow.model import (
     Problem,
     ScanReport,
     SharedChange,
-    collector_paused,
 )
 from forkflow.needs.figure import measure
 from forkflow.network.tree import Network

@@ -22,7 +22,8 @@ def scan_workspace(
     progress: Progress | None = None,
 ) -> ScanDocument:
     """Scan (or, with ``collect_run``, collect that run's shards) and, with ``record``, keep the scan
-    in the store's history of scans (collecting a run again replaces its record)."""
+    in the store's history of scans (collecting a run again replaces its record); a read-only
+    store keeps no history."""
     document = scan_document(
         space.network,
         space.repo,
@@ -33,7 +34,7 @@ def scan_workspace(
         collect=collect_run is not None,
         run_id=collect_run or DEFAULT_RUN,
     )
-    if record:
+    if record and not space.store.read_only:
         run = f"collect:{collect_run}" if collect_run is not None else None
         space.store.record_scan(document.summary, run_id=run)
         faultpoints.reached("scan.recorded")

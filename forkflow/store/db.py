@@ -67,8 +67,11 @@ def is_url(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://", "sqlite://"))
 
 
-def open_database(location: str | Path) -> Database:
-    """A SQLite file (a path or ``sqlite:///path``) or a PostgreSQL server (``postgresql://...``)."""
+def open_database(location: str | Path, *, read_only: bool = False) -> Database:
+    """A SQLite file (a path or ``sqlite:///path``) or a PostgreSQL server (``postgresql://...``).
+
+    ``read_only``: a SQLite file is copied into memory, where the command's writes stay.
+    """
     text = str(location)
     if text.startswith(("postgresql://", "postgres://")):
         return PostgresDatabase(text)
@@ -76,7 +79,7 @@ def open_database(location: str | Path) -> Database:
         text = text.removeprefix("sqlite://").removeprefix("/") if text.startswith("sqlite:///") else ""
         if not text:
             raise StoreError(f"{location}: write a SQLite store as sqlite:////absolute/path or sqlite:///relative/path")
-    return SqliteDatabase(Path(text))
+    return SqliteDatabase(Path(text), read_only=read_only)
 
 
 class SqliteDatabase:
@@ -90,14 +93,18 @@ class SqliteDatabase:
     dialect = "sqlite"
     types = SQLITE_TYPES
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, read_only: bool = False):
         self.path = path
         self.location = str(path)
+        self.read_only = read_only
         if path.is_dir():
             raise StoreError(
                 f"{path}: is a folder, not a forkflow store; move it away, or name a store file "
                 "with --store PATH (or FORKFLOW_STORE)"
             )
+        if read_only:
+            self._db = self._in_memory(path)
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -108,6 +115,27 @@ class SqliteDatabase:
             raise StoreError(f"{path}: the store cannot be opened ({err})") from None
         self.execute("PRAGMA journal_mode=WAL")
         self.execute("PRAGMA synchronous=NORMAL")
+
+    def _in_memory(self, path: Path) -> sqlite3.Connection:
+        """A copy of the file in memory (empty when there is no file yet); the file is opened read-only."""
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        if not path.exists():
+            return memory
+        # With no write-ahead log beside it, no one is writing: read the file as it is, which makes
+        # no -wal and -shm files. With one, a writer is at work: share its log read-only.
+        quiet = "&immutable=1" if not Path(f"{path}-wal").exists() else ""
+        try:
+            source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{quiet}", uri=True, timeout=30)
+            try:
+                source.backup(memory)
+            finally:
+                source.close()
+        except sqlite3.DatabaseError as err:
+            raise StoreError(
+                f"{path}: the store cannot be read ({err}); this command writes nothing, so it was left as it is. "
+                "A command that writes (forkflow scan) sets a damaged store aside and begins a new one"
+            ) from None
+        return memory
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
@@ -144,7 +172,7 @@ class SqliteDatabase:
 
     def _error(self, err: sqlite3.DatabaseError) -> StoreError:
         code = getattr(err, "sqlite_errorcode", 0) & 0xFF  # the primary result code
-        if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
+        if code in (SQLITE_CORRUPT, SQLITE_NOTADB) and not self.read_only:
             return self._set_aside(err)
         free = _free_bytes(self.path.parent)
         if code == SQLITE_FULL or (code == SQLITE_IOERR and free is not None and free < LOW_SPACE):

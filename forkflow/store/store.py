@@ -38,10 +38,12 @@ class CachedPatch:
     features: tuple[int, ...] | None = None  # None: not computed yet (rows of an older forkflow)
 
 
-def local_folder(git_dir: Path, workdir: Path | None) -> Path:
-    """forkflow's folder in a working repository, made when missing: ``<work tree>/.forkflow/``
-    (which git ignores) or, in a bare repository, ``<git dir>/forkflow/``."""
+def local_folder(git_dir: Path, workdir: Path | None, *, make: bool = True) -> Path:
+    """forkflow's folder in a working repository: ``<work tree>/.forkflow/`` (which git ignores)
+    or, in a bare repository, ``<git dir>/forkflow/``; made when missing, unless not ``make``."""
     folder = workdir / ".forkflow" if workdir is not None else git_dir / "forkflow"
+    if not make:
+        return folder
     folder.mkdir(parents=True, exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
@@ -66,9 +68,12 @@ class Store:
     upsert, written in key order so that two writers never wait on each other in a circle.
     """
 
-    def __init__(self, location: str | Path):
+    def __init__(self, location: str | Path, *, read_only: bool = False):
         self.notes: list[str] = []
         """What the command line should tell the user about this store (an upgrade, a damaged file set aside)."""
+        self.read_only = read_only
+        """A read-only command's store: a SQLite store is read into memory and its file is never
+        written (nor made); a PostgreSQL store takes only its idempotent cache rows, no history."""
         try:
             self._open(location)
         except StoreDamagedError as err:  # moved aside already: begin a new store in its place
@@ -80,7 +85,7 @@ class Store:
             self._open(location)
 
     def _open(self, location: str | Path) -> None:
-        self._db: Database = open_database(location)
+        self._db: Database = open_database(location, read_only=self.read_only)
         self.location = self._db.location  # for messages: a password is masked
         self.address = str(location) if is_url(str(location)) else str(Path(location).resolve())  # to reconnect
         note = create_tables(self._db)
@@ -88,9 +93,9 @@ class Store:
             self.notes.append(note)
 
     @classmethod
-    def for_repository(cls, git_dir: Path, workdir: Path | None) -> Store:
+    def for_repository(cls, git_dir: Path, workdir: Path | None, *, read_only: bool = False) -> Store:
         """The store inside a working repository (in its :func:`local_folder`)."""
-        return cls(local_folder(git_dir, workdir) / "store.sqlite")
+        return cls(local_folder(git_dir, workdir, make=not read_only) / "store.sqlite", read_only=read_only)
 
     def close(self) -> None:
         self._db.close()

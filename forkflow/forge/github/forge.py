@@ -1,4 +1,4 @@
-"""The GitHub forge: proposals as pull requests, through github3.py (the only module that imports it).
+"""The GitHub forge: proposals as pull requests, through github3.py.
 
 A proposal lives in the target node's repository: its branch is pushed there, the pull request
 carries the title, the body and the labels, and a hidden block at the end of the body holds
@@ -10,141 +10,22 @@ Tokens never appear in output, logs or errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-import github3
-import requests
 from github3.exceptions import (
     ForbiddenError,
-    GitHubError,
-    GitHubException,
     MissingAppInstallationAuthentication,
-    NotFoundError,
-    TransportError,
 )
-from requests.adapters import HTTPAdapter
 
-from forkflow.credential import Credential, git_host_of_api
 from forkflow.errors import ForgeError, GitError, RateLimited
 from forkflow.forge import Proposal, ProposalState
-from forkflow.forge.http import CONNECT_TIMEOUT, DEFAULT_TIMEOUT, rate_limit_message, retries, shorten
+from forkflow.forge.github.client import GitHubClient
 from forkflow.forge.meta import MetaError, meta_block, proposal_of, repo_of
 from forkflow.gitrepo import GitRepo, Person
 from forkflow.gitrepo.remote import push_refs
 from forkflow.manifest.spec import Manifest, NodeSpec
 from forkflow.problems import StepProblem, one_line
-
-PUBLIC_API = "https://api.github.com"
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A token, or a GitHub App (id, private key, installation) that yields one."""
-
-    token: str | None = None
-    app_id: int | None = None
-    private_key: bytes | None = None
-    installation_id: int | None = None
-
-
-class GitHubClient:
-    """One authenticated session against GitHub (or GitHub Enterprise, or a test server).
-
-    ``hosts`` are where its repositories live, the only hosts its token is pushed to (default:
-    the API's own, ``api.github.com`` -> ``github.com``; see :mod:`forkflow.credential`).
-    """
-
-    def __init__(
-        self,
-        credentials: Credentials,
-        api_url: str = PUBLIC_API,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        hosts: frozenset[str] | None = None,
-    ):
-        self.api_url = api_url.rstrip("/")
-        self.timeout = timeout
-        self.hosts = hosts if hosts is not None else frozenset({git_host_of_api(self.api_url)})
-        self._gh = (
-            github3.GitHub() if self.api_url == PUBLIC_API else github3.GitHubEnterprise(_enterprise_root(self.api_url))
-        )
-        self._gh.session.base_url = self.api_url
-        self._gh.session.default_connect_timeout = min(timeout, CONNECT_TIMEOUT)
-        self._gh.session.default_read_timeout = timeout
-        adapter = HTTPAdapter(max_retries=retries())
-        self._gh.session.mount("https://", adapter)
-        self._gh.session.mount("http://", adapter)
-        self.token = self._login(credentials)
-
-    def _login(self, credentials: Credentials) -> str:
-        if credentials.token:
-            self._gh.login(token=credentials.token)
-            return credentials.token
-        if credentials.app_id and credentials.private_key and credentials.installation_id:
-            self.call(
-                lambda: self._gh.login_as_app_installation(
-                    credentials.private_key,
-                    str(credentials.app_id),  # github3 signs the JWT with it as "iss", which PyJWT wants a string
-                    credentials.installation_id,
-                ),
-                "logging in as the GitHub App",
-            )
-            token = str(self._gh.session.auth.token)
-            return token
-        raise ForgeError(
-            "no GitHub credentials: set GITHUB_TOKEN (or --token), or FORKFLOW_APP_ID, FORKFLOW_APP_PRIVATE_KEY and "
-            "FORKFLOW_APP_INSTALLATION_ID"
-        )
-
-    @property
-    def credential(self) -> Credential:
-        """The session's token, for git on the forge's hosts only."""
-        return Credential(token=self.token, hosts=self.hosts)
-
-    @property
-    def gh(self) -> github3.GitHub:
-        return self._gh
-
-    def call(self, action: Callable[[], T], what: str) -> T:
-        """Run one API call; GitHub's failures become ForgeError, without the token, rate limits explained.
-
-        The library's exception is left out of the chain (``from None``) on purpose: its text and
-        its response may hold the token, and a crash log would print them; the message here says,
-        scrubbed, what it said.
-        """
-        try:
-            return action()
-        except NotFoundError:
-            raise ForgeError(f"{what}: not found (or the token cannot see it)") from None
-        except GitHubError as err:
-            limit = rate_limit_message(getattr(err, "response", None))
-            if limit is not None:
-                raise RateLimited(f"{what}: {limit}") from None
-            raise ForgeError(self.clean(f"{what}: {shorten(str(err))}")) from None
-        except TransportError as err:
-            raise ForgeError(self.clean(f"{what}: {self._transport(err)}")) from None
-        except (GitHubException, requests.RequestException) as err:
-            raise ForgeError(self.clean(f"{what}: {shorten(str(err))}")) from None
-
-    def _transport(self, err: TransportError) -> str:
-        cause = getattr(err, "exception", None)
-        if isinstance(cause, requests.Timeout):
-            return f"GitHub did not answer within {self.timeout:g} s (FORKFLOW_GITHUB_TIMEOUT sets the wait)"
-        return f"GitHub cannot be reached ({shorten(str(cause or err))})"
-
-    def clean(self, text: str) -> str:
-        """``text`` without the token."""
-        token = getattr(self, "token", None)
-        return text.replace(token, "***") if token else text
-
-
-def _enterprise_root(api_url: str) -> str:
-    """github3 appends /api/v3 to an Enterprise URL: give it the root."""
-    return api_url[: -len("/api/v3")] if api_url.endswith("/api/v3") else api_url
 
 
 class GitHubForge:
@@ -418,44 +299,3 @@ class GitHubForge:
         ref = str(getattr(pull.head, "ref", "") or "")
         if pull.state == "open" and ref.startswith("forkflow/"):
             self._foreign[(node, ref)] = pull.number
-
-
-def credentials_from_env(environ: dict[str, str], token: str | None = None) -> Credentials:
-    """The credentials the environment gives: --token, GITHUB_TOKEN, or FORKFLOW_APP_ID + key + installation."""
-    if token or environ.get("GITHUB_TOKEN"):
-        return Credentials(token=token or environ["GITHUB_TOKEN"])
-    app_id, key, installation = (
-        environ.get("FORKFLOW_APP_ID"),
-        environ.get("FORKFLOW_APP_PRIVATE_KEY"),
-        environ.get("FORKFLOW_APP_INSTALLATION_ID"),
-    )
-    if app_id and key and installation:
-        return Credentials(app_id=int(app_id), private_key=key.encode(), installation_id=int(installation))
-    return Credentials()
-
-
-@dataclass(frozen=True)
-class Discovered:
-    """A repository of the fork network: its full name, its parent's, where it lives."""
-
-    full_name: str
-    parent: str | None
-    url: str
-    branch: str
-
-
-def discover_network(client: GitHubClient, central: str, org: str | None = None) -> list[Discovered]:
-    """Central and every fork of it, forks of forks included (breadth first); with ``org``, only that org's forks."""
-    owner, name = central.split("/", 1)
-    root = client.call(lambda: client.gh.repository(owner, name), f"reading {central}")
-    found = [Discovered(root.full_name, None, root.html_url, root.default_branch)]
-    queue = [root]
-    while queue:
-        current = queue.pop(0)
-        forks: list[Any] = client.call(lambda c=current: list(c.forks()), f"listing the forks of {current.full_name}")  # type: ignore[misc]
-        for fork in sorted(forks, key=lambda f: f.full_name):
-            if org is not None and fork.owner.login.lower() != org.lower() and current is root:
-                continue
-            found.append(Discovered(fork.full_name, current.full_name, fork.html_url, fork.default_branch))
-            queue.append(fork)
-    return found

@@ -26,7 +26,7 @@ Found = tuple[str, str | None, str, str | None]
 
 
 @dataclass
-class Discovery:
+class ForksAdded:
     """The manifest's text with the new nodes appended, their names, and the repositories left out."""
 
     text: str
@@ -58,14 +58,14 @@ def node_name(full_name: str, taken: set[str]) -> str:
     return name
 
 
-def add_discovered(text: str, existing: Sequence[NodeSpec], found: Sequence[Found], tier: str) -> Discovery:
+def add_forks(text: str, existing: Sequence[NodeSpec], found: Sequence[Found], tier: str) -> ForksAdded:
     """``text`` with a ``[[node]]`` table for each repository of ``found`` (parents first) not among ``existing``."""
     known_urls = {_url_key(spec.url or ""): spec.name for spec in existing}
     taken = {spec.name for spec in existing}
     names: dict[str, str] = {}
     left_out: set[str] = set()
     base = text.rstrip("\n") + "\n"
-    done = Discovery(base, len(base))
+    done = ForksAdded(base, len(base))
     for full_name, parent, url, branch in found:
         if isinstance(url, str) and _url_key(url) in known_urls:  # already there, as the file says it
             names[full_name] = known_urls[_url_key(url)]
