@@ -172,17 +172,7 @@ def _propose(
     if same:
         return SyncAction(name, SyncStep.KEEP, f"already proposed as #{same[-1].number}", parent_head, head)
     short = parent_head[:12]
-    conflicts: list[str] = []
-    if is_ancestor(repo, head, parent_head):
-        merged: str | None = parent_head  # nothing of the node's own: the proposal is a fast-forward
-    else:
-        message = f"Merge {parent} {short} into {name}\n\nForkflow-Sync: {parent} {parent_head}\n"
-        try:
-            merged = merge_into(
-                repo, head, parent_head, committer=committer, when=int(now.timestamp()), message=message
-            )
-        except ConflictError:
-            merged, conflicts = None, repo.merge_conflicts(head, parent_head)
+    merged, conflicts = _merged(repo, name, parent, head, parent_head, committer, now)
     stamp = now.isoformat(timespec="seconds")
     proposal = Proposal(
         change_id=f"sync:{name}",
@@ -206,6 +196,19 @@ def _propose(
     if older is not None:
         reason += f"; supersedes #{older}"
     return SyncAction(name, SyncStep.PROPOSE, reason, parent_head, head, merged, proposal=proposal, supersedes=older)
+
+
+def _merged(
+    repo: GitRepo, name: str, parent: str, head: str, parent_head: str, committer: Person, now: datetime
+) -> tuple[str | None, list[str]]:
+    """The parent's head merged into the node's, in memory, or (None, the conflicting files)."""
+    if is_ancestor(repo, head, parent_head):
+        return parent_head, []  # nothing of the node's own: the proposal is a fast-forward
+    message = f"Merge {parent} {parent_head[:12]} into {name}\n\nForkflow-Sync: {parent} {parent_head}\n"
+    try:
+        return merge_into(repo, head, parent_head, committer=committer, when=int(now.timestamp()), message=message), []
+    except ConflictError:
+        return None, repo.merge_conflicts(head, parent_head)
 
 
 def _body(

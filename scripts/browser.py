@@ -1,6 +1,6 @@
 """Open a page in Debian's chromium, headless: its DOM after scripts ran, and a screenshot.
 
-Used by the report's test (tests/test_report.py) and by scripts/report_screenshot.py, which
+Used by the report's test (tests/report/test_document.py) and by scripts/report_screenshot.py, which
 makes the picture in the README.  The flags keep chromium off the network and out of any
 profile of the user's.
 """

@@ -15,7 +15,7 @@ from forkflow.network.fetch import apply_fetch, plan_fetch
 from forkflow.scan.pipeline import scan_network
 from forkflow.workspace import open_workspace
 from tests.gitcli import Git
-from tests.test_scan import NOW, assert_agrees_with_git, git_conflicts
+from tests.scan.test_pipeline import NOW, assert_agrees_with_git, git_conflicts
 
 
 @pytest.fixture(scope="module")

@@ -119,3 +119,14 @@ def test_the_import_time_imports_form_no_circle() -> None:
     assert graph.number_of_edges() > 100  # the imports were read
     circles = list(nx.simple_cycles(graph))
     assert circles == [], f"import circles: {circles[:5]}"
+
+
+TESTS = Path(__file__).resolve().parent
+TEST_HELPERS = {"fakegithub", "faults"}  # the fake forge's own tests; the fault suite, run as real processes
+
+
+def test_the_tests_sit_beside_the_packages_they_test() -> None:
+    packages = {path.parent.name for path in PACKAGE.glob("*/__init__.py")}
+    folders = {path.parent.name for path in TESTS.glob("*/test_*.py")}
+    assert folders - TEST_HELPERS <= packages, f"test folders with no package of that name: {folders - packages}"
+    assert {"scan", "gitrepo", "cli", "store"} <= folders

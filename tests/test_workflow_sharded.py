@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from tests.gitcli import Git
+from tests.network.test_shard import url_manifest
 from tests.networks import build_random
-from tests.test_shard import url_manifest
 from tests.test_workflows import EXAMPLES, assert_clean, load, run_actionlint, triggers
 
 SHARDED = EXAMPLES / "forkflow-sharded.yml"

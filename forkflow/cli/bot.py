@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from forkflow.bot import run_bot
+from forkflow.bot import BotResult, run_bot
 from forkflow.cli._common import now_utc, open_space, workspace_options
 from forkflow.cli.errors import handle_errors
 from forkflow.credential import Credential
@@ -52,16 +52,7 @@ def bot(
     breaks the policy.  FORKFLOW_GITHUB_TIMEOUT: seconds to wait for one answer (default 30).
     """
     if command is not None:  # a lifecycle button: the command itself, confirmed by the button press
-        extra = ["--dry-run"] if dry_run else ["--yes"]
-        options = ["--repo", str(repo), *(["--manifest", str(manifest)] if manifest else [])]
-        if command in ("retire", "provision"):
-            options += ["--forge", forge_kind]
-        try:
-            words = shlex.split(args)
-        except ValueError as err:  # an unclosed quote
-            raise click.BadParameter(str(err), param_hint=["--args"]) from err
-        root = click.get_current_context().find_root().command  # forkflow's group: the lifecycle command, as typed
-        root.main(args=[command, *words, *options, *extra], prog_name="forkflow")
+        _run_lifecycle_command(repo, manifest, forge_kind, dry_run, command, args)
         return
     with handle_errors():
         event_name = os.environ.get("GITHUB_EVENT_NAME", "workflow_dispatch")
@@ -79,15 +70,35 @@ def bot(
             dry_run=dry_run,
             run_id=os.environ.get("GITHUB_RUN_ID"),
         )
-        _append(os.environ.get("GITHUB_STEP_SUMMARY"), result.summary)
-        _append(os.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in result.outputs.items()))
-        click.echo(result.summary, nl=False)
-        for problem in result.problems:
-            click.echo(f"error: {problem}", err=True)
-        if result.problems:
-            sys.exit(EXIT_ERROR)
-        if event_name in ("pull_request", "pull_request_target") and result.violations:
-            sys.exit(EXIT_FINDING)
+        _report_run(result, event_name)
+
+
+def _run_lifecycle_command(
+    repo: Path, manifest: Path | None, forge_kind: str, dry_run: bool, command: str, args: str
+) -> None:
+    extra = ["--dry-run"] if dry_run else ["--yes"]
+    options = ["--repo", str(repo), *(["--manifest", str(manifest)] if manifest else [])]
+    if command in ("retire", "provision"):
+        options += ["--forge", forge_kind]
+    try:
+        words = shlex.split(args)
+    except ValueError as err:  # an unclosed quote
+        raise click.BadParameter(str(err), param_hint=["--args"]) from err
+    root = click.get_current_context().find_root().command  # forkflow's group: the lifecycle command, as typed
+    root.main(args=[command, *words, *options, *extra], prog_name="forkflow")
+
+
+def _report_run(result: BotResult, event_name: str) -> None:
+    """The summary and outputs where the workflow reads them, the summary on stdout, and the exit code."""
+    _append(os.environ.get("GITHUB_STEP_SUMMARY"), result.summary)
+    _append(os.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in result.outputs.items()))
+    click.echo(result.summary, nl=False)
+    for problem in result.problems:
+        click.echo(f"error: {problem}", err=True)
+    if result.problems:
+        sys.exit(EXIT_ERROR)
+    if event_name in ("pull_request", "pull_request_target") and result.violations:
+        sys.exit(EXIT_FINDING)
 
 
 def _event(path: str | None) -> dict[str, object]:

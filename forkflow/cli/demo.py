@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,9 +19,13 @@ from forkflow.cli.errors import handle_errors
 from forkflow.cli.scan import run_fetch
 from forkflow.errors import ExampleError
 from forkflow.exitcodes import EXIT_ERROR
+from forkflow.model import ScanReport
 from forkflow.needs.figure import scan_summary
 from forkflow.network.fetch import plan_fetch
-from forkflow.workspace import open_workspace
+from forkflow.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:
+    from forkflow.demo import BuiltExample
 
 
 @click.command()
@@ -42,7 +47,7 @@ def demo(into: Path | None, example: str, as_json: bool, markdown: bool, no_prop
     unmet-needs figure falls.  With --json, the last scan is printed.  Afterwards, `cd
     DIR/work` and try `forkflow scan`, `forkflow shared` and `forkflow proposals list`.
     """
-    from forkflow.demo import build_example, example_dir
+    from forkflow.demo import example_dir
 
     try:
         source = example_dir(example)
@@ -51,14 +56,7 @@ def demo(into: Path | None, example: str, as_json: bool, markdown: bool, no_prop
     if into is not None and into.is_dir() and any(into.iterdir()):
         raise click.BadParameter(f"{into} is not empty; pick a new folder for the demo", param_hint=["--into"])
     with handle_errors():
-        target = into or Path(tempfile.mkdtemp(prefix="forkflow-demo-"))
-        with progress_bar() as progress:
-            task = progress.add_task(f"building {example}", total=None)
-
-            def on_step(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
-
-            built = build_example(source, target, on_step=on_step)
+        built = _build(source, into or Path(tempfile.mkdtemp(prefix="forkflow-demo-")), example)
         click.echo(f"built {len(built.nodes)} node repositories under {built.root / 'forge'}", err=True)
         space = open_workspace(built.work)
         results = run_fetch(space, plan_fetch(space.network))
@@ -68,19 +66,34 @@ def demo(into: Path | None, example: str, as_json: bool, markdown: bool, no_prop
         if no_proposals:
             print_scan(report, as_json=as_json, markdown=markdown)
         else:
-            from forkflow.demo import bubble_up_round
-
             if not as_json:
                 print_scan(report, markdown=markdown)
-            done = bubble_up_round(space, report, now_utc())
-            space.store.record_scan(scan_summary(done.after))
-            from forkflow.demo import four_years_later, round_lines
-
-            later, final = four_years_later(built.work, built.root / "forge", now_utc(), done.after.unmet_needs.percent)
-            space.store.record_scan(scan_summary(final))
-            if as_json:
-                print_scan(final, as_json=True)
-            else:
-                for line in [*round_lines(done.opened, done.merged, done.before, done.after), *later]:
-                    click.echo(line)
+            _round_and_later(space, built, report, as_json)
         click.echo(f"\nThe network is in {built.root}. Next: cd {built.work} && forkflow scan", err=True)
+
+
+def _build(source: Path, target: Path, example: str) -> BuiltExample:
+    from forkflow.demo import build_example
+
+    with progress_bar() as progress:
+        task = progress.add_task(f"building {example}", total=None)
+
+        def on_step(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return build_example(source, target, on_step=on_step)
+
+
+def _round_and_later(space: Workspace, built: BuiltExample, report: ScanReport, as_json: bool) -> None:
+    """One bubble-up round, then four years of the network's life; each scan kept in the history."""
+    from forkflow.demo import bubble_up_round, four_years_later, round_lines
+
+    done = bubble_up_round(space, report, now_utc())
+    space.store.record_scan(scan_summary(done.after))
+    later, final = four_years_later(built.work, built.root / "forge", now_utc(), done.after.unmet_needs.percent)
+    space.store.record_scan(scan_summary(final))
+    if as_json:
+        print_scan(final, as_json=True)
+    else:
+        for line in [*round_lines(done.opened, done.merged, done.before, done.after), *later]:
+            click.echo(line)

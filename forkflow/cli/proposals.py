@@ -18,7 +18,7 @@ from forkflow.forge import Proposal
 from forkflow.forge.local import LocalForge
 from forkflow.model import SharedChange
 from forkflow.problems import StepProblem
-from forkflow.propose.bubble_up import ProposalPlan, Step, apply_plan, committer_for, plan_proposals
+from forkflow.propose.bubble_up import Action, ProposalPlan, Step, apply_plan, committer_for, plan_proposals
 from forkflow.propose.contribute import plan_contribution, resolve_contribution
 from forkflow.workspace import Workspace
 
@@ -108,6 +108,16 @@ def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> 
             sys.exit(EXIT_ERROR)
 
 
+_VERB = {
+    Step.OPEN: "open",
+    Step.UPDATE: "update",
+    Step.REOPEN: "reopen",
+    Step.MERGED: "merged",
+    Step.SKIP: "skip",
+    Step.FAILED: "failed",
+}
+
+
 def _print_plan(
     plan: ProposalPlan, done: list[Proposal], problems: list[StepProblem], *, dry_run: bool, as_json: bool
 ) -> None:
@@ -126,26 +136,8 @@ def _print_plan(
         failures = [problem.model_dump(mode="json") for problem in problems]
         click.echo(json.dumps({"dry_run": dry_run, "actions": rows, "problems": failures}, indent=2))
         return
-    verb = {
-        Step.OPEN: "open",
-        Step.UPDATE: "update",
-        Step.REOPEN: "reopen",
-        Step.MERGED: "merged",
-        Step.SKIP: "skip",
-        Step.FAILED: "failed",
-    }
     for action in plan.actions:
-        number = numbers.get(action.change_id) or (action.proposal.number if action.proposal else 0)
-        label = f"#{number} " if number else ""
-        line = f"{verb[action.step]:<7} {label}{action.change_id}: "
-        if action.proposal is not None and action.step not in (Step.MERGED, Step.SKIP, Step.FAILED):
-            line += action.proposal.title
-            if action.proposal.head is None:
-                line += f"  [no clean variant: conflicts in {', '.join(action.proposal.conflicts)}]"
-            line += f"  -> {action.proposal.target}  ({action.reason})"
-        else:
-            line += action.reason
-        click.echo(line)
+        click.echo(_plan_line(action, numbers.get(action.change_id)))
     failed = {problem.item for problem in problems} | {action.change_id for action in plan.of(Step.FAILED)}
 
     def count(step: Step) -> int:
@@ -157,6 +149,18 @@ def _print_plan(
     if failed:
         summary += f", {len(failed)} failed"
     click.echo(("dry run: " if dry_run else "") + summary)
+
+
+def _plan_line(action: Action, opened: int | None) -> str:
+    number = opened or (action.proposal.number if action.proposal else 0)
+    label = f"#{number} " if number else ""
+    line = f"{_VERB[action.step]:<7} {label}{action.change_id}: "
+    if action.proposal is None or action.step in (Step.MERGED, Step.SKIP, Step.FAILED):
+        return line + action.reason
+    line += action.proposal.title
+    if action.proposal.head is None:
+        line += f"  [no clean variant: conflicts in {', '.join(action.proposal.conflicts)}]"
+    return line + f"  -> {action.proposal.target}  ({action.reason})"
 
 
 @click.group()
@@ -260,12 +264,7 @@ def contribute(
             now=now_utc(),
         )
         click.echo(f"{len(commits)} commit(s) of {name} -> {target}: {change.summary}")
-        others = [n for n in change.nodes if n != name]
-        if others:
-            click.echo(f"also carried by: {', '.join(others)} (credited in the proposal)")
-        protected = space.policy.protected(change.paths)
-        if protected:
-            click.echo(f"touches protected paths ({space.policy.source}): {', '.join(protected)}")
+        _print_what_it_touches(space, change, name)
         if action.step == Step.SKIP or action.proposal is None:
             click.echo(f"nothing to open: {action.reason}")
             return
@@ -278,3 +277,12 @@ def contribute(
             click.echo(f"opened #{opened.number}: {opened.title} [{opened.branch}]")
         if action.proposal.head is None:  # a finding: the conflicts are for a person to resolve
             sys.exit(EXIT_FINDING)
+
+
+def _print_what_it_touches(space: Workspace, change: SharedChange, name: str) -> None:
+    others = [n for n in change.nodes if n != name]
+    if others:
+        click.echo(f"also carried by: {', '.join(others)} (credited in the proposal)")
+    protected = space.policy.protected(change.paths)
+    if protected:
+        click.echo(f"touches protected paths ({space.policy.source}): {', '.join(protected)}")

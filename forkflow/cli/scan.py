@@ -22,7 +22,7 @@ from forkflow.cli._common import (
 from forkflow.cli.errors import ShardType, handle_errors, require_nodes
 from forkflow.credential import Credential
 from forkflow.exitcodes import EXIT_ERROR
-from forkflow.model import report_schema
+from forkflow.model import Problem, report_schema
 from forkflow.needs.figure import Weight, reweigh
 from forkflow.network.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
 from forkflow.network.shard import Shard
@@ -161,6 +161,31 @@ def scan(
     if schema:
         click.echo(json.dumps(report_schema(), indent=2, sort_keys=True))
         return
+    _refuse_option_mixes(as_json, markdown, no_cache, shard, collect, dask, shards)
+    with handle_errors():
+        space = open_space(repo, manifest)
+        if shard is not None:
+            _scan_one_shard(space, shard, run_id)
+            return
+        if dask is not None:
+            _scan_on_cluster(space, dask, shards, run_id)
+            collect = True
+        problems = _scan_and_print(space, as_json, markdown, Weight(weight), no_cache, run_id if collect else None)
+        for problem in problems:
+            click.echo(f"error: {problem.line(str(space.manifest.path))}", err=True)
+        if problems:
+            sys.exit(EXIT_ERROR)
+
+
+def _refuse_option_mixes(
+    as_json: bool,
+    markdown: bool,
+    no_cache: bool,
+    shard: Shard | None,
+    collect: bool,
+    dask: str | None,
+    shards: int | None,
+) -> None:
     if as_json and markdown:
         raise click.UsageError("choose one of --json and --markdown")
     if shards is not None and dask is None:
@@ -169,32 +194,26 @@ def scan(
         raise click.UsageError("--dask runs the shards and collects; leave out --shard and --collect")
     if (collect or dask is not None) and no_cache:
         raise click.UsageError("--collect reads the store; it cannot go with --no-cache")
-    with handle_errors():
-        space = open_space(repo, manifest)
-        if shard is not None:
-            from forkflow.scan.shards import scan_shard
 
-            done = scan_shard(space.network, space.repo, space.store, shard, run_id=run_id, policy=space.policy)
-            click.echo(
-                f"shard {shard} of run {run_id}: {len(done)} node(s) compared, results in {space.store.location}"
-            )
-            return
-        if dask is not None:
-            _scan_on_cluster(space, dask, shards, run_id)
-            collect = True
-        run = run_id if collect else None
-        if as_json and Weight(weight) == Weight.CHANGES:  # the report's own weight: no model needed
-            document = run_scan_document(space, use_cache=not no_cache, collect_run=run)
-            click.echo(document.text)
-            problems = document.problems
-        else:
-            report = reweigh(run_scan(space, use_cache=not no_cache, collect_run=run), Weight(weight))
-            print_scan(report, as_json=as_json, markdown=markdown)
-            problems = report.problems
-        for problem in problems:
-            click.echo(f"error: {problem.line(str(space.manifest.path))}", err=True)
-        if problems:
-            sys.exit(EXIT_ERROR)
+
+def _scan_one_shard(space: Workspace, shard: Shard, run_id: str) -> None:
+    from forkflow.scan.shards import scan_shard
+
+    done = scan_shard(space.network, space.repo, space.store, shard, run_id=run_id, policy=space.policy)
+    click.echo(f"shard {shard} of run {run_id}: {len(done)} node(s) compared, results in {space.store.location}")
+
+
+def _scan_and_print(
+    space: Workspace, as_json: bool, markdown: bool, weight: Weight, no_cache: bool, run: str | None
+) -> list[Problem]:
+    """Scan (or collect ``run``), print the report, and return the nodes' problems."""
+    if as_json and weight == Weight.CHANGES:  # the report's own weight: no model needed
+        document = run_scan_document(space, use_cache=not no_cache, collect_run=run)
+        click.echo(document.text)
+        return list(document.problems)
+    report = reweigh(run_scan(space, use_cache=not no_cache, collect_run=run), weight)
+    print_scan(report, as_json=as_json, markdown=markdown)
+    return list(report.problems)
 
 
 def _scan_on_cluster(space: Workspace, address: str, shards: int | None, run_id: str) -> None:

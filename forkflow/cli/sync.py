@@ -17,6 +17,7 @@ from forkflow.forge.local import LocalForge
 from forkflow.problems import StepProblem
 from forkflow.propose.bubble_up import committer_for
 from forkflow.sync import SyncAction, SyncStep, apply_sync, plan_sync, subtree
+from forkflow.workspace import Workspace
 
 
 @click.command()
@@ -45,16 +46,7 @@ def sync(
     """
     with handle_errors():
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
-        known = {spec.name for spec in space.manifest.nodes}
-
-        def unknown(names: str) -> str:
-            return f"no node is named {names} in {space.manifest.path}"
-
-        require_nodes(nodes, known, "--node", unknown)
-        require_nodes(subtrees, known, "--subtree", unknown)
-        only: set[str] | None = None
-        if nodes or subtrees:
-            only = set(nodes).union(*(subtree(space.network, name) for name in subtrees))
+        only = _chosen_nodes(space, nodes, subtrees)
         forge = LocalForge(space.repo, space.store, space.manifest)
         now = now_utc()
         actions = plan_sync(
@@ -78,6 +70,20 @@ def sync(
             sys.exit(EXIT_ERROR)
         if any(action.step == SyncStep.REFUSED for action in actions):
             sys.exit(EXIT_FINDING)
+
+
+def _chosen_nodes(space: Workspace, nodes: tuple[str, ...], subtrees: tuple[str, ...]) -> set[str] | None:
+    """The nodes --node and --subtree name (None: every node); a name the manifest lacks is a usage error."""
+    known = {spec.name for spec in space.manifest.nodes}
+
+    def unknown(names: str) -> str:
+        return f"no node is named {names} in {space.manifest.path}"
+
+    require_nodes(nodes, known, "--node", unknown)
+    require_nodes(subtrees, known, "--subtree", unknown)
+    if not nodes and not subtrees:
+        return None
+    return set(nodes).union(*(subtree(space.network, name) for name in subtrees))
 
 
 def _print(actions: list[SyncAction], problems: list[StepProblem], *, dry_run: bool, as_json: bool) -> None:

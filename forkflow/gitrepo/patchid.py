@@ -20,65 +20,103 @@ _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))?")
 _MOD = 1 << 160
 
 
-def stable_patch_id(lines: Iterable[bytes]) -> str | None:  # noqa: PLR0912, PLR0915 (kept whole, like git's)
+def stable_patch_id(lines: Iterable[bytes]) -> str | None:
     """Return the stable patch-id of one commit's diff lines, or None when git prints none.
 
     ``lines`` are the lines of ``git diff-tree -p`` output for the commit (each may end in a
     newline).  Git prints no patch-id for an empty diff; neither does this.
     """
-    total = 0
-    ctx = hashlib.sha1(usedforsecurity=False)
-    before = after = -1
-    binary = False
-    pre = post = b""
-    patchlen = 0
+    state = _PatchId()
     for line in lines:
+        if not state.feed(line):
+            break
+    return state.result()
+
+
+class _PatchId:
+    """git's ``get_one_patchid`` (builtin/patch-id.c), one line at a time, stable flavour.
+
+    ``before``/``after`` count the lines left in the current hunk (-1: in a file's header, 0 and
+    0: between hunks); each file's hash is summed into ``total`` (git's ``flush_one_hunk``).
+    """
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.ctx = hashlib.sha1(usedforsecurity=False)
+        self.before = self.after = -1
+        self.binary = False
+        self.pre = self.post = b""
+        self.patchlen = 0
+
+    def feed(self, line: bytes) -> bool:
+        """Take one line; False where git stops reading this commit's patch."""
         if line.startswith(b"\\ ") and len(line) > 12:
-            continue  # "\ No newline at end of file"
-        if not patchlen and not line.startswith(b"diff "):
-            continue
-        if before == -1:
-            if line.startswith((b"GIT binary patch", b"Binary files")):
-                binary = True
-                before = 0
-                ctx.update(pre)
-                ctx.update(post)
-                total = _add(total, ctx)
-                ctx = hashlib.sha1(usedforsecurity=False)
-                continue
-            if line.startswith(b"index "):
-                pre, post = _index_ids(line)
-                continue
-            if line.startswith(b"--- "):
-                before = after = 1
-            elif not line[:1].isalpha():
-                break
-        if binary:
+            return True  # "\ No newline at end of file"
+        if not self.patchlen and not line.startswith(b"diff "):
+            return True
+        if self.before == -1:
+            header = self._header(line)
+            if header is not None:
+                return header
+        if self.binary:
             if line.startswith(b"diff "):
-                binary = False
-                before = -1
-            continue
-        if before == 0 and after == 0:
-            if line.startswith(b"@@ -"):
-                before, after = _hunk_sizes(line)
-                continue
-            if not line.startswith(b"diff "):
-                break
-            total = _add(total, ctx)
-            ctx = hashlib.sha1(usedforsecurity=False)
-            before = after = -1
+                self.binary = False
+                self.before = -1
+            return True
+        if self.before == 0 and self.after == 0:
+            between = self._between_hunks(line)
+            if between is not None:
+                return between
+        self._content(line)
+        return True
+
+    def result(self) -> str | None:
+        self._flush()
+        if self.patchlen == 0:
+            return None
+        return self.total.to_bytes(20, "little").hex()
+
+    def _header(self, line: bytes) -> bool | None:
+        """A line of a file's header: True when it is taken, False to stop, None to go on reading it as content."""
+        if line.startswith((b"GIT binary patch", b"Binary files")):
+            self.binary = True
+            self.before = 0
+            self.ctx.update(self.pre)
+            self.ctx.update(self.post)
+            self._flush()
+            return True
+        if line.startswith(b"index "):
+            self.pre, self.post = _index_ids(line)
+            return True
+        if line.startswith(b"--- "):
+            self.before = self.after = 1
+        elif not line[:1].isalpha():
+            return False
+        return None
+
+    def _between_hunks(self, line: bytes) -> bool | None:
+        if line.startswith(b"@@ -"):
+            self.before, self.after = _hunk_sizes(line)
+            return True
+        if not line.startswith(b"diff "):
+            return False
+        self._flush()  # the next file
+        self.before = self.after = -1
+        return None
+
+    def _content(self, line: bytes) -> None:
         first = line[:1]
         if first in (b"-", b" "):
-            before -= 1
+            self.before -= 1
         if first in (b"+", b" "):
-            after -= 1
+            self.after -= 1
         stripped = b"".join(line.split())
-        patchlen += len(stripped)
-        ctx.update(stripped)
-    total = _add(total, ctx)
-    if patchlen == 0:
-        return None
-    return total.to_bytes(20, "little").hex()
+        self.patchlen += len(stripped)
+        self.ctx.update(stripped)
+
+    def _flush(self) -> None:
+        self.total = _add(self.total, self.ctx)
+        self.ctx = hashlib.sha1(usedforsecurity=False)
 
 
 def _add(total: int, ctx: hashlib._Hash) -> int:

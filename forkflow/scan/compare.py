@@ -13,7 +13,8 @@ the same patch-id.  It is git's own trick (``git cherry`` compares header-only i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from forkflow.changes.similar import Unit, Weights, jaccard
@@ -24,6 +25,54 @@ from forkflow.scan.parallel import Merge
 
 PAIR_VERSION = 2
 """Bumped whenever the meaning of a cached comparison changes."""
+
+
+@dataclass
+class PairResult:
+    """Everything the scan says about one pair of heads (a node's and its parent's), as cached.
+
+    ``met_by`` names the parent commit that met each upstreamed or merged commit; ``similar``
+    the most similar parent commit touching the same paths of each carried commit, and how
+    similar (the policy's threshold is applied later, in the node's report).
+    """
+
+    ahead: int
+    behind: int
+    merge_base: str | None
+    carried: list[str] = field(default_factory=list)
+    upstreamed: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    met_by: dict[str, str] = field(default_factory=dict)
+    similar: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """Every commit was read and nothing failed: an answer that never changes, worth caching."""
+        return not self.unreadable and not self.problems
+
+    def as_row(self) -> dict[str, Any]:
+        """The JSON the store keeps."""
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> PairResult:
+        similar = {cid: (str(found[0]), float(found[1])) for cid, found in row.get("similar", {}).items()}
+        lists = ("carried", "upstreamed", "unreadable", "conflicts", "problems", "merged")
+        return cls(
+            ahead=int(row["ahead"]),
+            behind=int(row["behind"]),
+            merge_base=row["merge_base"],
+            **{name: list(row.get(name, [])) for name in lists},
+            met_by=dict(row.get("met_by", {})),
+            similar=similar,
+        )
+
+    @classmethod
+    def unreadable_history(cls, message: str) -> PairResult:
+        return cls(0, 0, None, problems=[f"history cannot be read: {message}"])
 
 
 class ParentIndex:
@@ -119,57 +168,50 @@ def compare_heads(
     index: ParentIndex | None,
     conflicts: list[str] | str | None,
     merged: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """Everything the scan says about one pair of heads; plain data, cached by the caller.
+) -> PairResult:
+    """Everything the scan says about one pair of heads, cached by the caller.
 
     ``conflicts`` is the prediction for this pair (a list of paths, or why it failed), None
     where both sides did not move; ``merged`` the node's own commits the parent reached
     through a merge, with that merge (:meth:`CommitGraph.merged_upstream`).
-
-    Besides git's answers, the result says which parent commit met each upstreamed or merged
-    commit (``met_by``), and for each carried commit the most similar parent commit touching
-    the same paths and its similarity (``similar``); the policy's threshold is applied later.
     """
     base: str | None
     if len(span.merge_bases) > 1:  # criss-cross histories: let libgit2 pick the base git would
         base = repo.merge_base(node_head, parent_head)
     else:
         base = span.merge_bases[0] if span.merge_bases else None
-    result: dict[str, Any] = {
-        "ahead": span.ahead,
-        "behind": span.behind,
-        "merge_base": base,
-        "carried": [],
-        "upstreamed": [],
-        "unreadable": [],
-        "conflicts": [],
-        "problems": [],
-        "merged": sorted(merged or {}),
-        "met_by": dict(sorted((merged or {}).items())),
-        "similar": {},
-    }
+    result = PairResult(
+        span.ahead, span.behind, base, merged=sorted(merged or {}), met_by=dict(sorted((merged or {}).items()))
+    )
     if span.ahead == 0:
         return result
+    _sort_own_commits(result, facts, span, parent_side, index)
+    if isinstance(conflicts, str):
+        result.problems.append(conflicts)
+    elif conflicts is not None:
+        result.conflicts = conflicts
+    return result
+
+
+def _sort_own_commits(
+    result: PairResult, facts: CommitFacts, span: Range, parent_side: CommitSet, index: ParentIndex | None
+) -> None:
+    """Each non-merge commit of ``parent..node`` into unreadable, upstreamed (git cherry's ``-``) or carried."""
     own = [commit for commit in span.own if commit not in span.merges]
     facts.load(own)
     for commit_id in own:
         key = facts.match_key(commit_id)
         match = _parent_has(facts, index, parent_side, commit_id, key) if index is not None and key else None
         if key is None:
-            result["unreadable"].append(commit_id)
+            result.unreadable.append(commit_id)
         elif match is not None:
-            result["upstreamed"].append(commit_id)
-            result["met_by"][commit_id] = match
+            result.upstreamed.append(commit_id)
+            result.met_by[commit_id] = match
         else:
-            result["carried"].append(commit_id)
+            result.carried.append(commit_id)
             nearest = _most_similar(facts, index, parent_side, commit_id) if index is not None else None
             if nearest is not None:
-                result["similar"][commit_id] = nearest
-    if isinstance(conflicts, str):
-        result["problems"].append(conflicts)
-    elif conflicts is not None:
-        result["conflicts"] = conflicts
-    return result
+                result.similar[commit_id] = nearest
 
 
 def _parent_has(facts: CommitFacts, index: ParentIndex, parent_side: CommitSet, commit_id: str, key: str) -> str | None:

@@ -18,6 +18,7 @@ from forkflow.network.tree import Network
 from forkflow.scan.commit_graph import CommitGraph
 from forkflow.scan.compare import (
     PAIR_VERSION,
+    PairResult,
     build_index,
     candidates,
     compare_heads,
@@ -75,7 +76,7 @@ def compare_all(
     *,
     only: set[str] | None = None,
     collect: bool = False,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, PairResult]:
     keys = {}
     for name in network.tree_order():
         if only is not None and name not in only:
@@ -88,9 +89,7 @@ def compare_all(
     # abbreviation length: it changes the text of a binary file's patch-id on both sides of a
     # comparison alike, so never which commits are carried; and the collecting machine of
     # shards, which has no objects, must find what the shards' repositories computed.
-    cached = store.pairs(keys.values(), PAIR_VERSION) if store is not None else {}
-    if collect and store is not None:  # what a shard saw with objects missing, as it saw it
-        cached |= store.pairs([key for key in keys.values() if key not in cached], SEEN_INCOMPLETE)
+    cached = _stored_pairs(store, list(keys.values()), collect)
     todo = {key: name for name, key in keys.items() if key not in cached}
     if collect and todo:
         missing = ", ".join(sorted(todo.values()))
@@ -101,25 +100,35 @@ def compare_all(
     if store is not None:
         # Only complete answers are cached: objects that are missing now may be fetched later.
         # A shard keeps the others too, apart, for the machine that collects this run.
-        complete = {key: result for key, result in fresh.items() if not result["unreadable"] and not result["problems"]}
+        complete = {key: result.as_row() for key, result in fresh.items() if result.complete}
         store.save_pairs(complete, PAIR_VERSION)
         if only is not None:
-            incomplete = {key: result for key, result in fresh.items() if key not in complete}
+            incomplete = {key: result.as_row() for key, result in fresh.items() if key not in complete}
             store.save_pairs(incomplete, SEEN_INCOMPLETE, replace=True)
         faultpoints.reached("scan.pairs-saved")
     return results
 
 
+def _stored_pairs(store: Store | None, keys: list[tuple[str, str]], collect: bool) -> dict[tuple[str, str], PairResult]:
+    """The comparisons the store holds; collecting, also what a shard saw with objects missing, as it saw it."""
+    if store is None:
+        return {}
+    rows = store.pairs(keys, PAIR_VERSION)
+    if collect:
+        rows |= store.pairs([key for key in keys if key not in rows], SEEN_INCOMPLETE)
+    return {key: PairResult.from_row(row) for key, row in rows.items()}
+
+
 def _compare_pairs(
     repo: GitRepo, facts: CommitFacts, todo: dict[tuple[str, str], str], progress: Progress | None
-) -> dict[tuple[str, str], dict[str, Any]]:
+) -> dict[tuple[str, str], PairResult]:
     """Compare every pair of heads not in the store: one graph, one index per parent head."""
     if progress is not None:
         progress("loading the history", 0, len(todo))
     try:
         graph = CommitGraph(*repo.load_graph(sorted({head for key in todo for head in key})))
     except UnreadableError as err:
-        return {key: _unreadable_pair(str(err)) for key in todo}
+        return {key: PairResult.unreadable_history(str(err)) for key in todo}
     spans = {key: graph.compare(*key) for key in todo}  # tree order: a parent node is compared before its children
     sides = parent_sides(graph, spans)
 
@@ -151,24 +160,8 @@ def _compare_pairs(
                 graph.merged_upstream(*key),
             )
         except UnreadableError as err:
-            fresh[key] = _unreadable_pair(str(err))
+            fresh[key] = PairResult.unreadable_history(str(err))
     return fresh
-
-
-def _unreadable_pair(message: str) -> dict[str, Any]:
-    return {
-        "ahead": 0,
-        "behind": 0,
-        "merge_base": None,
-        "carried": [],
-        "upstreamed": [],
-        "unreadable": [],
-        "conflicts": [],
-        "problems": [f"history cannot be read: {message}"],
-        "merged": [],
-        "met_by": {},
-        "similar": {},
-    }
 
 
 def node_report(
@@ -176,7 +169,7 @@ def node_report(
     facts: CommitFacts,
     name: str,
     heads: dict[str, str | None],
-    pairs: dict[str, dict[str, Any]],
+    pairs: dict[str, PairResult],
     now: datetime,
     threshold: float,
 ) -> NodeReport:
@@ -193,18 +186,24 @@ def node_report(
         if spec.parent is not None and heads[name] is not None:
             base["problems"] = [f"parent {spec.parent!r} could not be read, so this node was not compared"]
         return NodeReport(**base)
-    merge_base = pair["merge_base"]
-    if merge_base is not None:
-        when = datetime.fromtimestamp(facts.info(merge_base).commit_time, UTC)
+    if pair.merge_base is not None:
+        when = datetime.fromtimestamp(facts.info(pair.merge_base).commit_time, UTC)
         base["merge_base_date"] = when.isoformat(timespec="seconds")
         base["days_since_merge_base"] = max(0, (now - when).days)
     needed = upstream_threshold(threshold)
-    similar = {cid: found for cid, found in pair.get("similar", {}).items() if found[1] >= needed}
-    met_by = {**pair.get("met_by", {}), **{cid: found[0] for cid, found in similar.items()}}
-    keys = ("merge_base", "ahead", "behind", "carried", "upstreamed", "unreadable", "conflicts", "problems", "merged")
+    similar = {cid: found for cid, found in pair.similar.items() if found[1] >= needed}
+    met_by = {**pair.met_by, **{cid: found[0] for cid, found in similar.items()}}
     return NodeReport(
         **base,
-        **{k: pair.get(k, []) for k in keys},
-        similar_met=[cid for cid in pair["carried"] if cid in similar],
+        merge_base=pair.merge_base,
+        ahead=pair.ahead,
+        behind=pair.behind,
+        carried=pair.carried,
+        upstreamed=pair.upstreamed,
+        unreadable=pair.unreadable,
+        conflicts=pair.conflicts,
+        problems=pair.problems,
+        merged=pair.merged,
+        similar_met=[cid for cid in pair.carried if cid in similar],
         met_by=dict(sorted(met_by.items())),
     )

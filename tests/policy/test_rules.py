@@ -12,7 +12,7 @@ from forkflow.errors import PolicyError
 from forkflow.manifest.spec import load_manifest
 from forkflow.policy.rules import find_policy, load_policy, policy_schema, shipped_policies
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_default_is_shipped_and_valid() -> None:

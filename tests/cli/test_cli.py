@@ -240,7 +240,7 @@ def test_every_command_explains_itself(command: list[str]) -> None:
 
 
 def test_json_report_validates_against_the_published_schema(small: Small) -> None:
-    published = json.loads((Path(__file__).parent.parent / "docs" / "scan-report.schema.json").read_text())
+    published = json.loads((Path(__file__).parents[2] / "docs" / "scan-report.schema.json").read_text())
     printed = json.loads(run("scan", "--schema").stdout)
     assert printed == published  # docs/scan-report.schema.json is `forkflow scan --schema`
     report = json.loads(run("scan", "--repo", str(small.git.path), "--json").stdout)

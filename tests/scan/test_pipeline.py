@@ -69,7 +69,7 @@ def test_small_network_by_hand(small: Small) -> None:
         ("exact", ["eng", "agri"], sorted([ids["a1"], ids["e1"]]))
     ]
     figure = report.unmet_needs
-    assert (figure.percent, figure.unmet, figure.met) == (85.7, 6, 1)  # tests/test_needs.py pins the definition
+    assert (figure.percent, figure.unmet, figure.met) == (85.7, 6, 1)  # tests/needs/test_figure.py pins the definition
     committed = small.git("log", "-1", "--format=%cI", ids["c2"]).strip()
     assert eng.merge_base == ids["c2"]
     assert eng.merge_base_date == committed

@@ -19,8 +19,8 @@ from forkflow.manifest.spec import load_manifest
 from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy, Similarity
 from forkflow.scan.pipeline import scan_network
+from tests.changes.test_shared import NOW
 from tests.gitcli import Git
-from tests.test_shared import NOW
 
 CONFIG = "".join(f"setting_{n} = {n}\n" for n in range(40))
 UPLOAD = """def accept(upload, limits):

@@ -27,7 +27,7 @@ from forkflow.cli import main
 from forkflow.workspace import Workspace
 from tests.fakegithub.fixture import fake_github_fixture  # noqa: F401 (the fixture)
 from tests.fakegithub.server import FakeGitHub
-from tests.test_github import ORG, TOKEN, host, owner_of
+from tests.forge.test_github import ORG, TOKEN, host, owner_of
 
 CENTRAL = f"{ORG}/video"
 FORKS = ("alpha", "beta", "gamma", "delta")  # the decentralized nodes: each gets one sync pull request

@@ -25,10 +25,10 @@ from forkflow.errors import CredentialError
 from forkflow.gitrepo.remote import _Callbacks
 from tests.fakegithub.fixture import fake_github_fixture  # noqa: F401 (the fixture)
 from tests.fakegithub.server import FakeGitHub
+from tests.forge.test_github import ORG, host, pulls
+from tests.forge.test_github import TOKEN as GITHUB_TOKEN
 from tests.gitcli import Git
 from tests.httpgit import GitServer, git_server
-from tests.test_github import ORG, host, pulls
-from tests.test_github import TOKEN as GITHUB_TOKEN
 from tests.tlscert import TLSFiles, make_tls
 
 TOKEN = "ghp_forkflowsecrettoken0123456789abcdef"

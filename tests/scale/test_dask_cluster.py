@@ -16,8 +16,8 @@ from forkflow.manifest.spec import load_manifest
 from forkflow.network.shard import Shard
 from forkflow.network.tree import Network
 from tests.gitcli import Git
+from tests.network.test_shard import url_manifest
 from tests.networks import build_random
-from tests.test_shard import url_manifest
 
 
 @pytest.fixture(scope="module")

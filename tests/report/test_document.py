@@ -13,7 +13,7 @@ from scripts.browser import colour_share, dump_dom, screenshot
 from tests.networks import Small, build_small
 
 JAN_2026 = "1767225600"
-EXPECTED = Path(__file__).with_name("data") / "small-report.md"
+EXPECTED = Path(__file__).resolve().parents[1] / "data" / "small-report.md"
 
 
 @pytest.fixture

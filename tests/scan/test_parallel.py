@@ -13,7 +13,7 @@ from forkflow.network.tree import Network
 from forkflow.scan.parallel import MIN_PARALLEL, MIN_PARALLEL_MERGES
 from forkflow.scan.pipeline import scan_network
 from tests.gitcli import Git
-from tests.test_scan import NOW, assert_agrees_with_git
+from tests.scan.test_pipeline import NOW, assert_agrees_with_git
 
 
 def test_parallel_and_serial_scans_are_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
