@@ -15,13 +15,11 @@ SEEN = "#bf8700"
 
 
 def _figure(trend: Trend) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")  # no screen needed
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no backend chosen for the process, no figure kept
 
-    figure, axes = plt.subplots(figsize=(9, 3.6), dpi=110)
+    figure = Figure(figsize=(9, 3.6), dpi=110)
+    axes = figure.subplots()
     dates = _days([point.end for point in trend.points])
     values = [point.percent for point in trend.points]
     axes.plot(dates, values, color=LINE, linewidth=2.2, marker="o", markersize=3, label="unmet needs, from history")
@@ -70,21 +68,21 @@ def _days(moments: list[datetime]) -> list[float]:
 
 def write_chart(trend: Trend, path: Path) -> None:
     """Write the chart to ``path``: PNG or SVG, by its suffix."""
-    import matplotlib.pyplot as plt
+    from matplotlib import rc_context
 
     figure = _figure(trend)
-    figure.savefig(path, format=path.suffix.lstrip(".").lower(), metadata=_metadata(path))
-    plt.close(figure)
+    with rc_context({"svg.hashsalt": "forkflow"}):  # fixed SVG ids: the same history, the same bytes
+        figure.savefig(path, format=path.suffix.lstrip(".").lower(), metadata=_metadata(path))
 
 
 def chart_svg(trend: Trend) -> str:
     """The chart as an SVG document, for embedding in the HTML report."""
-    import matplotlib.pyplot as plt
+    from matplotlib import rc_context
 
     figure = _figure(trend)
     out = io.StringIO()
-    figure.savefig(out, format="svg", metadata={"Date": None})
-    plt.close(figure)
+    with rc_context({"svg.hashsalt": "forkflow"}):  # fixed SVG ids: the same history, the same bytes
+        figure.savefig(out, format="svg", metadata={"Date": None})
     text = out.getvalue()
     return text[text.index("<svg") :]
 
