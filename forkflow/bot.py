@@ -1,6 +1,6 @@
 """``forkflow bot``: what the GitHub Actions bot does for the event that woke it.
 
-- ``schedule``, ``workflow_dispatch`` (no command), ``push``: fetch, scan, sync, propose, report;
+- ``schedule``, ``workflow_dispatch`` (no command), ``push``: fetch, scan, sync, propose, security backports, report;
 - ``pull_request``: the policy check on the pull request's own commits, as a check run (or a
   commit status) and, when it fails, a comment that says why; on a bubble-up pull request, a
   comment that lists the carriers (refreshed, not repeated).
@@ -31,11 +31,13 @@ from forkflow.hooks import protected_refusals, refusal_message
 from forkflow.model import ScanReport
 from forkflow.needs.figure import scan_summary
 from forkflow.network.fetch import apply_fetch, plan_fetch
-from forkflow.policy.check import check_policy
+from forkflow.policy.check import check_policy, security_violations
 from forkflow.problems import StepProblem, one_line, problems_markdown, step, unique
 from forkflow.propose.bubble_up import ProposalPlan, Step, apply_plan, plan_proposals
 from forkflow.report.document import ReportInput, report_markdown
 from forkflow.scan.pipeline import scan_network
+from forkflow.security.backport import apply_backports, plan_backports
+from forkflow.security.coverage import SecurityReport, fix_heads, network_security
 from forkflow.sync import SyncAction, apply_sync, plan_sync
 from forkflow.workspace import Workspace
 
@@ -105,12 +107,15 @@ def scheduled_run(
     if not dry_run:
         opened = _apply(space, forge, syncs, plan, now, problems, credential)
         report = _rescan(space, report, now, run_id, problems)
+    security = _security(space, forge, committer, now, dry_run, problems)
     listed = _listed(forge, existing, problems)
     problems += [StepProblem(node=p.node, step="scan", reason=one_line(p.message)) for p in report.problems]
     result = BotResult(problems=unique([*problems, *forge.problems]))
     violations = check_policy(report, space.network, space.policy)
+    if security is not None:
+        violations = security_violations(security.coverage) + violations
     result.violations = len(violations)
-    result.summary = report_markdown(ReportInput(report, previous, listed, space.policy))
+    result.summary = report_markdown(ReportInput(report, previous, listed, space.policy, security))
     result.summary += problems_markdown(result.problems)
     result.outputs = {
         "unmet-needs": f"{report.unmet_needs.percent:.1f}",
@@ -118,6 +123,20 @@ def scheduled_run(
         "violations": str(len(violations)),
     }
     return result
+
+
+def _security(
+    space: Workspace, forge: Forge, committer: Person, now: datetime, dry_run: bool, problems: list[StepProblem]
+) -> SecurityReport | None:
+    """Who lacks which security fix; a backport of only the fix for each (whatever the tier), closed once had."""
+    with step(problems, "security coverage"):
+        found = network_security(space.repo, space.network, space.policy, now)
+        if found is not None and not dry_run:
+            heads = fix_heads(space.repo, space.network)
+            actions = plan_backports(space.repo, found, heads, forge.proposals(), committer=committer, now=now)
+            apply_backports(actions, forge, now, problems)
+        return found
+    return None
 
 
 def _previous_figure(space: Workspace, problems: list[StepProblem]) -> float | None:

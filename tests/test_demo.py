@@ -131,8 +131,30 @@ def test_the_demo_ends_four_years_later(tmp_path: Path, monkeypatch: pytest.Monk
         "  human-ecology and public-health merge into health-human-sciences (their shared changes once)",
         "  data-science forms, from central's head",
         "  music closes: what it still carried is proposed to central, its head archived",
-        "Unmet needs: 73.5% before, 75.0% after, across 30 nodes (the merged college starts on central's head, "
+        "Unmet needs: 73.5% before, 71.1% after, across 30 nodes (the merged college starts on central's head, "
         "with only the changes still open)",
     ]
     manifest = (tmp_path / "d" / "work" / "forkflow.toml").read_text()
     assert manifest.count("retired = true") == 3 and "# Central IT's repository: the product itself." in manifest
+
+
+def test_the_demo_carries_a_security_fix_to_the_colleges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    result = CliRunner().invoke(main, ["demo", "--into", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    start = lines.index("Security fix LGU-SA-2026-01: central expires the session cookie (forkflow security)")
+    lacking = int(lines[start + 1].split()[0])
+    assert lines[start + 1].startswith(f"  {lacking} of 30 nodes lack it: agriculture, ")
+    opened = int(lines[start + 2].split()[0])
+    assert opened == lacking  # every node that lacks it gets a backport, whatever its tier
+    merged = [line for line in lines[start + 3 : start + 5] if line.startswith("  merged #")]
+    assert len(merged) == 2 and all("[security] LGU-SA-2026-01: " in line for line in merged)
+    before, after = (float(x.rstrip("%")) for x in lines[start + 5].split()[2:5:2])
+    assert after == round(100 * (30 - lacking + 2) / 30, 1) and after > before
+    work = Git(tmp_path / "d" / "work")
+    fix = work("log", "--format=%H", "-1", "--grep=Forkflow-Security: LGU-SA-2026-01", "refs/forkflow/nodes/central")
+    for line in merged:  # git agrees: the merged backport brings the fix as the same patch
+        node = line.split(" into ")[1].split(":")[0]
+        _, upstreamed = work.cherry("refs/forkflow/nodes/central", f"refs/forkflow/nodes/{node}")
+        assert any(work.patch_id(c) == work.patch_id(fix.strip()) for c in upstreamed)

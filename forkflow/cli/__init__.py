@@ -23,6 +23,7 @@ from forkflow.cli.policy import policy
 from forkflow.cli.proposals import contribute, proposals, propose, shared
 from forkflow.cli.reports import report, trend
 from forkflow.cli.scan import fetch, scan
+from forkflow.cli.security import security
 from forkflow.cli.sync import sync
 
 
@@ -65,6 +66,7 @@ for _command in (
     report,
     retire,
     scan,
+    security,
     shared,
     sync,
     trend,

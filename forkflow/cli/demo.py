@@ -85,15 +85,17 @@ def _build(source: Path, target: Path, example: str) -> BuiltExample:
 
 
 def _round_and_later(space: Workspace, built: BuiltExample, report: ScanReport, as_json: bool) -> None:
-    """One bubble-up round, then four years of the network's life; each scan kept in the history."""
+    """One bubble-up round, a security fix carried to every node, then four years of the network's life."""
     from forkflow.demo import bubble_up_round, four_years_later, round_lines
+    from forkflow.demo_security import security_act
 
     done = bubble_up_round(space, report, now_utc())
     space.store.record_scan(scan_summary(done.after))
+    act = security_act(built.work, now_utc())
     later, final = four_years_later(built.work, built.root / "forge", now_utc(), done.after.unmet_needs.percent)
     space.store.record_scan(scan_summary(final))
     if as_json:
         print_scan(final, as_json=True)
     else:
-        for line in [*round_lines(done.opened, done.merged, done.before, done.after), *later]:
+        for line in [*round_lines(done.opened, done.merged, done.before, done.after), *act.lines, *later]:
             click.echo(line)

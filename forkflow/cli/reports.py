@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from forkflow.cli._common import console_out, open_space, run_scan, workspace_options
+from forkflow.cli._common import console_out, now_utc, open_space, run_scan, workspace_options
 from forkflow.cli.errors import handle_errors
 from forkflow.errors import OutputError
 from forkflow.forge.local import LocalForge
@@ -111,9 +111,11 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
         space = open_space(repo, manifest)
         current, before = _scan_with_history(space, weight)
         previous = _previous_figure(before, weight)
-        data = ReportInput(
-            current, previous, LocalForge(space.repo, space.store, space.manifest).proposals(), space.policy
-        )
+        from forkflow.security.coverage import network_security
+
+        forge = LocalForge(space.repo, space.store, space.manifest)
+        security = network_security(space.repo, space.network, space.policy, now_utc())
+        data = ReportInput(current, previous, forge.proposals(), space.policy, security)
         if html_file is None:
             click.echo(report_markdown(data), nl=False)
             return

@@ -127,12 +127,12 @@ class LocalForge:
     def branch_ref(proposal: Proposal) -> str:
         """Where a proposal's branch lives in the working repository.
 
-        Bubble-up branches are branches here; a sync branch belongs to its node (several nodes
-        can have a ``forkflow/sync/<sha>`` of their own), so it is kept per node and pushed to
-        the node's repository under its own name.
+        Bubble-up branches are branches here; a sync or security branch belongs to its node
+        (several nodes can have a ``forkflow/sync/<sha>`` of their own), so it is kept per node
+        and pushed to the node's repository under its own name.
         """
-        if proposal.source == "sync":
-            return f"refs/forkflow/sync/{proposal.target}/{proposal.branch.rsplit('/', 1)[-1]}"
+        if proposal.source in ("sync", "security"):  # one per node: kept per node, pushed to the node
+            return f"refs/forkflow/{proposal.source}/{proposal.target}/{proposal.branch.rsplit('/', 1)[-1]}"
         return f"refs/heads/{proposal.branch}"
 
     def _write_branch(self, proposal: Proposal) -> None:
@@ -142,7 +142,7 @@ class LocalForge:
         try:
             self._repo.set_ref(ref, proposal.head)
             spec = self._node(proposal.target)
-            if proposal.source == "sync" and spec.url is not None:
+            if proposal.source in ("sync", "security") and spec.url is not None:
                 url = self._manifest.resolve_url(spec.url)
                 HistoryBuilder(self._repo).push(url, [f"+{ref}:refs/heads/{proposal.branch}"])
         except GitError as err:

@@ -7,11 +7,17 @@ overrides it for that node, where the policy allows overrides.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from forkflow.model import NodeReport, ScanReport
 from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy
+
+if TYPE_CHECKING:
+    from forkflow.security.coverage import Coverage
 
 
 class Violation(BaseModel):
@@ -112,3 +118,19 @@ def _divergence(node: NodeReport, rules: Policy) -> list[Violation]:
             )
         )
     return out
+
+
+def security_violations(coverage: Iterable[Coverage]) -> list[Violation]:
+    """A node past its tier's deadline for a published fix (``security.max_days``), first in every list."""
+    return [
+        Violation(
+            node=c.node,
+            rule=f"security.max_days.{c.tier}",
+            message=f"lacks security fix {c.fix} for {c.days} day(s), past its deadline "
+            + (c.deadline.date().isoformat() if c.deadline else ""),
+            commits=list(c.missing),
+            fix=f"bring the fix in: merge its parent, or cherry-pick {', '.join(x[:12] for x in c.missing)}",
+        )
+        for c in coverage
+        if c.overdue
+    ]

@@ -88,6 +88,26 @@ class Divergence(BaseModel):
     )
 
 
+class SecurityDays(BaseModel):
+    """Days a node of each tier may lack a published security fix (0: no limit)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    central: int = Field(7, ge=0, description="days a central-tier node may lack a published fix (0: no limit)")
+    decentralized: int = Field(14, ge=0, description="days a decentralized node may lack a published fix (0: no limit)")
+    developer: int = Field(30, ge=0, description="days a developer-tier node may lack a published fix (0: no limit)")
+
+    def of(self, tier: str) -> int:
+        days: int = getattr(self, tier)
+        return days
+
+
+class Security(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_days: SecurityDays = SecurityDays()
+
+
 class Checks(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -122,6 +142,7 @@ class Policy(BaseModel):
     tiers: Tiers = Tiers()
     divergence: Divergence = Divergence()
     checks: Checks = Checks()
+    security: Security = Security()
     overrides: Overrides = Overrides()
     protected_paths: tuple[str, ...] = Field(
         (".github/workflows/**", "forkflow.toml", "policies/**"), description="globs of paths only central may change"

@@ -16,6 +16,7 @@ from forkflow.model import NodeReport, ScanReport, SharedChange
 from forkflow.needs.figure import wholly_local
 from forkflow.policy.rules import Policy
 from forkflow.report.render import node_flags
+from forkflow.security.coverage import Coverage, SecurityReport
 from forkflow.types import Tier
 
 TIER_COLOURS = {Tier.CENTRAL: "#0969da", Tier.DECENTRALIZED: "#1a7f37", Tier.DEVELOPER: "#8250df"}
@@ -30,6 +31,7 @@ class ReportInput:
     previous: float | None  # the figure at the scan before this one, when the store has it
     proposals: Sequence[Proposal]
     policy: Policy
+    security: SecurityReport | None = None  # the fixes central ships and who lacks them (None: not computed)
 
 
 def waiting(data: ReportInput) -> list[SharedChange]:
@@ -42,7 +44,11 @@ def waiting(data: ReportInput) -> list[SharedChange]:
 
 def policy_problems(data: ReportInput) -> list[str]:
     """What the rules say is wrong: central-tier nodes with local commits, protected paths, nodes not scanned."""
-    problems = []
+    problems = [
+        f"`{c.node}` lacks security fix {c.fix} for {c.days} day(s), past its {c.tier}-tier deadline"
+        for c in (data.security.coverage if data.security is not None else [])
+        if c.overdue
+    ]  # first: a known hole left open too long
     for node in data.report.nodes:
         if node.tier == Tier.CENTRAL and node.parent is not None and node.carried:
             problems.append(f"`{node.name}` is central tier but carries {len(node.carried)} local commit(s)")
@@ -73,6 +79,7 @@ def report_markdown(data: ReportInput) -> str:
     """The report as GitHub-flavoured Markdown."""
     report = data.report
     out = [f"# {report.network}: unmet needs and drift", "", headline(data), ""]
+    out += _security_markdown(data.security)
     out += [*_tier_table(report), ""]
     if report.unmet_needs.declared is not None:
         declared = report.unmet_needs.declared
@@ -88,6 +95,37 @@ def report_markdown(data: ReportInput) -> str:
     out += [f"- {problem}" for problem in problems] if problems else ["None."]
     out += ["", f"_Scanned {report.scanned_at}._"]
     return "\n".join(out) + "\n"
+
+
+def security_line(security: SecurityReport) -> str:
+    return (
+        f"**Security coverage: {security.percent:.1f}%**: {security.covered} of {security.total} fix x node "
+        f"covered or not affected; longest exposure {security.longest_exposure} day(s)."
+    )
+
+
+def lacking(security: SecurityReport) -> list[Coverage]:
+    """Every node that lacks a fix: those past their deadline first, then the longest exposed."""
+    missing = [c for c in security.coverage if c.status == "missing"]
+    return sorted(missing, key=lambda c: (not c.overdue, -c.days, c.fix, c.node))
+
+
+def _security_markdown(security: SecurityReport | None) -> list[str]:
+    if security is None or not security.fixes:
+        return []
+    out = [security_line(security), ""]
+    rows = lacking(security)
+    if rows:
+        out += ["| fix | node | tier | days | deadline |", "| --- | --- | --- | ---: | --- |"]
+        for c in rows:
+            deadline = _deadline(c)
+            out.append(
+                f"| {_cell(c.fix)} | {_cell(c.node)} | {c.tier} | {c.days} | "
+                + (f"**{deadline}, past**" if c.overdue else deadline)
+                + " |"
+            )
+        out.append("")
+    return out
 
 
 def _tier_table(report: ScanReport) -> list[str]:
@@ -154,6 +192,7 @@ def report_html(data: ReportInput, chart_svg: str | None) -> str:
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(report.network)}: unmet needs and drift</h1>",
         f'<p class="headline">{_inline(headline(data))}</p>',
+        *_security_html(data.security),
         _tiers_html(report),
     ]
     if report.unmet_needs.declared is not None:
@@ -182,6 +221,26 @@ def report_html(data: ReportInput, chart_svg: str | None) -> str:
     parts.append("<ul>" + "".join(f"<li>{_inline(p)}</li>" for p in problems) + "</ul>" if problems else "<p>None.</p>")
     parts.append(f"<footer>Scanned {html.escape(report.scanned_at)} by forkflow.</footer></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _security_html(security: SecurityReport | None) -> list[str]:
+    if security is None or not security.fixes:
+        return []
+    parts = [f'<p class="headline">{_inline(security_line(security))}</p>']
+    rows = "".join(
+        f"<tr><td>{html.escape(c.fix)}</td><td>{html.escape(c.node)}</td><td>{c.tier}</td><td>{c.days}</td>"
+        f"<td>{_deadline(c)}{' <b>past</b>' if c.overdue else ''}</td></tr>"
+        for c in lacking(security)
+    )
+    if rows:
+        parts.append(
+            f"<table><tr><th>fix</th><th>node</th><th>tier</th><th>days</th><th>deadline</th></tr>{rows}</table>"
+        )
+    return parts
+
+
+def _deadline(c: Coverage) -> str:
+    return c.deadline.date().isoformat() if c.deadline else "none"
 
 
 def _tiers_html(report: ScanReport) -> str:

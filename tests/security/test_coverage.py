@@ -1,0 +1,174 @@
+"""Security fixes on real repositories: coverage by ancestry, by cherry-pick, by a re-typed fix,
+"not affected", and missing past the tier's deadline; each route checked against git itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from forkflow.cli import main
+from tests.gitcli import Git
+
+MAR_2026 = "1772323200"  # 2026-03-01T00:00:00Z, well after the fix (the Git clock starts in 2023)
+
+SESSION = (
+    "import hashlib\n\n\ndef cookie(user):\n    token = hashlib.md5(user.encode()).hexdigest()\n"
+    "    return {'session': token, 'secure': False}\n\n\ndef expire(days):\n    return days * 86400\n"
+)
+FIXED = (
+    SESSION.replace("hashlib.md5(user.encode()).hexdigest()", "secrets.token_hex(32)")
+    .replace("'secure': False", "'secure': True, 'httponly': True")
+    .replace("import hashlib", "import hashlib\nimport secrets")
+)
+RETYPED = (
+    SESSION.replace("hashlib.md5(user.encode()).hexdigest()", "secrets.token_hex(32)")
+    .replace("'secure': False", "'httponly': True, 'secure': True")
+    .replace("import hashlib", "import secrets\nimport hashlib")
+)
+
+MANIFEST = """\
+[network]
+name = "campus"
+
+[[node]]
+name = "central"
+ref = "refs/heads/main"
+"""
+NODES = {
+    "after": "central",
+    "picked": "decentralized",
+    "retyped": "developer",
+    "lean": "developer",
+    "slim": "developer",
+    "behind": "decentralized",
+}
+
+
+@pytest.fixture
+def campus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Git, str]:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", MAR_2026)
+    git = Git.init(tmp_path / "campus")
+    text = MANIFEST + "".join(
+        f'\n[[node]]\nname = "{n}"\nparent = "central"\ntier = "{t}"\nref = "refs/heads/{n}"\n'
+        for n, t in NODES.items()
+    )
+    git.commit("Product", {"app/session.py": SESSION, "README.md": "# product\n", "forkflow.toml": text})
+    for name in ("picked", "retyped", "behind"):
+        git("branch", name)
+    git.checkout("-b", "lean")
+    git.commit("Lean copy: no sessions here", {"app/session.py": None})
+    git.checkout("main")
+    git.checkout("-b", "slim")
+    git.commit(
+        "Slim sessions: tokens come from the gateway",
+        {
+            "app/session.py": "def cookie(user):\n    return {'session': user.gateway_token}\n\n\n"
+            "def expire(days):\n    return days * 86400\n"
+        },
+    )
+    git.checkout("main")
+    fix = git.commit(
+        "Session cookies: random tokens, secure and httponly\n\nForkflow-Security: CVE-2026-0001",
+        {"app/session.py": FIXED},
+    )
+    git.commit("Docs", {"README.md": "# product\n\nsessions are safe\n"})
+    git("branch", "after")
+    git.checkout("picked")
+    git("cherry-pick", fix)
+    git.checkout("retyped")
+    git.commit("Harden the session cookie", {"app/session.py": RETYPED})
+    git.checkout("main")
+    return git, fix
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_every_route_and_the_deadline(campus: tuple[Git, str]) -> None:
+    git, fix = campus
+    code, out = run("security", "--repo", str(git.path), "--json")
+    assert code == 4, out  # "behind" is past its tier's deadline
+    found = json.loads(out)
+    assert [f["id"] for f in found["fixes"]] == ["CVE-2026-0001"]
+    assert found["fixes"][0]["commits"] == [fix] and found["fixes"][0]["source"] == "trailer"
+    routes = {c["node"]: (c["status"], c["how"]) for c in found["coverage"]}
+    assert routes == {
+        "after": ("covered", "ancestry"),
+        "picked": ("covered", "patch"),
+        "retyped": ("covered", "similar"),
+        "lean": ("not-affected", "files absent"),
+        "slim": ("not-affected", "lines absent"),
+        "behind": ("missing", "1 of 1 commit(s) missing"),
+    }
+    # git agrees: ancestry is merge-base --is-ancestor; the pick is the same patch-id
+    assert git.sh(f"git merge-base --is-ancestor {fix} after; echo $?").strip() == "0"
+    assert git.sh(f"git merge-base --is-ancestor {fix} picked; echo $?").strip() == "1"
+    assert git.patch_id(git.head("picked")) == git.patch_id(fix)
+    assert git.patch_id(git.head("retyped")) != git.patch_id(fix)  # a re-typed fix: no equal patch
+    behind = next(c for c in found["coverage"] if c["node"] == "behind")
+    assert behind["missing"] == [fix] and behind["overdue"] is True and behind["deadline"] is not None
+    assert (found["covered"], found["total"], found["percent"]) == (5, 6, 83.3)
+    assert found["longest_exposure"] == behind["days"] > 14
+
+
+def test_policy_check_lists_the_deadline_first(campus: tuple[Git, str]) -> None:
+    git, fix = campus
+    code, out = run("policy", "check", "--repo", str(git.path), "--json")
+    assert code == 4, out
+    violations = json.loads(out)
+    assert violations[0]["rule"] == "security.max_days.decentralized"
+    assert violations[0]["node"] == "behind" and violations[0]["commits"] == [fix]
+
+
+def test_the_register_lists_a_fix_committed_without_the_trailer(campus: tuple[Git, str]) -> None:
+    git, _ = campus
+    plain = git.commit("Escape the name in the greeting", {"app/greet.py": "def greet(n):\n    return escape(n)\n"})
+    git.commit(
+        "Register it",
+        {
+            "security.toml": f'[[fix]]\nid = "GHSA-abcd-efgh-ijkl"\ntitle = "XSS in greeting"\n'
+            f'commits = ["{plain[:10]}"]\npublished = 2026-02-20\n'
+        },
+    )
+    code, out = run("security", "--repo", str(git.path), "--json")
+    assert code == 4, out
+    found = json.loads(out)
+    ghsa = next(f for f in found["fixes"] if f["id"] == "GHSA-abcd-efgh-ijkl")
+    assert (ghsa["commits"], ghsa["source"], ghsa["published"]) == ([plain], "register", "2026-02-20T00:00:00Z")
+    # a fix that only adds a file is never "not affected": every node but central lacks it
+    states = {c["node"]: c["status"] for c in found["coverage"] if c["fix"] == ghsa["id"]}
+    assert set(states.values()) == {"missing"} and len(states) == 6
+
+
+def test_a_broken_register_names_the_file_and_the_field(campus: tuple[Git, str]) -> None:
+    git, _ = campus
+    git.commit("Register", {"security.toml": '[[fix]]\nid = "X-1"\ncommits = ["not-a-sha"]\n'})
+    code, out = run("security", "--repo", str(git.path))
+    assert code == 1
+    assert "security.toml at " in out and "fix.0.commits" in out and "not-a-sha" in out
+
+
+def test_the_report_shows_coverage_and_the_overdue_node_first(campus: tuple[Git, str], tmp_path: Path) -> None:
+    git, _ = campus
+    code, out = run("report", "--repo", str(git.path))
+    assert code == 0, out
+    lines = out.splitlines()
+    coverage = lines.index(next(line for line in lines if line.startswith("**Security coverage")))
+    assert lines[coverage] == (
+        "**Security coverage: 83.3%**: 5 of 6 fix x node covered or not affected; "
+        f"longest exposure {lines[coverage + 4].split(' | ')[3]} day(s)."
+    )
+    assert lines[coverage + 4].startswith("| CVE-2026-0001 | behind | decentralized | ")
+    assert lines[coverage + 4].endswith(", past** |")
+    problems = lines[lines.index("## Policy problems") + 2]
+    assert problems.startswith("- `behind` lacks security fix CVE-2026-0001 for ")
+    html_file = tmp_path / "report.html"
+    code, out = run("report", "--repo", str(git.path), "--html", str(html_file))
+    assert code == 0, out
+    page = html_file.read_text()
+    assert "<b>Security coverage: 83.3%</b>" in page and "<td>behind</td><td>decentralized</td>" in page
