@@ -7,10 +7,11 @@ For every fix and every node (central excepted), one of:
   the fix commit's ``git patch-id --stable``), or by a *similar* change (a commit of the node's own
   touching the same paths whose fingerprint meets the fix commit's, as the scan finds similar
   parent commits);
-- **not affected**, decided conservatively, commit by commit: every file the fix *modifies* (a
-  file it only adds proves nothing) is absent from the node, or is present but holds none of the
-  lines the fix removes, and the fix removes at least one non-blank line from it.  A fix that only
-  adds lines to a file the node has is never "not affected";
+- **not affected**, decided conservatively: every file the fix *modifies* is absent from the node
+  (a file it only adds proves nothing), or the register names the commits that ``introduced``
+  the hole and the node has none of them (by any route: ancestry, equal patch, similar change).  Lines are never
+  enough: on a real network a node on an older release lacked the lines a dependency bump
+  removes, and was as vulnerable as the rest;
 - **missing**, with the days since the fix was published and the deadline the policy sets for
   the node's tier.
 
@@ -45,7 +46,7 @@ class Coverage(BaseModel):
     node: str
     tier: str
     status: Status
-    how: str = Field(description="ancestry, patch, similar; files absent, lines absent; or why it is missing")
+    how: str = Field(description="ancestry, patch, similar; files absent, never had the hole; or what is missing")
     missing: list[str] = Field(default_factory=list, description="the fix's commits the node lacks")
     days: int = Field(description="days since the fix was published")
     deadline: datetime | None = Field(None, description="by when the policy wants the node to have it (None: no limit)")
@@ -97,10 +98,10 @@ def _coverage(node: _Node, fix: Fix, name: str, tier: str, policy: Policy, now: 
     if not lacking:
         how = max((r for r in routes.values() if r), key=_WEAKNESS.index)
         return Coverage(fix=fix.id, node=name, tier=tier, status="covered", how=how, days=days)
-    reasons = [node.unaffected(commit) for commit in lacking]
-    if all(reasons):
-        how = "files absent" if all(r == "files absent" for r in reasons) else "lines absent"
-        return Coverage(fix=fix.id, node=name, tier=tier, status="not-affected", how=how, days=days)
+    if fix.introduced and all(node.route(commit) is None for commit in fix.introduced):
+        return Coverage(fix=fix.id, node=name, tier=tier, status="not-affected", how="never had the hole", days=days)
+    if all(node.files_absent(commit) for commit in lacking):
+        return Coverage(fix=fix.id, node=name, tier=tier, status="not-affected", how="files absent", days=days)
     limit = policy.security.max_days.of(tier)
     deadline = fix.published + timedelta(days=limit) if limit else None
     return Coverage(
@@ -147,22 +148,10 @@ class _Node:
         best = max(jaccard(tokens, theirs, weights) for _, theirs in others)
         return "similar" if best >= self.needed else None
 
-    def unaffected(self, commit: str) -> str | None:
-        """Why the node cannot have the hole this commit fixes ("files absent", "lines absent"), or None."""
-        removed = removed_lines(self.repo.diff_text(commit))
-        if not removed:
-            return None  # it only adds files
-        absent = True
-        for path, lines in removed.items():
-            content = read_blob_at(self.repo, self.head, path)
-            if content is None:
-                continue
-            absent = False
-            kept = {line.strip() for line in content.splitlines()}
-            wanted = [line.strip() for line in lines if line.strip()]
-            if not wanted or any(line in kept for line in wanted):
-                return None
-        return "files absent" if absent else "lines absent"
+    def files_absent(self, commit: str) -> bool:
+        """Whether every file this commit of the fix modifies (not adds) is absent from the node."""
+        modified = removed_lines(self.repo.diff_text(commit))
+        return bool(modified) and all(read_blob_at(self.repo, self.head, path) is None for path in modified)
 
 
 def removed_lines(diff: bytes) -> dict[str, list[bytes]]:

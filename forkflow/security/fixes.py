@@ -33,6 +33,9 @@ class Fix(BaseModel):
     commits: list[str] = Field(description="central's commits that make the fix, oldest first")
     published: datetime = Field(description="when the fix was published: its last commit, or the register's date")
     source: str = Field(description="trailer, register, or both")
+    introduced: list[str] = Field(
+        default_factory=list, description="the commits that brought the hole in, where the register names them"
+    )
 
 
 class _Entry(BaseModel):
@@ -42,6 +45,7 @@ class _Entry(BaseModel):
     title: str = ""
     commits: list[str] = Field(min_length=1)
     published: date | None = None
+    introduced: list[str] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod
@@ -50,7 +54,7 @@ class _Entry(BaseModel):
             raise ValueError("an advisory id or label: letters, digits and ._:/- only, at most 100 characters")
         return value
 
-    @field_validator("commits")
+    @field_validator("commits", "introduced")
     @classmethod
     def _hex(cls, value: list[str]) -> list[str]:
         bad = [commit for commit in value if not _HEX.fullmatch(commit)]
@@ -66,7 +70,8 @@ class _Register(BaseModel):
 
 
 def parse_register(text: str, shown: str) -> list[_Entry]:
-    """``security.toml``: ``[[fix]]`` tables with ``id``, ``commits``, and a ``title`` and ``published`` date."""
+    """``security.toml``: ``[[fix]]`` tables with ``id``, ``commits``, and a ``title``, a ``published`` date
+    and the commits that ``introduced`` the hole."""
     try:
         register = _Register.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as err:
@@ -101,9 +106,10 @@ def find_fixes(repo: GitRepo, central: str) -> list[Fix]:
         if entry is not None and entry.published is not None:
             published = datetime(entry.published.year, entry.published.month, entry.published.day, tzinfo=UTC)
         source = "both" if fix_id in marked and entry is not None else ("trailer" if fix_id in marked else "register")
-        fixes.append(
-            Fix(id=fix_id, title=entry.title if entry else "", commits=commits, published=published, source=source)
-        )
+        introduced = [_central_commit(repo, central, c, fix_id) for c in (entry.introduced if entry else [])]
+        title = entry.title if entry else ""
+        fix = Fix(id=fix_id, title=title, commits=commits, published=published, source=source, introduced=introduced)
+        fixes.append(fix)
     return sorted(fixes, key=lambda fix: (fix.published, fix.id))
 
 

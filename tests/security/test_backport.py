@@ -28,10 +28,14 @@ def proposals(git: Git) -> list[dict]:  # type: ignore[type-arg]
     return list(json.loads(result.stdout))
 
 
+def of(rows: list[dict], node: str) -> list[dict]:  # type: ignore[type-arg]
+    return [row for row in rows if row.get("node", row.get("target")) == node]
+
+
 def test_a_dry_run_plans_and_opens_nothing(campus: tuple[Git, str]) -> None:
     git, _ = campus
     found = run(git, "--dry-run")
-    assert [(b["node"], b["step"]) for b in found["backports"]] == [("behind", "open")]
+    assert [(b["node"], b["step"]) for b in found["backports"]] == [("slim", "open"), ("behind", "open")]
     assert not (git.path / ".forkflow").exists()  # a dry run writes nothing
     assert proposals(git) == []
 
@@ -39,9 +43,9 @@ def test_a_dry_run_plans_and_opens_nothing(campus: tuple[Git, str]) -> None:
 def test_the_backport_is_git_cherry_pick_of_the_fix_only(campus: tuple[Git, str], tmp_path: Path) -> None:
     git, fix = campus
     found = run(git)
-    [backport] = found["backports"]
-    assert (backport["node"], backport["step"], backport["conflicts"]) == ("behind", "open", [])
-    [opened] = proposals(git)
+    [backport] = of(found["backports"], "behind")
+    assert (backport["step"], backport["conflicts"]) == ("open", [])
+    [opened] = of(proposals(git), "behind")
     assert opened["kind"] == "security" and opened["labels"] == ["forkflow:security"]
     assert opened["title"].startswith("[security] CVE-2026-0001: ") and opened["base"] == git.head("behind")
     assert opened["commits"] == [fix] and "applies only the fix" in opened["body"]
@@ -52,24 +56,27 @@ def test_the_backport_is_git_cherry_pick_of_the_fix_only(campus: tuple[Git, str]
     clone("cherry-pick", fix)
     assert git("rev-parse", f"{opened['head']}^{{tree}}").strip() == clone("rev-parse", "HEAD^{tree}").strip()
     assert git("rev-list", "--count", f"behind..{opened['head']}").strip() == "1"  # only the fix, not "Docs"
+    # slim rewrote the file: its backport conflicts, and says so
+    [slim] = of(proposals(git), "slim")
+    assert (slim["head"], slim["conflicts"]) == (None, ["app/session.py"])
     # refreshed, never duplicated
     again = run(git)
-    assert [b["step"] for b in again["backports"]] == ["keep"] and len(proposals(git)) == 1
+    assert [b["step"] for b in again["backports"]] == ["keep", "keep"] and len(proposals(git)) == 2
     git.checkout("behind")
     git.commit("Local page", {"local.md": "ours\n"})
     git.checkout("main")
     moved = run(git)
-    assert [(b["step"], b["number"]) for b in moved["backports"]] == [("update", opened["number"])]
-    [updated] = proposals(git)
+    assert [(b["step"], b["number"]) for b in of(moved["backports"], "behind")] == [("update", opened["number"])]
+    [updated] = of(proposals(git), "behind")
     assert updated["base"] == git.head("behind") and updated["number"] == opened["number"]
     # the node merges central: it has the fix by ancestry, and the backport is closed
     git.checkout("behind")
     git("merge", "-q", "--no-edit", "main")
     git.checkout("main")
     closed = run(git)
-    assert [(b["step"], b["number"]) for b in closed["backports"]] == [("close", opened["number"])]
-    assert [p["state"] for p in proposals(git)] == ["closed"]
-    assert run(git)["backports"] == []
+    assert [(b["step"], b["number"]) for b in of(closed["backports"], "behind")] == [("close", opened["number"])]
+    assert [p["state"] for p in of(proposals(git), "behind")] == ["closed"]
+    assert of(run(git)["backports"], "behind") == []
 
 
 def test_a_fix_that_conflicts_names_the_files_and_the_commits(campus: tuple[Git, str]) -> None:
@@ -78,9 +85,9 @@ def test_a_fix_that_conflicts_names_the_files_and_the_commits(campus: tuple[Git,
     git.commit("Our own tokens", {"app/session.py": SESSION.replace("hashlib.md5", "hashlib.sha1")})
     git.checkout("main")
     found = run(git)
-    [backport] = found["backports"]
+    [backport] = of(found["backports"], "behind")
     assert (backport["step"], backport["head"], backport["conflicts"]) == ("open", None, ["app/session.py"])
-    [opened] = proposals(git)
+    [opened] = of(proposals(git), "behind")
     assert "does not apply cleanly" in opened["body"] and f"git cherry-pick -x {fix[:12]}" in opened["body"]
     # git agrees that it conflicts
     git.checkout("behind")
@@ -103,7 +110,10 @@ def test_the_scheduled_bot_opens_the_backport_once_and_reports_coverage(
         monkeypatch.setenv("GITHUB_OUTPUT", str(output))
         result = CliRunner().invoke(main, ["bot", "--repo", str(git.path), "--forge", "local"])
         assert result.exit_code == 0, result.output
-        assert "**Security coverage: 83.3%**" in summary.read_text()
+        assert "**Security coverage: 66.7%**" in summary.read_text()
         assert "`behind` lacks security fix CVE-2026-0001" in summary.read_text()
         security = [p for p in proposals(git) if p["kind"] == "security"]
-        assert [(p["target"], p["state"], p["commits"]) for p in security] == [("behind", "open", [fix])]
+        assert [(p["target"], p["state"], p["commits"]) for p in security] == [
+            ("slim", "open", [fix]),
+            ("behind", "open", [fix]),
+        ]

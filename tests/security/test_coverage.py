@@ -102,7 +102,7 @@ def test_every_route_and_the_deadline(campus: tuple[Git, str]) -> None:
         "picked": ("covered", "patch"),
         "retyped": ("covered", "similar"),
         "lean": ("not-affected", "files absent"),
-        "slim": ("not-affected", "lines absent"),
+        "slim": ("missing", "1 of 1 commit(s) missing"),  # its lines differ, but lines never prove safety
         "behind": ("missing", "1 of 1 commit(s) missing"),
     }
     # git agrees: ancestry is merge-base --is-ancestor; the pick is the same patch-id
@@ -112,7 +112,7 @@ def test_every_route_and_the_deadline(campus: tuple[Git, str]) -> None:
     assert git.patch_id(git.head("retyped")) != git.patch_id(fix)  # a re-typed fix: no equal patch
     behind = next(c for c in found["coverage"] if c["node"] == "behind")
     assert behind["missing"] == [fix] and behind["overdue"] is True and behind["deadline"] is not None
-    assert (found["covered"], found["total"], found["percent"]) == (5, 6, 83.3)
+    assert (found["covered"], found["total"], found["percent"]) == (4, 6, 66.7)
     assert found["longest_exposure"] == behind["days"] > 14
 
 
@@ -121,8 +121,11 @@ def test_policy_check_lists_the_deadline_first(campus: tuple[Git, str]) -> None:
     code, out = run("policy", "check", "--repo", str(git.path), "--json")
     assert code == 4, out
     violations = json.loads(out)
-    assert violations[0]["rule"] == "security.max_days.decentralized"
-    assert violations[0]["node"] == "behind" and violations[0]["commits"] == [fix]
+    first = {v["node"]: (v["rule"], v["commits"]) for v in violations[:2]}
+    assert first == {
+        "behind": ("security.max_days.decentralized", [fix]),
+        "slim": ("security.max_days.developer", [fix]),
+    }
 
 
 def test_the_register_lists_a_fix_committed_without_the_trailer(campus: tuple[Git, str]) -> None:
@@ -160,15 +163,40 @@ def test_the_report_shows_coverage_and_the_overdue_node_first(campus: tuple[Git,
     lines = out.splitlines()
     coverage = lines.index(next(line for line in lines if line.startswith("**Security coverage")))
     assert lines[coverage] == (
-        "**Security coverage: 83.3%**: 5 of 6 fix x node covered or not affected; "
+        "**Security coverage: 66.7%**: 4 of 6 fix x node covered or not affected; "
         f"longest exposure {lines[coverage + 4].split(' | ')[3]} day(s)."
     )
     assert lines[coverage + 4].startswith("| CVE-2026-0001 | behind | decentralized | ")
     assert lines[coverage + 4].endswith(", past** |")
-    problems = lines[lines.index("## Policy problems") + 2]
-    assert problems.startswith("- `behind` lacks security fix CVE-2026-0001 for ")
+    start = lines.index("## Policy problems") + 2
+    assert sorted(line.split("`")[1] for line in lines[start : start + 2]) == ["behind", "slim"]
+    assert all(" lacks security fix CVE-2026-0001 for " in line for line in lines[start : start + 2])
     html_file = tmp_path / "report.html"
     code, out = run("report", "--repo", str(git.path), "--html", str(html_file))
     assert code == 0, out
     page = html_file.read_text()
-    assert "<b>Security coverage: 83.3%</b>" in page and "<td>behind</td><td>decentralized</td>" in page
+    assert "<b>Security coverage: 66.7%</b>" in page and "<td>behind</td><td>decentralized</td>" in page
+
+
+def test_the_register_can_say_which_commit_brought_the_hole_in(campus: tuple[Git, str]) -> None:
+    git, _ = campus
+    hole = git.commit("Remember me for a year", {"app/remember.py": "def remember(user):\n    return 365 * 86400\n"})
+    git("branch", "late")  # forks with the hole in it
+    fixed = git.commit(
+        "Remember me for a month at most", {"app/remember.py": "def remember(user):\n    return 30 * 86400\n"}
+    )
+    manifest = (git.path / "forkflow.toml").read_text()
+    git.commit(
+        "Register the fix; a new node",
+        {
+            "security.toml": f'[[fix]]\nid = "LGU-2"\ncommits = ["{fixed}"]\nintroduced = ["{hole}"]\n',
+            "forkflow.toml": manifest
+            + '\n[[node]]\nname = "late"\nparent = "central"\ntier = "developer"\nref = "refs/heads/late"\n',
+        },
+    )
+    _, out = run("security", "--repo", str(git.path), "--json")
+    states = {c["node"]: (c["status"], c["how"]) for c in json.loads(out)["coverage"] if c["fix"] == "LGU-2"}
+    never = ("not-affected", "never had the hole")
+    assert states == {n: never for n in NODES} | {"late": ("missing", "1 of 1 commit(s) missing")}
+    assert git.sh(f"git merge-base --is-ancestor {hole} late; echo $?").strip() == "0"  # git: late has the hole
+    assert git.sh(f"git merge-base --is-ancestor {hole} behind; echo $?").strip() == "1"  # and behind does not
