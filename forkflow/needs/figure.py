@@ -18,14 +18,12 @@ Declared needs (``needs.toml`` in central, ``Need: <id>`` trailers) are a second
 from __future__ import annotations
 
 import re
-import tomllib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from forkflow.errors import ManifestError
 from forkflow.model import (
     CommitReport,
     DeclaredNeed,
@@ -39,6 +37,7 @@ from forkflow.model import (
     UnmetNeeds,
 )
 from forkflow.policy.rules import Policy
+from forkflow.registers import read_register
 
 NEEDS_FILE = "needs.toml"
 LOCAL_TRAILER = "Forkflow-Local"
@@ -161,15 +160,7 @@ class _Register(BaseModel):
 
 def parse_register(text: str, shown: str) -> list[_Need]:
     """``needs.toml``: ``[[need]]`` tables with ``id``, ``title`` and the ``nodes`` that asked."""
-    try:
-        register = _Register.model_validate(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as err:
-        raise ManifestError(shown, f"is not valid TOML: {err}") from err
-    except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise ManifestError(shown, str(first["msg"]), field=field) from err
-    return register.need
+    return read_register(text, shown, _Register).need
 
 
 def declared_needs(register: Sequence[_Need], shipped: Mapping[str, list[str]]) -> DeclaredNeeds:

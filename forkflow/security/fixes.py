@@ -9,13 +9,13 @@ It is published when its last commit was made, or on the date the register gives
 from __future__ import annotations
 
 import re
-import tomllib
 from datetime import UTC, date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from forkflow.errors import GitError, ManifestError
 from forkflow.gitrepo import GitRepo, is_ancestor, read_blob_at
+from forkflow.registers import read_register
 
 SECURITY_TRAILER = "Forkflow-Security"
 SECURITY_FILE = "security.toml"
@@ -72,15 +72,7 @@ class _Register(BaseModel):
 def parse_register(text: str, shown: str) -> list[_Entry]:
     """``security.toml``: ``[[fix]]`` tables with ``id``, ``commits``, and a ``title``, a ``published`` date
     and the commits that ``introduced`` the hole."""
-    try:
-        register = _Register.model_validate(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as err:
-        raise ManifestError(shown, f"is not valid TOML: {err}") from err
-    except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise ManifestError(shown, str(first["msg"]), field=field) from err
-    return register.fix
+    return read_register(text, shown, _Register).fix
 
 
 def find_fixes(repo: GitRepo, central: str) -> list[Fix]:
