@@ -64,6 +64,7 @@ def test_the_codes_are_named_once_and_used_by_name() -> None:
     """forkflow/exitcodes.py defines them; no other module defines an EXIT_ constant or exits with a number."""
     assert (exitcodes.EXIT_OK, exitcodes.EXIT_ERROR, exitcodes.EXIT_USAGE) == (0, 1, 2)
     assert (exitcodes.EXIT_UNEXPECTED, exitcodes.EXIT_FINDING, exitcodes.EXIT_INTERRUPTED) == (3, 4, 130)
+    assert exitcodes.EXIT_CLOSED_PIPE == 141
     offences = []
     for path in sorted(PACKAGE.rglob("*.py")):
         if path.name == "exitcodes.py":
@@ -319,9 +320,9 @@ def test_the_readme_table_says_what_the_code_does() -> None:
     table = readme.split("### Exit codes", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| code")]
     codes = [int(row.split("|")[1]) for row in rows if row.split("|")[1].strip().isdigit()]
-    assert codes == [0, 1, 2, 3, 4, 130]
+    assert codes == [0, 1, 2, 3, 4, 130, 141]
     finding = next(row for row in rows if row.startswith("| 4 "))
-    assert all(word in finding for word in ("policy check", "hook", "sync", "contribute"))
+    assert all(word in finding for word in ("policy check", "hook", "sync", "contribute", "security"))
 
 
 def test_a_crash_report_keeps_every_kind_of_secret_out() -> None:
@@ -361,3 +362,18 @@ def test_translated_errors_keep_their_cause(tmp_path: Path) -> None:
     assert isinstance(manifest.value.__cause__, tomllib.TOMLDecodeError)
     assert isinstance(policy.value.__cause__, tomllib.TOMLDecodeError)
     assert isinstance(git.value.__cause__, pygit2.GitError)
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly_with_141() -> None:
+    """`forkflow ... | head`: the pipe closes before the output is written; no crash, no log."""
+    done = subprocess.Popen(
+        [sys.executable, "-m", "forkflow", "policy", "schema"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert done.stdout is not None and done.stderr is not None
+    done.stdout.close()  # the reader goes away at once
+    stderr = done.stderr.read().decode()
+    assert done.wait(timeout=60) == exitcodes.EXIT_CLOSED_PIPE == 141
+    assert stderr == ""  # not "unexpected error", no traceback

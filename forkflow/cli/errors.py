@@ -31,7 +31,7 @@ import click
 
 from forkflow import __version__
 from forkflow.errors import ForkflowError, ShardError
-from forkflow.exitcodes import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_UNEXPECTED
+from forkflow.exitcodes import EXIT_CLOSED_PIPE, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_UNEXPECTED
 from forkflow.network.shard import Shard, parse_shard
 
 SECRET_VARIABLES = ("GITHUB_TOKEN", "FORKFLOW_APP_PRIVATE_KEY", "PGPASSWORD")
@@ -66,6 +66,9 @@ def handle_errors(*, usage: tuple[type[ForkflowError], ...] = ()) -> Iterator[No
         _interrupted()
     except (click.exceptions.Exit, click.ClickException, SystemExit):
         raise
+    except BrokenPipeError:  # `forkflow ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        sys.exit(EXIT_CLOSED_PIPE)
     except Exception:
         log = write_crash_log(crash_report(traceback.format_exc()))
         where = f"the traceback is in {log}" if log else "its traceback could not be written to any folder"
