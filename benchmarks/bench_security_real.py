@@ -25,7 +25,8 @@ from forkflow.gitrepo import GitRepo
 from forkflow.manifest.spec import load_manifest
 from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy
-from forkflow.security.coverage import fix_heads, security_report
+from forkflow.scan.nodes import resolve_heads
+from forkflow.security.coverage import security_report
 from forkflow.security.fixes import Fix
 
 
@@ -48,13 +49,15 @@ def main() -> None:
         when = datetime.fromtimestamp(repo.commit_info(full).commit_time, UTC)
         fixes.append(Fix(id=name, commits=[full], published=when, source="register"))
     started = time.perf_counter()
-    heads = fix_heads(repo, network)
+    heads, _ = resolve_heads(network, repo)
     central = heads[network.root]
     assert central is not None
     found = security_report(repo, network, Policy(), central, heads, fixes, datetime.now(UTC))
     ours = time.perf_counter() - started
     print(f"{len(heads) - 1} nodes x {len(fixes)} fixes: {found.percent}% covered or not affected")
-    print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(Counter(f"{c.status}/{c.how}" for c in found.coverage).items())))
+    print(
+        "  " + ", ".join(f"{k}: {v}" for k, v in sorted(Counter(f"{c.status}/{c.how}" for c in found.coverage).items()))
+    )
     started = time.perf_counter()
     disagree = 0
     for c in found.coverage:
@@ -63,7 +66,11 @@ def main() -> None:
         has = git(args.repo, "merge-base", "--is-ancestor", commit, str(head)).returncode == 0
         cherry = git(args.repo, "cherry", str(head), commit, f"{commit}^").stdout.split()
         picked = cherry[:1] == ["-"]  # git cherry HEAD <fix> <fix>^: "-" when the node has the same patch
-        if c.how == "ancestry" and not has or c.status == "missing" and (has or picked) or c.how == "patch" and not picked:
+        if (
+            (c.how == "ancestry" and not has)
+            or (c.status == "missing" and (has or picked))
+            or (c.how == "patch" and not picked)
+        ):
             disagree += 1
             print(f"  disagrees with git: {c.fix} in {c.node}: {c.status}/{c.how}, git: ancestor={has} patch={picked}")
     loop = time.perf_counter() - started

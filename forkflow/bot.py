@@ -35,9 +35,10 @@ from forkflow.policy.check import check_policy, security_violations
 from forkflow.problems import StepProblem, one_line, problems_markdown, step, unique
 from forkflow.propose.bubble_up import ProposalPlan, Step, apply_plan, plan_proposals
 from forkflow.report.document import ReportInput, report_markdown
+from forkflow.scan.nodes import resolve_heads
 from forkflow.scan.pipeline import scan_network
 from forkflow.security.backport import apply_backports, plan_backports
-from forkflow.security.coverage import SecurityReport, fix_heads, network_security
+from forkflow.security.coverage import SecurityReport, network_security
 from forkflow.sync import SyncAction, apply_sync, plan_sync
 from forkflow.workspace import Workspace
 
@@ -130,9 +131,9 @@ def _security(
 ) -> SecurityReport | None:
     """Who lacks which security fix; a backport of only the fix for each (whatever the tier), closed once had."""
     with step(problems, "security coverage"):
-        found = network_security(space.repo, space.network, space.policy, now)
+        heads, _ = resolve_heads(space.network, space.repo)
+        found = network_security(space.repo, space.network, space.policy, now, store=space.store, heads=heads)
         if found is not None and not dry_run:
-            heads = fix_heads(space.repo, space.network)
             actions = plan_backports(space.repo, found, heads, forge.proposals(), committer=committer, now=now)
             apply_backports(actions, forge, now, problems)
         return found

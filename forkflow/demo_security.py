@@ -12,8 +12,9 @@ from forkflow.forge.local import LocalForge
 from forkflow.gitrepo.build import FileChange, HistoryBuilder, Person
 from forkflow.network.fetch import apply_fetch, plan_fetch
 from forkflow.propose.bubble_up import committer_for
+from forkflow.scan.nodes import resolve_heads
 from forkflow.security.backport import BackportStep, apply_backports, plan_backports
-from forkflow.security.coverage import SecurityReport, fix_heads, network_security
+from forkflow.security.coverage import SecurityReport, network_security
 from forkflow.workspace import Workspace, open_workspace
 
 FIX_ID = "LGU-SA-2026-01"
@@ -39,7 +40,8 @@ class SecurityAct:
 def security_act(work: Path, now: datetime, *, merge: int = 2) -> SecurityAct:
     space = open_workspace(work)
     _ship_fix(space, now)
-    before = _coverage(open_workspace(work), now)
+    heads, _ = resolve_heads(space.network, space.repo)
+    before = _coverage(space, now, heads)
     lacking = [c.node for c in before.coverage if c.status == "missing"]
     lines = [
         "",
@@ -47,10 +49,8 @@ def security_act(work: Path, now: datetime, *, merge: int = 2) -> SecurityAct:
         f"  {len(lacking)} of {before.total} nodes lack it: {', '.join(lacking[:5])}"
         + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""),
     ]
-    space = open_workspace(work)
     forge = LocalForge(space.repo, space.store, space.manifest)
     committer = committer_for(space.repo)
-    heads = fix_heads(space.repo, space.network)
     actions = plan_backports(space.repo, before, heads, forge.proposals(), committer=committer, now=now)
     opened = apply_backports(actions, forge, now, [])
     clean = [p for p in opened if p.head is not None]
@@ -61,7 +61,7 @@ def security_act(work: Path, now: datetime, *, merge: int = 2) -> SecurityAct:
     for proposal in clean[:merge]:
         done = forge.merge(proposal.number, committer=committer, when=int(now.timestamp()))
         lines.append(f"  merged #{done.number} into {done.target}: {done.title}")
-    after = _coverage(open_workspace(work), now)
+    after = _coverage(space, now)
     lines.append(f"Security coverage: {before.percent:.1f}% before, {after.percent:.1f}% after")
     return SecurityAct(lines, before, after)
 
@@ -82,7 +82,7 @@ def _ship_fix(space: Workspace, now: datetime) -> None:
     apply_fetch(space.repo, plan_fetch(space.network, {space.network.root}))
 
 
-def _coverage(space: Workspace, now: datetime) -> SecurityReport:
-    found = network_security(space.repo, space.network, space.policy, now)
+def _coverage(space: Workspace, now: datetime, heads: dict[str, str | None] | None = None) -> SecurityReport:
+    found = network_security(space.repo, space.network, space.policy, now, store=space.store, heads=heads)
     assert found is not None
     return found

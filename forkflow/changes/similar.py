@@ -173,6 +173,15 @@ def jaccard(a: frozenset[int], b: frozenset[int], weights: Weights) -> float:
     return round(shared / (weights.mass(a) + weights.mass(b) - shared), 6)
 
 
+def most_similar(
+    commit_id: str, tokens: frozenset[int], others: Sequence[tuple[str, frozenset[int]]]
+) -> tuple[str, float]:
+    """Among ``others`` (commit, fingerprint), the one most like ``tokens`` and how much, weighed on these alone."""
+    weights = Weights([Unit(c, frozenset(), (c,), t) for c, t in [(commit_id, tokens), *others]])
+    best = max(others, key=lambda item: (jaccard(tokens, item[1], weights), item[0]))
+    return best[0], jaccard(tokens, best[1], weights)
+
+
 def upstream_threshold(threshold: float) -> float:
     """The Jaccard index at which a parent commit meets a carried one, for the policy's threshold.
 

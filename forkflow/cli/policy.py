@@ -37,7 +37,7 @@ def policy_check(repo: Path, manifest: Path | None, as_json: bool) -> None:
     with handle_errors():
         space = open_space(repo, manifest)
         found = check_policy(run_scan(space), space.network, space.policy)
-        covered = network_security(space.repo, space.network, space.policy, now_utc())
+        covered = network_security(space.repo, space.network, space.policy, now_utc(), store=space.store)
         found = (security_violations(covered.coverage) if covered is not None else []) + found  # deadlines first
         if as_json:
             click.echo(json.dumps([v.model_dump(mode="json") for v in found], indent=2))

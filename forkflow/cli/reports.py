@@ -114,7 +114,7 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
         from forkflow.security.coverage import network_security
 
         forge = LocalForge(space.repo, space.store, space.manifest)
-        security = network_security(space.repo, space.network, space.policy, now_utc())
+        security = network_security(space.repo, space.network, space.policy, now_utc(), store=space.store)
         data = ReportInput(current, previous, forge.proposals(), space.policy, security)
         if html_file is None:
             click.echo(report_markdown(data), nl=False)

@@ -40,6 +40,7 @@ def security(repo: Path, manifest: Path | None, as_json: bool, backport: bool, d
     cherry-picks only the fix onto its head (label forkflow:security); it is refreshed when the
     node moves, never opened twice, and closed once the node has the fix by any route.
     """
+    from forkflow.scan.nodes import resolve_heads
     from forkflow.security.coverage import network_security
 
     if dry_run and not backport:
@@ -48,24 +49,24 @@ def security(repo: Path, manifest: Path | None, as_json: bool, backport: bool, d
     with handle_errors():
         space = open_space(repo, manifest, writes=writes, read_only=not writes)
         now = now_utc()
-        found = network_security(space.repo, space.network, space.policy, now)
+        heads, _ = resolve_heads(space.network, space.repo)
+        found = network_security(space.repo, space.network, space.policy, now, store=space.store, heads=heads)
         if found is None:
             raise GitError(f"central ({space.network.root}) is not fetched yet; run `forkflow fetch`")
         document: dict[str, object] = found.model_dump(mode="json") | {"percent": found.percent}
         problems: list[StepProblem] = []
         actions: list[BackportAction] = []
         if backport:
-            actions = _backports(space, found, now, dry_run, problems)
+            actions = _backports(space, found, heads, now, dry_run, problems)
             document["backports"] = [_row(a) for a in actions]
             document["problems"] = [p.model_dump(mode="json") for p in problems]
         if as_json:
             click.echo(json.dumps(document, indent=2))
         else:
             _print(found)
-            for row in document.get("backports", []):  # type: ignore[attr-defined]
-                click.echo(
-                    f"{'would ' if dry_run else ''}{row['step']:<7} {row['node']}: {row['fix']}: {row['reason']}"
-                )
+            verb = "would " if dry_run else ""
+            for a in actions:
+                click.echo(f"{verb}{a.step.value:<7} {a.node}: {a.fix}: {a.reason}")
         for problem in problems:
             click.echo(f"error: {problem}", err=True)
         if problems:
@@ -75,15 +76,18 @@ def security(repo: Path, manifest: Path | None, as_json: bool, backport: bool, d
 
 
 def _backports(
-    space: Workspace, found: SecurityReport, now: datetime, dry_run: bool, problems: list[StepProblem]
+    space: Workspace,
+    found: SecurityReport,
+    heads: dict[str, str | None],
+    now: datetime,
+    dry_run: bool,
+    problems: list[StepProblem],
 ) -> list[BackportAction]:
     from forkflow.forge.local import LocalForge
     from forkflow.propose.bubble_up import committer_for
     from forkflow.security.backport import apply_backports, plan_backports
-    from forkflow.security.coverage import fix_heads
 
     forge = LocalForge(space.repo, space.store, space.manifest)
-    heads = fix_heads(space.repo, space.network)
     actions = plan_backports(space.repo, found, heads, forge.proposals(), committer=committer_for(space.repo), now=now)
     problems += forge.problems
     if not dry_run:

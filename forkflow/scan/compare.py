@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from forkflow.changes.similar import Unit, Weights, jaccard
+from forkflow.changes.similar import most_similar
 from forkflow.gitrepo import GitRepo
 from forkflow.scan.commit_graph import CommitGraph, CommitSet, Range
 from forkflow.scan.facts import CommitFacts
@@ -242,8 +242,5 @@ def _most_similar(
             others.append((candidate, frozenset(row.features)))
     if not others:
         return None
-    tokens = frozenset(mine.features)
-    weights = Weights([Unit(c, frozenset(), (c,), t) for c, t in [(commit_id, tokens), *others]])
-    best = max(others, key=lambda item: (jaccard(tokens, item[1], weights), item[0]))
-    score = jaccard(tokens, best[1], weights)
-    return (best[0], score) if score >= SIMILAR_FLOOR else None
+    best, score = most_similar(commit_id, frozenset(mine.features), others)
+    return (best, score) if score >= SIMILAR_FLOOR else None

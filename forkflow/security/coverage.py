@@ -21,17 +21,20 @@ commit needed (similar, then patch, then ancestry).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from forkflow.changes.similar import Unit, Weights, jaccard, upstream_threshold
-from forkflow.errors import GitError
-from forkflow.gitrepo import GitRepo, PatchFacts, is_ancestor, read_blob_at
+from forkflow.changes.similar import most_similar, upstream_threshold
+from forkflow.gitrepo import GitRepo, is_ancestor, read_blob_at
 from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy
+from forkflow.scan.facts import CommitFacts
+from forkflow.scan.nodes import resolve_heads
 from forkflow.security.fixes import Fix
+from forkflow.store.store import Store
 
 Status = Literal["covered", "not-affected", "missing"]
 _WEAKNESS = ("ancestry", "patch", "similar")
@@ -75,17 +78,25 @@ def security_report(
     heads: dict[str, str | None],
     fixes: list[Fix],
     now: datetime,
+    store: Store | None = None,
 ) -> SecurityReport:
-    """Every fix against every node that has a head (a node not fetched yet is left out)."""
+    """Every fix against every node that has a head (a node not fetched yet is left out).
+
+    The commits' facts are the scan's (:class:`CommitFacts`): read from the store, computed once
+    for every node (a fix commit is compared with each node's own commits), and kept there.
+    """
+    facts = CommitFacts(repo, store)
+    needed = upstream_threshold(policy.similarity.threshold)
     found = []
     for name in network.tree_order():
         head = heads.get(name)
         if name == network.root or head is None:
             continue
-        node = _Node(repo, head, central, policy.similarity.threshold)
+        node = _Node(repo, facts, head, repo.own_commits(head, hide=central), needed)
         tier = network.spec(name).tier
         for fix in fixes:
             found.append(_coverage(node, fix, name, tier, policy, now))
+    facts.flush()
     covered = sum(1 for c in found if c.status != "missing")
     exposure = max((c.days for c in found if c.status == "missing"), default=0)
     return SecurityReport(fixes=fixes, coverage=found, covered=covered, total=len(found), longest_exposure=exposure)
@@ -118,79 +129,59 @@ def _coverage(node: _Node, fix: Fix, name: str, tier: str, policy: Policy, now: 
 
 
 class _Node:
-    """One node's head and its own commits (those central lacks), their facts read once."""
+    """One node's head and its own commits (those central lacks, non-merge, as git cherry takes them)."""
 
-    def __init__(self, repo: GitRepo, head: str, central: str, threshold: float):
+    def __init__(self, repo: GitRepo, facts: CommitFacts, head: str, own: Sequence[str], needed: float):
         self.repo = repo
+        self.facts = facts
         self.head = head
-        self.needed = upstream_threshold(threshold)
-        self._own = repo.own_commits(head, hide=central)  # non-merge commits, as git cherry takes them
-        self._facts: dict[str, PatchFacts] = {}
-
-    def facts(self, commit: str) -> PatchFacts:
-        if commit not in self._facts:
-            self._facts[commit] = self.repo.patch_facts(commit)
-        return self._facts[commit]
+        self.own = own
+        self.needed = needed
 
     def route(self, commit: str) -> str | None:
-        """How the node has this commit of the fix: ancestry, patch or similar; None when it lacks it."""
+        """How the node has this commit of the fix: ancestry, patch or similar; None when it lacks it.
+
+        Only the node's commits touching the same paths can have its patch-id (git cherry's own
+        trick) or be the similar change the scan would find.
+        """
         if is_ancestor(self.repo, commit, self.head):
             return "ancestry"
-        mine = self.facts(commit)
-        if mine.patch_id is not None and any(self.facts(c).patch_id == mine.patch_id for c in self._own):
-            return "patch"
-        same_paths = [c for c in self._own if self.facts(c).paths == mine.paths and self.facts(c).fingerprint]
-        if not mine.fingerprint or not same_paths:
+        paths = self.facts.paths(commit)
+        mine = self.facts.full(commit) if paths is not None else None
+        if mine is None:
             return None
-        tokens = frozenset(mine.fingerprint)
-        others = [(c, frozenset(self.facts(c).fingerprint)) for c in same_paths]
-        weights = Weights([Unit(c, frozenset(), (c,), t) for c, t in [(commit, tokens), *others]])
-        best = max(jaccard(tokens, theirs, weights) for _, theirs in others)
-        return "similar" if best >= self.needed else None
+        theirs = [(c, row) for c in self.own if self.facts.paths(c) == paths and (row := self.facts.full(c))]
+        if mine.patch_id is not None and any(row.patch_id == mine.patch_id for _, row in theirs):
+            return "patch"
+        others = [(c, frozenset(row.features)) for c, row in theirs if row.features]
+        if not mine.features or not others:
+            return None
+        _, score = most_similar(commit, frozenset(mine.features), others)
+        return "similar" if score >= self.needed else None
 
     def files_absent(self, commit: str) -> bool:
         """Whether every file this commit of the fix modifies (not adds) is absent from the node."""
-        modified = removed_lines(self.repo.diff_text(commit))
+        parent = self.facts.info(commit).parents[0]
+        modified = [p for p in self.facts.paths(commit) or () if read_blob_at(self.repo, parent, p) is not None]
         return bool(modified) and all(read_blob_at(self.repo, self.head, path) is None for path in modified)
 
 
-def removed_lines(diff: bytes) -> dict[str, list[bytes]]:
-    """For each file a diff modifies or deletes (git's format), the lines it removes; added files are left out."""
-    found: dict[str, list[bytes]] = {}
-    path: str | None = None
-    in_hunk = False
-    for line in diff.splitlines():
-        if line.startswith(b"diff --git "):
-            path, in_hunk = None, False
-        elif not in_hunk and line.startswith(b"--- "):
-            name = line[4:].decode("utf-8", "surrogateescape")
-            path = name[2:] if name.startswith("a/") else None  # /dev/null: an added file
-            if path is not None:
-                found.setdefault(path, [])
-        elif line.startswith(b"@@"):
-            in_hunk = True
-        elif in_hunk and path is not None and line.startswith(b"-"):
-            found[path].append(line[1:])
-    return found
-
-
-def fix_heads(repo: GitRepo, network: Network) -> dict[str, str | None]:
-    """Every active node's head (None: not fetched yet)."""
-    heads: dict[str, str | None] = {}
-    for name in network:
-        try:
-            heads[name] = repo.resolve(network.spec(name).head_ref)
-        except GitError:
-            heads[name] = None
-    return heads
-
-
-def network_security(repo: GitRepo, network: Network, policy: Policy, now: datetime) -> SecurityReport | None:
-    """Every fix at central's head against every node; None when central is not fetched."""
+def network_security(
+    repo: GitRepo,
+    network: Network,
+    policy: Policy,
+    now: datetime,
+    *,
+    store: Store | None = None,
+    heads: dict[str, str | None] | None = None,
+) -> SecurityReport | None:
+    """Every fix at central's head against every node (``heads``: as resolved already, else now);
+    None when central is not fetched."""
     from forkflow.security.fixes import find_fixes
 
-    heads = fix_heads(repo, network)
+    if heads is None:
+        heads, _ = resolve_heads(network, repo)
     central = heads[network.root]
     if central is None:
         return None
-    return security_report(repo, network, policy, central, heads, find_fixes(repo, central), now)
+    return security_report(repo, network, policy, central, heads, find_fixes(repo, central), now, store)
