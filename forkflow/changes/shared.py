@@ -48,9 +48,30 @@ def find_shared_changes(
     similarity: Similarity,
 ) -> list[SharedChange]:
     """Every shared change of the network, biggest first."""
+    order = tree_positions(network)
+    series, units = comparison_units(order, nodes, commits, fingerprints)
+    groups = find_similar(units, similarity.threshold, messages=similarity.messages)
+    grouped = {unit.key for group in groups for unit in group.units}
+    by_key = {_series_key(run): run for run in series}
+    changes = [_exact_change(network, order, run, commits) for key, run in by_key.items() if key not in grouped]
+    changes += [_similar_change(network, order, group, by_key, commits) for group in groups]
+    changes.sort(key=lambda change: (-len(change.nodes), -(change.insertions + change.deletions), change.id))
+    return changes
+
+
+def comparison_units(
+    order: Mapping[str, int],
+    nodes: Sequence[NodeReport],
+    commits: Mapping[str, CommitReport],
+    fingerprints: Mapping[str, tuple[int, ...]],
+) -> tuple[list[_Series], list[Unit]]:
+    """The exact series of the network, and every unit similar-change detection compares.
+
+    The units are each series (carried by every node of it), each carried commit outside a
+    series, and each node's change (:func:`change_units`).
+    """
     carried = {node.name: list(node.carried) for node in nodes if node.carried}  # oldest first
     unreadable = {node.name: list(node.unreadable) for node in nodes if node.unreadable}
-    order = tree_positions(network)
     series = _exact_series(order, _walks(carried, unreadable, commits))
     in_series = {cid for run in series for cids in run.carriers.values() for cid in cids}
     units = [_series_unit(run, fingerprints, commits) for run in series]
@@ -59,13 +80,7 @@ def find_shared_changes(
             if cid not in in_series and commits[cid].patch_id is not None and fingerprints.get(cid):
                 units.append(commit_unit(name, position, cid, fingerprints[cid], commits[cid].summary))
         units += change_units(name, [cid for cid in cids if cid not in in_series], fingerprints, commits)
-    groups = find_similar(units, similarity.threshold, messages=similarity.messages)
-    grouped = {unit.key for group in groups for unit in group.units}
-    by_key = {_series_key(run): run for run in series}
-    changes = [_exact_change(network, order, run, commits) for key, run in by_key.items() if key not in grouped]
-    changes += [_similar_change(network, order, group, by_key, commits) for group in groups]
-    changes.sort(key=lambda change: (-len(change.nodes), -(change.insertions + change.deletions), change.id))
-    return changes
+    return series, units
 
 
 def change_units(
