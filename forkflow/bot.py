@@ -18,28 +18,29 @@ command line writes them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from forkflow.bot_event import PullRequestEvent, parse_pull_request_event
 from forkflow.credential import Credential
 from forkflow.errors import EventError, ForkflowError
-from forkflow.forge import BRANCH_PREFIX, Forge, Proposal
+from forkflow.forge import BRANCH_PREFIX, Advisory, Forge, Proposal
 from forkflow.gitrepo import Person
 from forkflow.hooks import protected_refusals, refusal_message
 from forkflow.model import ScanReport
 from forkflow.needs.figure import scan_summary
 from forkflow.network.fetch import apply_fetch, plan_fetch
-from forkflow.policy.check import check_policy, security_violations
+from forkflow.policy.check import Violation, check_policy, security_violations
 from forkflow.problems import StepProblem, one_line, problems_markdown, step, unique
 from forkflow.propose.bubble_up import ProposalPlan, Step, apply_plan, plan_proposals
 from forkflow.report.document import ReportInput, report_markdown
 from forkflow.scan.nodes import resolve_heads
 from forkflow.scan.pipeline import scan_network
 from forkflow.security.backport import apply_backports, plan_backports
-from forkflow.security.coverage import SecurityReport, network_security
-from forkflow.sync import SyncAction, apply_sync, plan_sync
+from forkflow.security.coverage import SecurityReport, head_security, network_security
+from forkflow.sync import SyncAction, apply_sync, move_node, plan_sync
 from forkflow.workspace import Workspace
 
 SCHEDULED = ("schedule", "workflow_dispatch", "push")
@@ -79,7 +80,7 @@ def run_bot(
             space, forge, credential=credential, committer=committer, now=now, dry_run=dry_run, run_id=run_id
         )
     if event_name in PULL_REQUEST:
-        return pull_request_run(space, forge, event, dry_run=dry_run)
+        return pull_request_run(space, forge, event, dry_run=dry_run, now=now)
     known = ", ".join(SCHEDULED + PULL_REQUEST)
     raise EventError(f"forkflow bot does not act on {event_name!r} events (it knows: {known})")
 
@@ -108,7 +109,7 @@ def scheduled_run(
     if not dry_run:
         opened = _apply(space, forge, syncs, plan, now, problems, credential)
         report = _rescan(space, report, now, run_id, problems)
-    security = _security(space, forge, committer, now, dry_run, problems)
+    security = _security(space, forge, committer, now, dry_run, problems, credential)
     listed = _listed(forge, existing, problems)
     problems += [StepProblem(node=p.node, step="scan", reason=one_line(p.message)) for p in report.problems]
     result = BotResult(problems=unique([*problems, *forge.problems]))
@@ -127,17 +128,35 @@ def scheduled_run(
 
 
 def _security(
-    space: Workspace, forge: Forge, committer: Person, now: datetime, dry_run: bool, problems: list[StepProblem]
+    space: Workspace,
+    forge: Forge,
+    committer: Person,
+    now: datetime,
+    dry_run: bool,
+    problems: list[StepProblem],
+    credential: Credential | None,
 ) -> SecurityReport | None:
     """Who lacks which security fix; a backport of only the fix for each (whatever the tier), closed once had."""
+    advisories: list[Advisory] = []
+    if space.policy.security.advisories:
+        with step(problems, "read advisories", node=space.network.root):
+            advisories = forge.advisories(space.network.root)
     with step(problems, "security coverage"):
         heads, _ = resolve_heads(space.network, space.repo)
-        found = network_security(space.repo, space.network, space.policy, now, store=space.store, heads=heads)
+        found = network_security(
+            space.repo, space.network, space.policy, now, store=space.store, heads=heads, advisories=advisories
+        )
         if found is not None and not dry_run:
-            actions = plan_backports(space.repo, found, heads, forge.proposals(), committer=committer, now=now)
-            apply_backports(actions, forge, now, problems)
+            existing, central = forge.proposals(), space.policy.security.central
+            actions = plan_backports(space.repo, found, heads, existing, committer=committer, now=now, central=central)
+            apply_backports(actions, forge, now, problems, mover(space, credential))
         return found
     return None
+
+
+def mover(space: Workspace, credential: Credential | None) -> Callable[[str, str, str], None]:
+    """Moves a node's branch (its repository's, then forkflow's ref), as sync moves a central-tier node."""
+    return lambda node, old, new: move_node(space.repo, space.manifest, node, old, new, credential=credential)
 
 
 def _previous_figure(space: Workspace, problems: list[StepProblem]) -> float | None:
@@ -184,21 +203,53 @@ def _listed(forge: Forge, existing: list[Proposal], problems: list[StepProblem])
         return existing
 
 
-def pull_request_run(space: Workspace, forge: Forge, event: dict[str, Any], *, dry_run: bool) -> BotResult:
+def pull_request_run(
+    space: Workspace, forge: Forge, event: dict[str, Any], *, dry_run: bool, now: datetime | None = None
+) -> BotResult:
+    """The policy check of a pull request: protected paths in its own commits, and the security
+    fixes its node would still lack past their deadline once it is merged."""
     parsed = parse_pull_request_event(event)
     node = node_of_repository(space, parsed.repository.full_name)
     commits = [str(c) for c in space.repo.own_commits(parsed.pull_request.head.sha, parsed.pull_request.base.sha)]
     refusals = protected_refusals(space.repo, commits, space.policy)
-    ok = not refusals
-    title = "No protected path changed" if ok else f"{len(refusals)} commit(s) change protected paths"
+    problems: list[StepProblem] = []
+    late = _late_fixes(space, forge, node, parsed.pull_request.head.sha, now, problems) if node else []
+    ok = not refusals and not late
+    title = _check_title(len(refusals), len(late))
     summary = refusal_message(refusals, space.policy) if refusals else f"{len(commits)} commit(s) checked."
-    result = BotResult(summary=f"## forkflow policy\n\n{title}\n\n```\n{summary}\n```\n", violations=len(refusals))
-    result.outputs = {"unmet-needs": "", "proposals-opened": "0", "violations": str(len(refusals))}
+    summary += "".join(f"\n{v.node}: {v.message}; {v.fix}" for v in late)
+    violations = len(refusals) + len(late)
+    result = BotResult(summary=f"## forkflow policy\n\n{title}\n\n```\n{summary}\n```\n", violations=violations)
+    result.problems = problems
+    result.outputs = {"unmet-needs": "", "proposals-opened": "0", "violations": str(violations)}
     if dry_run or node is None:
         return result
     _answer_pull_request(space, forge, parsed, node, ok, title, summary, result.problems)
     result.summary += problems_markdown(result.problems)
     return result
+
+
+def _check_title(refused: int, late: int) -> str:
+    parts = [f"{refused} commit(s) change protected paths"] if refused else []
+    parts += [f"{late} security fix(es) missing past the deadline"] if late else []
+    return "; ".join(parts) or "No protected path changed, no security fix overdue"
+
+
+def _late_fixes(
+    space: Workspace, forge: Forge, node: str, head: str, now: datetime | None, problems: list[StepProblem]
+) -> list[Violation]:
+    """The fixes the node would lack past their deadline with this head (the backport's own pull request has them)."""
+    advisories: list[Advisory] = []
+    if space.policy.security.advisories:
+        with step(problems, "read advisories", node=space.network.root):
+            advisories = forge.advisories(space.network.root)
+    with step(problems, "security coverage", node=node):
+        when = now or datetime.now(UTC)
+        found = head_security(
+            space.repo, space.network, space.policy, node, head, when, store=space.store, advisories=advisories
+        )
+        return security_violations(found.coverage) if found is not None else []
+    return []
 
 
 def _answer_pull_request(

@@ -282,25 +282,48 @@ def _apply_one(
 
 
 def _move(repo: GitRepo, manifest: Manifest, action: SyncAction, credential: Credential | None) -> None:
-    """Move the node: its old head kept first (a reset), then its repository's branch, then
-    forkflow's ref of it, last, so that a run stopped half-way leaves that ref at the old head
-    and the next run plans this move again and finishes it."""
-    spec = manifest.node(action.node)
     assert action.new_head is not None and action.old_head is not None
+    reset = action.step == SyncStep.RESET
+    move_node(
+        repo,
+        manifest,
+        action.node,
+        action.old_head,
+        action.new_head,
+        backup=action.backup,
+        force=reset,
+        credential=credential,
+    )
+
+
+def move_node(
+    repo: GitRepo,
+    manifest: Manifest,
+    node: str,
+    old_head: str,
+    new_head: str,
+    *,
+    backup: str | None = None,
+    force: bool = False,
+    credential: Credential | None = None,
+) -> None:
+    """Move the node: its old head kept first (``backup``, for a reset), then its repository's
+    branch, then forkflow's ref of it, last, so that a run stopped half-way leaves that ref at
+    the old head and the next run plans this move again and finishes it."""
+    spec = manifest.node(node)
     builder = HistoryBuilder(repo)
     url = manifest.resolve_url(spec.url) if spec.url is not None else None
-    if action.backup is not None:
-        repo.set_ref(action.backup, action.old_head)  # before anything moves: nothing is lost
+    if backup is not None:
+        repo.set_ref(backup, old_head)  # before anything moves: nothing is lost
         if url is not None:
             try:
-                builder.push(url, [f"{action.backup}:{action.backup}"], credential)
+                builder.push(url, [f"{backup}:{backup}"], credential)
             except GitError as err:
-                raise ForgeError(f"node {action.node!r}: its old head could not be kept on {url}: {err}") from err
+                raise ForgeError(f"node {node!r}: its old head could not be kept on {url}: {err}") from err
     if url is not None:
-        force = "+" if action.step == SyncStep.RESET else ""
         try:
-            builder.push(url, [f"{force}{action.new_head}:refs/heads/{spec.branch or 'main'}"], credential)
+            builder.push(url, [f"{'+' if force else ''}{new_head}:refs/heads/{spec.branch or 'main'}"], credential)
         except GitError as err:
-            raise ForgeError(f"node {action.node!r}: the update could not be pushed: {err}") from err
+            raise ForgeError(f"node {node!r}: the update could not be pushed: {err}") from err
         faultpoints.reached("sync.half-moved")
-    repo.set_ref(spec.head_ref, action.new_head)
+    repo.set_ref(spec.head_ref, new_head)

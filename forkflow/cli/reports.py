@@ -14,6 +14,8 @@ from forkflow.model import ScanReport
 from forkflow.needs.figure import Weight, reweigh
 from forkflow.needs.trend import Period, Trend, build_trend
 from forkflow.report.document import ReportInput, report_html, report_markdown
+from forkflow.security.coverage import SecurityReport
+from forkflow.security.history import with_security
 from forkflow.workspace import Workspace
 
 WEIGHT = click.option(
@@ -64,6 +66,7 @@ def trend(repo: Path, manifest: Path | None, period: str, weight: str, as_json: 
         space = open_space(repo, manifest)
         report, before = _scan_with_history(space, weight)
         built = build_trend(report, period=Period(period), weight=Weight(weight), scans=[*before])
+        built = with_security(built, _security(space), now_utc())
         if charts:
             from forkflow.report.chart import write_chart
 
@@ -84,7 +87,18 @@ def _print_trend(built: Trend) -> None:
     console = console_out()
     if not built.points:
         console.print("No needs observed yet: no node carries a change of its own.")
-        return
+    else:
+        _print_needs(built)
+    if built.security:
+        console.print(f"security coverage by {built.period.value} (fix x node pairs published by then)", markup=False)
+        console.print(f"{'period ending':<14} {'covered':>8} {'of':>6} {'covered %':>10}", markup=False)
+        for point in built.security:
+            row = f"{point.end.date().isoformat():<14} {point.covered:>8} {point.total:>6} {point.percent:>9.1f}%"
+            console.print(row, markup=False)
+
+
+def _print_needs(built: Trend) -> None:
+    console = console_out()
     console.print(f"{built.network}: unmet needs by {built.period.value} (weight: {built.weight})", markup=False)
     console.print(f"{'period ending':<14} {'unmet':>6} {'met':>6} {'unmet %':>8}  events", markup=False)
     for point in built.points:
@@ -111,10 +125,8 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
         space = open_space(repo, manifest)
         current, before = _scan_with_history(space, weight)
         previous = _previous_figure(before, weight)
-        from forkflow.security.coverage import network_security
-
         forge = LocalForge(space.repo, space.store, space.manifest)
-        security = network_security(space.repo, space.network, space.policy, now_utc(), store=space.store)
+        security = _security(space)
         data = ReportInput(current, previous, forge.proposals(), space.policy, security)
         if html_file is None:
             click.echo(report_markdown(data), nl=False)
@@ -122,7 +134,8 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
         from forkflow.report.chart import chart_svg
 
         built = build_trend(current, period=Period(period), weight=Weight(weight), scans=[*before])
-        svg = chart_svg(built) if built.points else None
+        built = with_security(built, security, now_utc())
+        svg = chart_svg(built) if built.points or built.security else None
         try:
             html_file.write_text(report_html(data, svg), encoding="utf-8")
         except OSError as err:
@@ -142,3 +155,10 @@ def _previous_figure(before: list[dict[str, object]], weight: str) -> float | No
             continue
         return old.unmet_needs.percent
     return None
+
+
+def _security(space: Workspace) -> SecurityReport | None:
+    """Who lacks which security fix now (None: central is not fetched)."""
+    from forkflow.security.coverage import network_security
+
+    return network_security(space.repo, space.network, space.policy, now_utc(), store=space.store)

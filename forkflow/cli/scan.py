@@ -12,6 +12,7 @@ import click
 from rich.markup import escape
 
 from forkflow.cli._common import (
+    now_utc,
     open_space,
     print_scan,
     progress_bar,
@@ -26,7 +27,10 @@ from forkflow.model import Problem, report_schema
 from forkflow.needs.figure import Weight, reweigh
 from forkflow.network.fetch import FetchResult, FetchStep, apply_fetch, plan_fetch
 from forkflow.network.shard import Shard
+from forkflow.report.document import security_line
+from forkflow.scan.cached import report_json
 from forkflow.scan.shards import DEFAULT_RUN
+from forkflow.security.coverage import SecurityReport
 from forkflow.workspace import Workspace
 
 
@@ -206,14 +210,44 @@ def _scan_one_shard(space: Workspace, shard: Shard, run_id: str) -> None:
 def _scan_and_print(
     space: Workspace, as_json: bool, markdown: bool, weight: Weight, no_cache: bool, run: str | None
 ) -> list[Problem]:
-    """Scan (or collect ``run``), print the report, and return the nodes' problems."""
+    """Scan (or collect ``run``), print the report with its security section, and return the nodes' problems.
+
+    The terminal shows the nodes past a security deadline first, above the table.
+    """
     if as_json and weight == Weight.CHANGES:  # the report's own weight: no model needed
         document = run_scan_document(space, use_cache=not no_cache, collect_run=run)
-        click.echo(document.text)
+        click.echo(with_security(document.text, _security(space, no_cache)))
         return list(document.problems)
     report = reweigh(run_scan(space, use_cache=not no_cache, collect_run=run), weight)
-    print_scan(report, as_json=as_json, markdown=markdown)
+    security = _security(space, no_cache)
+    if as_json:
+        click.echo(with_security(report_json(report.model_dump(mode="json")), security))
+        return list(report.problems)
+    if not markdown and security is not None:
+        for c in (c for c in security.coverage if c.overdue):
+            deadline = c.deadline.date().isoformat() if c.deadline else ""
+            click.secho(f"OVERDUE: {c.node} lacks security fix {c.fix} for {c.days} day(s), past {deadline}", fg="red")
+    print_scan(report, markdown=markdown)
+    if not markdown and security is not None and security.fixes:
+        click.echo(security_line(security).replace("**", ""))
     return list(report.problems)
+
+
+def _security(space: Workspace, no_cache: bool) -> SecurityReport | None:
+    """Who lacks which security fix (the store's answer for these heads, unless --no-cache)."""
+    from forkflow.security.coverage import network_security
+
+    store = None if no_cache else space.store
+    return network_security(space.repo, space.network, space.policy, now_utc(), store=store)
+
+
+def with_security(text: bytes, security: SecurityReport | None) -> bytes:
+    """The report's ``--json`` text with its ``security`` section last (none when no fix is marked)."""
+    if security is None or not security.fixes:
+        return text
+    section = report_json(security.model_dump(mode="json") | {"percent": security.percent})
+    body = text.rstrip()
+    return body[:-1].rstrip() + b',\n  "security": ' + section.replace(b"\n", b"\n  ") + b"\n}"
 
 
 def _scan_on_cluster(space: Workspace, address: str, shards: int | None, run_id: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -83,15 +84,19 @@ def _backports(
     dry_run: bool,
     problems: list[StepProblem],
 ) -> list[BackportAction]:
+    from forkflow.bot import mover
+    from forkflow.credential import Credential
     from forkflow.forge.local import LocalForge
     from forkflow.propose.bubble_up import committer_for
     from forkflow.security.backport import apply_backports, plan_backports
 
     forge = LocalForge(space.repo, space.store, space.manifest)
-    actions = plan_backports(space.repo, found, heads, forge.proposals(), committer=committer_for(space.repo), now=now)
+    committer, central = committer_for(space.repo), space.policy.security.central
+    actions = plan_backports(space.repo, found, heads, forge.proposals(), committer=committer, now=now, central=central)
     problems += forge.problems
     if not dry_run:
-        apply_backports(actions, forge, now, problems)
+        credential = Credential.from_env(os.environ)  # a node's server that asks: the forge's host only
+        apply_backports(actions, forge, now, problems, mover(space, credential))
     return actions
 
 

@@ -4,6 +4,7 @@ repository and the store; a GitHub forge puts the same thing behind the same int
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -13,6 +14,7 @@ from forkflow.gitrepo import Person
 from forkflow.problems import StepProblem
 
 BUBBLE_UP_LABEL = "forkflow:bubble-up"
+SECURITY_LABEL = "forkflow:security"
 BRANCH_PREFIX = "forkflow/bubble-up/"
 
 
@@ -52,12 +54,28 @@ class Proposal(BaseModel):
     comments: list[str] = Field(default_factory=list)
 
 
+class Advisory(BaseModel):
+    """A security advisory the forge publishes for central's repository (GitHub's repository advisories).
+
+    It comes from the forge, so it is untrusted input: the ids are checked where they are used.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    ghsa_id: str
+    cve_id: str | None = None
+    summary: str = ""
+    published_at: datetime | None = None
+
+
 class Forge(Protocol):
     """What forkflow needs from a forge."""
 
     name: str
     branchless: bool
     """Whether a proposal without a branch (no variant applied cleanly) can be recorded here."""
+    branchless_kinds: frozenset[str]
+    """The kinds of proposal that, without a branch, are still recorded (on GitHub, as an issue)."""
     problems: list[StepProblem]
     """What the forge could not read while listing proposals (a repository, a pull request): reported, the
     run went on."""
@@ -93,4 +111,8 @@ class Forge(Protocol):
 
     def report_check(self, target: str, sha: str, *, ok: bool, title: str, summary: str) -> None:
         """The policy's verdict on a commit of ``target`` (a check run on GitHub)."""
+        ...
+
+    def advisories(self, node: str) -> list[Advisory]:
+        """The published advisories of ``node``'s repository (none where the forge has no such thing)."""
         ...

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from forkflow import faultpoints
 from forkflow.errors import ForgeError, GitError
-from forkflow.forge import Proposal, ProposalState
+from forkflow.forge import Advisory, Proposal, ProposalState
 from forkflow.gitrepo import GitRepo, Person, is_ancestor, merge_into
 from forkflow.gitrepo.build import HistoryBuilder
 from forkflow.manifest.spec import Manifest, NodeSpec
@@ -27,6 +27,7 @@ class LocalForge:
 
     name = "local"
     branchless = True
+    branchless_kinds: frozenset[str] = frozenset()  # every proposal is recorded, branch or not
 
     def __init__(self, repo: GitRepo, store: Store, manifest: Manifest, *, run_id: str | None = None):
         self.problems: list[StepProblem] = []  # the working repository and the store are always there
@@ -122,6 +123,10 @@ class LocalForge:
 
     def report_check(self, target: str, sha: str, *, ok: bool, title: str, summary: str) -> None:
         self._store.save_check(self._network, target, sha, "success" if ok else "failure", title, summary)
+
+    def advisories(self, node: str) -> list[Advisory]:
+        """The local forge publishes no advisories: security.toml is the register here."""
+        return []
 
     @staticmethod
     def branch_ref(proposal: Proposal) -> str:

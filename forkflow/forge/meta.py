@@ -129,6 +129,30 @@ def proposal_of(pull: Any, node: str, full_name: str, manifest: Manifest) -> Pro
     )
 
 
+def issue_proposal(issue: Any, node: str, full_name: str, manifest: Manifest) -> Proposal | None:
+    """The proposal an issue (github3's) of ``node``'s repository holds: one with no branch (a fix
+    that does not apply cleanly, for a person to finish); None when it has no block."""
+    read = read_meta(issue.body)
+    if read is None:
+        return None
+    meta, body = read
+    target = meta.target or node
+    _check_target(target, full_name, manifest)
+    labels = [label.name if hasattr(label, "name") else str(label) for label in issue.original_labels or []]
+    return Proposal(
+        **meta.model_dump(exclude={"target"}),
+        number=issue.number,
+        target=target,
+        branch="",
+        state=ProposalState.OPEN if issue.state == "open" else ProposalState.CLOSED,
+        title=issue.title,
+        body=body,
+        head=None,
+        labels=labels,
+        url=issue.html_url,
+    )
+
+
 def _check_target(target: str, full_name: str, manifest: Manifest) -> None:
     spec = manifest.find(target)
     if spec is None:

@@ -263,6 +263,21 @@ class GitRepo:
             raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from err
         return found
 
+    def commits_mentioning(self, head: str, words: set[str]) -> dict[str, list[str]]:
+        """For each of ``words`` (matched without regard to case) that a message in ``head``'s history
+        holds: the commits whose message holds it, oldest first."""
+        found: dict[str, list[str]] = {}
+        lowered = {word.lower(): word for word in words}
+        try:
+            for commit in self._repo.walk(pygit2.Oid(hex=head), SortMode.TOPOLOGICAL | SortMode.REVERSE):
+                message = commit.message.lower()
+                for low, word in lowered.items():
+                    if low in message:
+                        found.setdefault(word, []).append(str(commit.id))
+        except (pygit2.GitError, KeyError) as err:
+            raise UnreadableError(f"the history of {head[:12]} cannot be walked ({err})") from err
+        return found
+
     def commit_message(self, commit_id: str) -> str:
         return str(self._commit(commit_id).message)
 

@@ -56,6 +56,18 @@ class Point(BaseModel):
     events: list[str] = []
 
 
+class SecurityPoint(BaseModel):
+    """Security coverage at the end of a period: of the fix x node pairs published by then, those
+    covered by then (or not affected), from history."""
+
+    model_config = ConfigDict(frozen=True)
+
+    end: datetime
+    covered: int
+    total: int
+    percent: float
+
+
 class Trend(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -65,6 +77,7 @@ class Trend(BaseModel):
     points: list[Point]
     events: list[Event]
     scans: list[tuple[datetime, float]] = []
+    security: list[SecurityPoint] = []
 
 
 def needs_over_time(report: ScanReport, weight: Weight = Weight.CHANGES) -> list[Need]:
@@ -120,7 +133,7 @@ def build_trend(
     if needs:
         moments = [need.born for need in needs] + [need.met for need in needs if need.met is not None]
         last = max([_date(report.scanned_at), *moments])  # commit dates can lie ahead of the scan's clock
-        for end in _period_ends(min(moments), last, period):
+        for end in period_ends(min(moments), last, period):
             born = [need for need in needs if need.born <= end]
             met = sum(need.weight for need in born if need.met is not None and need.met <= end)
             unmet = sum(need.weight for need in born) - met
@@ -132,7 +145,7 @@ def build_trend(
     return Trend(network=report.network, period=period, weight=weight.value, points=points, events=events, scans=seen)
 
 
-def _period_ends(first: datetime, last: datetime, period: Period) -> list[datetime]:
+def period_ends(first: datetime, last: datetime, period: Period) -> list[datetime]:
     """The end of every period that holds a moment from ``first`` to ``last``; the last one is ``last``."""
     ends = []
     end = _end_of(first, period)

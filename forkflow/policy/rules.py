@@ -11,7 +11,7 @@ import tomllib
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -106,6 +106,12 @@ class Security(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_days: SecurityDays = SecurityDays()
+    central: Literal["propose", "fast-forward"] = Field(
+        "propose",
+        description="a central-tier node that lacks a fix: a backport proposal to review, or fast-forwarded "
+        "to the backport (the fix cherry-picked onto its head) with no review",
+    )
+    advisories: bool = Field(True, description="also take the fixes central's repository publishes as advisories")
 
 
 class Checks(BaseModel):

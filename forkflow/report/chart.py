@@ -12,6 +12,7 @@ from forkflow.needs.trend import Trend
 LINE = "#1f6feb"
 EVENT = "#2da44e"
 SEEN = "#bf8700"
+SECURE = "#8250df"
 
 
 def _figure(trend: Trend) -> Any:
@@ -33,6 +34,28 @@ def _figure(trend: Trend) -> Any:
             zorder=3,
             label="as scanned",
         )
+    _events(axes, trend)
+    if trend.security:
+        security = [point.percent for point in trend.security]
+        axes.plot(
+            _days([p.end for p in trend.security]), security, color=SECURE, linewidth=1.6, label="security coverage"
+        )
+    axes.set_ylim(0, 105)
+    axes.set_ylabel("percent" if trend.security else "unmet needs (%)")
+    axes.set_title(f"{trend.network}: unmet needs by {trend.period.value}", loc="left", fontsize=11)
+    axes.grid(axis="y", alpha=0.3)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.xaxis_date()
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    axes.legend(loc="lower left", fontsize=8, frameon=False)
+    figure.tight_layout()
+    return figure
+
+
+def _events(axes: Any, trend: Trend) -> None:
+    """Each merged proposal: a dashed line at its date, with its title."""
     for number, event in enumerate(trend.events):
         when = _days([event.date])[0]
         axes.axvline(when, color=EVENT, linewidth=1, linestyle="--", alpha=0.8)
@@ -45,18 +68,6 @@ def _figure(trend: Trend) -> Any:
             color=EVENT,
             ha="right",
         )
-    axes.set_ylim(0, 105)
-    axes.set_ylabel("unmet needs (%)")
-    axes.set_title(f"{trend.network}: unmet needs by {trend.period.value}", loc="left", fontsize=11)
-    axes.grid(axis="y", alpha=0.3)
-    axes.spines[["top", "right"]].set_visible(False)
-    axes.xaxis_date()
-    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
-    axes.legend(loc="lower left", fontsize=8, frameon=False)
-    figure.tight_layout()
-    return figure
 
 
 def _days(moments: list[datetime]) -> list[float]:

@@ -68,6 +68,8 @@ class CommitGraph:
     _bringers: dict[str, list[str]] = field(default_factory=dict)  # a commit -> merges that brought it in
     _index: dict[str, int] = field(default_factory=dict)  # a commit's bit in a CommitSet, given when first met
     _commits: list[str] = field(default_factory=list)  # and back
+    _children: dict[str, list[str]] = field(default_factory=dict)  # made once, when descendants are first asked
+    _descendants: dict[str, set[str]] = field(default_factory=dict)
 
     def nothing(self) -> CommitSet:
         return CommitSet(self, 0)
@@ -151,6 +153,25 @@ class CommitGraph:
         """``node..parent``: the parent's commits the node does not have."""
         theirs = self._ancestor_bits(frozenset([parent_head]))
         return CommitSet(self, theirs & ~self._ancestor_bits(boundary) if boundary else theirs)
+
+    def descendants(self, commit: str) -> set[str]:
+        """The graph's commits that have ``commit`` in their history, itself included (kept for reuse)."""
+        known = self._descendants.get(commit)
+        if known is not None:
+            return known
+        if not self._children:
+            for child, parents in self.parents.items():
+                for parent in parents:
+                    self._children.setdefault(parent, []).append(child)
+        found = {commit}
+        stack = [commit]
+        while stack:
+            for child in self._children.get(stack.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+        self._descendants[commit] = found
+        return found
 
     def first_parents(self, head: str) -> Iterator[str]:
         """``head``, its first parent, that one's first parent ... (``git log --first-parent``)."""

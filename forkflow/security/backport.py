@@ -10,19 +10,17 @@ without a branch) that names the conflicting files and the commits, for a person
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from forkflow import faultpoints
-from forkflow.forge import Forge, Proposal, ProposalState
+from forkflow.forge import SECURITY_LABEL, Forge, Proposal, ProposalState
 from forkflow.gitrepo import GitRepo, Person, apply_commits
-from forkflow.problems import StepProblem, step
+from forkflow.problems import PlanError, StepProblem, step
 from forkflow.security.coverage import Coverage, SecurityReport
 from forkflow.security.fixes import Fix
-
-SECURITY_LABEL = "forkflow:security"
 
 
 class BackportStep(StrEnum):
@@ -30,6 +28,7 @@ class BackportStep(StrEnum):
     UPDATE = "update"  # the node's head moved: the open proposal is rebuilt on it
     KEEP = "keep"  # already proposed on this head
     CLOSE = "close"  # the node has the fix now, by some route: its proposal is closed
+    FAST_FORWARD = "fast-forward"  # a central-tier node moved to the backport itself (security.central)
 
 
 @dataclass(frozen=True)
@@ -54,8 +53,14 @@ def plan_backports(
     *,
     committer: Person,
     now: datetime,
+    central: str = "propose",
 ) -> list[BackportAction]:
-    """What to do for every fix x node: open, update or keep a backport, or close one no longer needed."""
+    """What to do for every fix x node: open, update or keep a backport, or close one no longer needed.
+
+    With ``central="fast-forward"`` (the policy's ``security.central``), a central-tier node whose
+    backport applies cleanly is moved to it instead: the cherry-pick sits on the node's head, so
+    that is a fast-forward.
+    """
     fixes = {fix.id: fix for fix in report.fixes}
     live = {p.change_id: p for p in existing if p.kind == "security" and p.state == ProposalState.OPEN}
     actions = []
@@ -74,6 +79,11 @@ def plan_backports(
             actions.append(BackportAction(c.node, c.fix, BackportStep.KEEP, reason, number=open_one.number))
             continue
         proposal = _backport(repo, fixes[c.fix], c, head, committer, now)
+        number = open_one.number if open_one is not None else None
+        if central == "fast-forward" and c.tier == "central" and proposal.head is not None:
+            reason = f"lacks {c.fix}: fast-forwarded to the fix cherry-picked onto {head[:12]} (security.central)"
+            actions.append(BackportAction(c.node, c.fix, BackportStep.FAST_FORWARD, reason, proposal, number))
+            continue
         if open_one is not None:
             reason = f"{c.node} moved to {head[:12]}: #{open_one.number} rebuilt on it"
             action = BackportAction(c.node, c.fix, BackportStep.UPDATE, reason, proposal, open_one.number)
@@ -147,18 +157,30 @@ def _body(
 
 
 def apply_backports(
-    actions: Sequence[BackportAction], forge: Forge, now: datetime, problems: list[StepProblem]
+    actions: Sequence[BackportAction],
+    forge: Forge,
+    now: datetime,
+    problems: list[StepProblem],
+    move: Callable[[str, str, str], None] | None = None,
 ) -> list[Proposal]:
-    """Open, update and close on the forge; a step that fails is reported and the others go on."""
+    """Open, update and close on the forge, and fast-forward with ``move(node, old head, new head)``;
+    a step that fails is reported and the others go on."""
     stamp = now.isoformat(timespec="seconds")
     done = []
     for action in actions:
         with step(problems, "security backport", node=action.node, item=action.fix):
-            if action.step == BackportStep.CLOSE and action.number is not None:
+            if action.step == BackportStep.FAST_FORWARD and action.proposal is not None:
+                if move is None:
+                    raise PlanError('this command cannot move nodes; run the bot, or set security.central = "propose"')
+                assert action.proposal.head is not None
+                move(action.node, action.proposal.base, action.proposal.head)
+                if action.number is not None:  # a proposal opened before the policy said so: done now
+                    forge.close(action.number, stamp, target=action.node)
+            elif action.step == BackportStep.CLOSE and action.number is not None:
                 forge.close(action.number, stamp, target=action.node)
             elif action.step in (BackportStep.OPEN, BackportStep.UPDATE) and action.proposal is not None:
-                if action.proposal.head is None and not forge.branchless:
-                    continue  # a pull request needs a branch: the plan names the conflicting files
+                if action.proposal.head is None and not forge.branchless and "security" not in forge.branchless_kinds:
+                    continue  # this forge holds no proposal without a branch: the plan names the conflicting files
                 if action.step == BackportStep.UPDATE:
                     done.append(forge.update(action.proposal.model_copy(update={"number": action.number})))
                 else:

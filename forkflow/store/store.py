@@ -189,7 +189,11 @@ class Store:
         return str(rows[0][0]) if rows else None
 
     def save_report(self, key: str, report: str, keep: int = 8) -> None:
-        """Keep the report for these heads (and only the few most recent ones)."""
+        """Keep the report for these heads (and only the few most recent ones of its kind: the
+        part of the key before a ``:``, none for a scan's report, ``security`` for the coverage)."""
+        kind = key.partition(":")[0] if ":" in key else ""
+        same = "key LIKE ?" if kind else "key NOT LIKE ?"
+        pattern = f"{kind}:%" if kind else "%:%"
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO report_cache(key, saved_at, report) VALUES (?, ?, ?) "
@@ -197,9 +201,9 @@ class Store:
                 (key, datetime.now(UTC).timestamp(), report),
             )
             db.execute(
-                "DELETE FROM report_cache WHERE key NOT IN "
-                "(SELECT key FROM report_cache ORDER BY saved_at DESC LIMIT ?)",
-                (keep,),
+                f"DELETE FROM report_cache WHERE {same} AND key NOT IN "
+                f"(SELECT key FROM report_cache WHERE {same} ORDER BY saved_at DESC LIMIT ?)",
+                (pattern, pattern, keep),
             )
 
     def fact(self, key: str) -> Any:

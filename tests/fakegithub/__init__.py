@@ -8,16 +8,31 @@ from tests.fakegithub.fixture import fake_github_fixture
 from tests.fakegithub.handlers import ApiError, Request, Response
 from tests.fakegithub.schema import OpenAPISpec, load_spec
 from tests.fakegithub.server import FakeGitHub, RequestRecord
-from tests.fakegithub.state import Account, App, CheckRun, Comment, Installation, Label, Pull, Repo, State, Status
+from tests.fakegithub.state import (
+    Account,
+    Advisory,
+    App,
+    CheckRun,
+    Comment,
+    Installation,
+    Issue,
+    Label,
+    Pull,
+    Repo,
+    State,
+    Status,
+)
 
 __all__ = [
     "Account",
+    "Advisory",
     "ApiError",
     "App",
     "CheckRun",
     "Comment",
     "FakeGitHub",
     "Installation",
+    "Issue",
     "Label",
     "OpenAPISpec",
     "Pull",

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from tests.fakegithub.gitops import Person
 from tests.fakegithub.render import Renderer, Urls, q
-from tests.fakegithub.state import Account, CheckRun, Comment, Identity, Label, Pull, Repo, State, Status
+from tests.fakegithub.state import Account, CheckRun, Comment, Identity, Issue, Label, Pull, Repo, State, Status
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tests.fakegithub.schema import Operation
 
 Json = dict[str, Any]
@@ -27,6 +29,10 @@ GITHUB = ("GitHub", "noreply@github.com")  # the committer of merges GitHub make
 DOCS = "https://docs.github.com/rest"
 CHECK_STATUSES = ("queued", "in_progress", "completed")  # what a request may set
 CHECK_CONCLUSIONS = ("action_required", "cancelled", "failure", "neutral", "success", "skipped", "timed_out")
+STATE_REASONS = ("completed", "not_planned", "duplicate", "reopened")  # why an issue is closed (or open again)
+ADVISORY_STATES = ("triage", "draft", "published", "closed", "withdrawn")
+ADVISORY_SEVERITIES = ("critical", "high", "medium", "low")
+PUBLIC_ADVISORY_STATES = ("published", "withdrawn")  # the others only the repository's administrators see
 
 ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/user", "get_user"),
@@ -58,6 +64,8 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", "is_merged"),
     ("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", "merge_pull"),
     ("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", "request_reviewers"),
+    ("GET", "/repos/{owner}/{repo}/issues", "list_issues"),
+    ("POST", "/repos/{owner}/{repo}/issues", "create_issue"),
     ("GET", "/repos/{owner}/{repo}/issues/{issue_number}", "get_issue"),
     ("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", "update_issue"),
     ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "list_comments"),
@@ -69,6 +77,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/repos/{owner}/{repo}/check-runs", "create_check_run"),
     ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", "update_check_run"),
     ("POST", "/repos/{owner}/{repo}/merge-upstream", "merge_upstream"),
+    ("GET", "/repos/{owner}/{repo}/security-advisories", "list_advisories"),
 ]
 
 
@@ -174,6 +183,10 @@ class Handlers:
 
         def _page(self, request: Request, items: list[Any]) -> tuple[list[Any], dict[str, str]]: ...
 
+        def _cursor_page(
+            self, request: Request, items: list[Any], key: Callable[[Any], str]
+        ) -> tuple[list[Any], dict[str, str]]: ...
+
         def add_repo(
             self,
             owner: str,
@@ -223,6 +236,25 @@ class Handlers:
         if pull is None:
             raise ApiError(404, "Not Found")
         return pull
+
+    def _issue(self, repo: Repo, number: str) -> Pull | Issue:
+        """The issue numbered `number`: a standalone one, or the issue side of a pull request."""
+        key = (repo.full_name, int(number)) if number.isdigit() else None
+        found = (self.state.pulls.get(key) or self.state.issues.get(key)) if key else None
+        if found is None:
+            raise ApiError(404, "Not Found")
+        return found
+
+    @staticmethod
+    def _administers(req: Request, repo: Repo) -> bool:
+        """Whether the request sees what only the repository's administrators see (its owner, the org's members)."""
+        identity = req.identity
+        if identity is None:
+            return False
+        if identity.installation is not None:
+            return True
+        account = identity.account
+        return account is not None and (account is repo.owner or account.login in repo.owner.members)
 
     @staticmethod
     def _person(account: Account, when: int) -> Person:
@@ -350,15 +382,7 @@ class Handlers:
             found.default_branch = branch
             found.git.git("symbolic-ref", "HEAD", f"refs/heads/{branch}")
         if isinstance(body.get("name"), str) and body["name"] != found.name:
-            if self.state.repo(found.owner.login, body["name"]):
-                raise custom("Repository", "name already exists on this account")
-            del self.state.repos[found.full_name]
-            found.name = body["name"]
-            self.state.repos[found.full_name] = found
-            for old, pull in list(self.state.pulls.items()):
-                if pull.repo is found:
-                    del self.state.pulls[old]
-                    self.state.pulls[(found.full_name, pull.number)] = pull
+            self._rename(found, body["name"])
         for key in ("description", "homepage"):
             if key in body:
                 setattr(found, key, body[key] or None)
@@ -369,6 +393,22 @@ class Handlers:
             found.private = body["visibility"] == "private"
         found.updated_at = self._tick()
         return Response(200, self._render(req).repository(found, full=True))
+
+    def _rename(self, repo: Repo, name: str) -> None:
+        """Rename a repository; its pull requests and issues keep their numbers under the new name."""
+        if self.state.repo(repo.owner.login, name):
+            raise custom("Repository", "name already exists on this account")
+        del self.state.repos[repo.full_name]
+        repo.name = name
+        self.state.repos[repo.full_name] = repo
+        for old, pull in list(self.state.pulls.items()):
+            if pull.repo is repo:
+                del self.state.pulls[old]
+                self.state.pulls[(repo.full_name, pull.number)] = pull
+        for old, issue in list(self.state.issues.items()):
+            if issue.repo is repo:
+                del self.state.issues[old]
+                self.state.issues[(repo.full_name, issue.number)] = issue
 
     def generate_repo(self, req: Request, template_owner: str, template_repo: str) -> Response:
         template = self._repo(req, template_owner, template_repo)
@@ -867,32 +907,113 @@ class Handlers:
         pull.updated_at = self._tick()
         return Response(201, self._pull_json(req, pull, simple=True))
 
-    # -- issues: comments and labels -----------------------------------------------------
+    # -- issues, their comments and labels ------------------------------------------------
+    def _issue_json(self, req: Request, issue: Pull | Issue) -> Json:
+        if isinstance(issue, Pull):
+            self._sync_head(issue)
+        return self._render(req).issue(issue)
+
+    def list_issues(self, req: Request, owner: str, repo: str) -> Response:
+        """Standalone issues and, as on GitHub, the issue sides of pull requests."""
+        found = self._repo(req, owner, repo)
+        issues: list[Pull | Issue] = [*self.state.pulls_of(found), *self.state.issues_of(found)]
+        state = req.query.get("state", "open")
+        if state not in ("open", "closed", "all"):
+            raise invalid("Issue", "state")
+        if state != "all":
+            issues = [issue for issue in issues if issue.state == state]
+        if wanted := [name.strip().lower() for name in req.query.get("labels", "").split(",") if name.strip()]:
+            issues = [i for i in issues if set(wanted) <= {name.lower() for name in i.labels}]
+        if creator := req.query.get("creator"):
+            issues = [issue for issue in issues if issue.user.login.lower() == creator.lower()]
+        if req.query.get("assignee", "none") != "none" or req.query.get("milestone", "none") != "none":
+            issues = []  # nothing is assigned, nothing has a milestone
+        if since := req.query.get("since"):
+            threshold = _epoch(since, "Issue", "since")
+            issues = [issue for issue in issues if issue.updated_at >= threshold]
+        sort = req.query.get("sort", "created")
+        keys = {
+            "updated": lambda i: (i.updated_at, i.number),
+            "comments": lambda i: (len(self.state.comments_of(i.repo, i.number)), i.number),
+        }
+        issues.sort(key=keys.get(sort, lambda i: (i.created_at, i.number)))
+        if req.query.get("direction", "desc") == "desc":
+            issues.reverse()
+        page, headers = self._page(req, issues)
+        return Response(200, [self._issue_json(req, issue) for issue in page], headers)
+
+    def create_issue(self, req: Request, owner: str, repo: str) -> Response:
+        found = self._repo(req, owner, repo)
+        actor = self._actor(req)
+        body = req.object()
+        title = body.get("title")
+        if isinstance(title, int) and not isinstance(title, bool):
+            title = str(title)  # GitHub takes a number for a title too
+        if not isinstance(title, str) or not title.strip():
+            raise missing("Issue", "title")
+        text = body.get("body")
+        if text is not None and not isinstance(text, str):
+            raise invalid("Issue", "body")
+        if body.get("assignees") or body.get("assignee") or body.get("milestone") is not None:
+            raise custom("Issue", "The fake GitHub does not assign issues or give them milestones")
+        number = found.next_number
+        found.next_number += 1
+        now = self._tick()
+        issue = Issue(self.state.next_id(), number, found, title, text, actor, now, now)
+        if body.get("labels") is not None:
+            self._label(found, issue, body["labels"])
+        self.state.issues[(found.full_name, number)] = issue
+        data = self._render(req).issue(issue)
+        return Response(201, data, {"Location": data["url"]})
+
     def get_issue(self, req: Request, owner: str, repo: str, issue_number: str) -> Response:
-        pull = self._pull(self._repo(req, owner, repo), issue_number)
-        self._sync_head(pull)
-        return Response(200, self._render(req).issue(pull))
+        issue = self._issue(self._repo(req, owner, repo), issue_number)
+        return Response(200, self._issue_json(req, issue))
 
     def update_issue(self, req: Request, owner: str, repo: str, issue_number: str) -> Response:
         found = self._repo(req, owner, repo)
-        pull = self._pull(found, issue_number)
+        issue = self._issue(found, issue_number)
         actor = self._actor(req)
         body = req.object()
+        if "title" in body and (not isinstance(body["title"], str) or not body["title"].strip()):
+            raise invalid("Issue", "title")
         for key in ("title", "body"):
             if key in body:
-                setattr(pull, key, body[key])
+                setattr(issue, key, body[key])
         if "labels" in body:
-            pull.labels = []
-            self._label(found, pull, body["labels"])
-        if "state" in body:
-            self._set_state(pull, body["state"], actor)
-        pull.updated_at = self._tick()
-        return Response(200, self._render(req).issue(pull))
+            issue.labels = []
+            self._label(found, issue, body["labels"])
+        if isinstance(issue, Pull):
+            if "state" in body:
+                self._set_state(issue, body["state"], actor)
+        elif "state" in body or "state_reason" in body:
+            self._set_issue_state(issue, body.get("state", issue.state), body.get("state_reason"), actor)
+        issue.updated_at = self._tick()
+        return Response(200, self._issue_json(req, issue))
+
+    def _set_issue_state(self, issue: Issue, state: Any, reason: Any, actor: Account) -> None:
+        """Close or reopen a standalone issue; closing says why (`completed` unless told otherwise)."""
+        if state not in ("open", "closed"):
+            raise invalid("Issue", "state")
+        if reason is not None and reason not in STATE_REASONS:
+            raise invalid("Issue", "state_reason")
+        if state == "closed":
+            if issue.state == "open":
+                issue.state, issue.closed_at, issue.closed_by = "closed", self._tick(), actor
+                issue.state_reason = "completed"
+            if reason not in (None, "reopened"):
+                issue.state_reason = reason
+        else:
+            if issue.state == "closed":
+                issue.state, issue.closed_at, issue.closed_by = "open", None, None
+                issue.state_reason = "reopened"
+            if reason is not None:
+                issue.state_reason = reason
 
     def list_comments(self, req: Request, owner: str, repo: str, issue_number: str) -> Response:
         found = self._repo(req, owner, repo)
-        pull = self._pull(found, issue_number)
-        comments = sorted(self.state.comments_of(found, pull.number), key=lambda c: c.id)
+        issue = self._issue(found, issue_number)
+        comments = sorted(self.state.comments_of(found, issue.number), key=lambda c: c.id)
         if since := req.query.get("since"):
             threshold = _epoch(since, "IssueComment", "since")
             comments = [comment for comment in comments if comment.updated_at >= threshold]
@@ -902,15 +1023,15 @@ class Handlers:
 
     def create_comment(self, req: Request, owner: str, repo: str, issue_number: str) -> Response:
         found = self._repo(req, owner, repo)
-        pull = self._pull(found, issue_number)
+        issue = self._issue(found, issue_number)
         actor = self._actor(req)
         text = req.object().get("body")
         if not isinstance(text, str) or not text:
             raise missing("IssueComment", "body")
         now = self._tick()
-        comment = Comment(self.state.next_id(), found, pull.number, text, actor, now, now)
+        comment = Comment(self.state.next_id(), found, issue.number, text, actor, now, now)
         self.state.comments[comment.id] = comment
-        pull.updated_at = now
+        issue.updated_at = now
         data = self._render(req).comment(comment)
         return Response(201, data, {"Location": data["url"]})
 
@@ -927,7 +1048,7 @@ class Handlers:
         comment.updated_at = self._tick()
         return Response(200, self._render(req).comment(comment))
 
-    def _label(self, repo: Repo, pull: Pull, items: Any) -> None:
+    def _label(self, repo: Repo, issue: Pull | Issue, items: Any) -> None:
         """Add labels (names or {"name": ...}) to the issue, creating unknown ones as GitHub does."""
         if not isinstance(items, list):
             raise invalid("Label", "labels")
@@ -938,28 +1059,28 @@ class Handlers:
             known = next((label for key, label in repo.labels.items() if key.lower() == name.lower()), None)
             if known is None:
                 known = repo.labels[name] = Label(self.state.next_id(), name)
-            if known.name not in pull.labels:
-                pull.labels.append(known.name)
+            if known.name not in issue.labels:
+                issue.labels.append(known.name)
 
     def list_labels(self, req: Request, owner: str, repo: str, issue_number: str) -> Response:
         found = self._repo(req, owner, repo)
-        pull = self._pull(found, issue_number)
-        page, headers = self._page(req, list(pull.labels))
+        issue = self._issue(found, issue_number)
+        page, headers = self._page(req, list(issue.labels))
         render = self._render(req)
         return Response(200, [render.label(found, found.labels[name]) for name in page], headers)
 
     def add_labels(self, req: Request, owner: str, repo: str, issue_number: str) -> Response:
         found = self._repo(req, owner, repo)
-        pull = self._pull(found, issue_number)
+        issue = self._issue(found, issue_number)
         self._actor(req)
         body = req.json()
         items = body.get("labels") if isinstance(body, dict) else body
         if not items:
             raise missing("Label", "labels")
-        self._label(found, pull, items)
-        pull.updated_at = self._tick()
+        self._label(found, issue, items)
+        issue.updated_at = self._tick()
         render = self._render(req)
-        return Response(200, [render.label(found, found.labels[name]) for name in pull.labels])
+        return Response(200, [render.label(found, found.labels[name]) for name in issue.labels])
 
     # -- statuses and check runs ---------------------------------------------------------
     def create_status(self, req: Request, owner: str, repo: str, sha: str) -> Response:
@@ -1090,6 +1211,31 @@ class Handlers:
     @staticmethod
     def _synced(kind: str, message: str, label: str) -> Response:
         return Response(200, {"message": message, "merge_type": kind, "base_branch": label})
+
+    # -- security advisories -------------------------------------------------------------
+    def list_advisories(self, req: Request, owner: str, repo: str) -> Response:
+        """A repository's security advisories, paged by cursor; unpublished ones only for its administrators."""
+        found = self._repo(req, owner, repo)
+        advisories = self.state.advisories_of(found)
+        if not self._administers(req, found):
+            advisories = [advisory for advisory in advisories if advisory.state in PUBLIC_ADVISORY_STATES]
+        if state := req.query.get("state"):
+            if state not in ADVISORY_STATES:
+                raise ApiError(400, f"Invalid state: {state}")
+            advisories = [advisory for advisory in advisories if advisory.state == state]
+        sort = req.query.get("sort", "created")
+        keys = {
+            "created": lambda a: (a.created_at, a.ghsa_id),
+            "updated": lambda a: (a.updated_at, a.ghsa_id),
+            "published": lambda a: (a.published_at or 0, a.ghsa_id),
+        }
+        direction = req.query.get("direction", "desc")
+        if sort not in keys or direction not in ("asc", "desc"):
+            raise ApiError(400, f"Invalid {'sort' if sort not in keys else 'direction'}")
+        advisories.sort(key=keys[sort], reverse=direction == "desc")
+        page, headers = self._cursor_page(req, advisories, lambda advisory: advisory.ghsa_id)
+        render = self._render(req)
+        return Response(200, [render.advisory(advisory) for advisory in page], headers)
 
 
 def _compare_status(ahead: int, behind: int) -> str:

@@ -17,10 +17,12 @@ from urllib.parse import quote
 from tests.fakegithub.gitops import CommitInfo, FileChange
 from tests.fakegithub.state import (
     Account,
+    Advisory,
     App,
     CheckRun,
     Comment,
     Installation,
+    Issue,
     Label,
     Pull,
     Repo,
@@ -262,7 +264,8 @@ class Renderer:
         return out
 
     def _repo_facts(self, repo: Repo) -> Json:
-        open_issues = sum(1 for pull in self.state.pulls_of(repo) if pull.state == "open")
+        issues = [*self.state.pulls_of(repo), *self.state.issues_of(repo)]
+        open_issues = sum(1 for issue in issues if issue.state == "open")
         return {
             "language": None,
             "forks_count": len(repo.forks),
@@ -493,57 +496,66 @@ class Renderer:
             **stats,
         }
 
-    def issue(self, pull: Pull) -> Json:
-        """issue: the issue side of a pull request."""
-        repo = pull.repo
-        api = self.urls.repo_api(repo, f"/issues/{pull.number}")
-        html = self.urls.repo_web(repo, f"/pull/{pull.number}")
-        return {
-            "id": pull.issue_id,
-            "node_id": f"PR_{pull.id}",
+    def issue(self, issue: Pull | Issue) -> Json:
+        """issue: a standalone issue, or the issue side of a pull request (with `pull_request` and `draft`)."""
+        repo = issue.repo
+        pull = issue if isinstance(issue, Pull) else None
+        api = self.urls.repo_api(repo, f"/issues/{issue.number}")
+        html = self.urls.repo_web(repo, f"/{'pull' if pull else 'issues'}/{issue.number}")
+        out = {
+            "id": pull.issue_id if pull else issue.id,
+            "node_id": f"PR_{pull.id}" if pull else f"I_{issue.id}",
             "url": api,
             "repository_url": self.urls.repo_api(repo),
             "labels_url": f"{api}/labels{{/name}}",
             "comments_url": f"{api}/comments",
             "events_url": f"{api}/events",
             "html_url": html,
-            "number": pull.number,
-            "state": pull.state,
-            "state_reason": None,
-            "title": pull.title,
-            **self.bodies(pull.body),
-            "user": self.user(pull.user),
-            "labels": [self.label(repo, repo.labels[name]) for name in pull.labels],
+            "number": issue.number,
+            "state": issue.state,
+            "state_reason": None if pull else issue.state_reason,
+            "title": issue.title,
+            **self.bodies(issue.body),
+            "user": self.user(issue.user),
+            "labels": [self.label(repo, repo.labels[name]) for name in issue.labels],
             "assignee": None,
             "assignees": [],
             "milestone": None,
             "locked": False,
             "active_lock_reason": None,
-            "comments": len(self.state.comments_of(repo, pull.number)),
-            "pull_request": {
+            "comments": len(self.state.comments_of(repo, issue.number)),
+        }
+        if pull:
+            out["pull_request"] = {
                 "url": self.urls.repo_api(repo, f"/pulls/{pull.number}"),
                 "html_url": html,
                 "diff_url": f"{html}.diff",
                 "patch_url": f"{html}.patch",
                 "merged_at": iso(pull.merged_at) if pull.merged_at else None,
-            },
-            "closed_at": iso(pull.closed_at) if pull.closed_at else None,
-            "closed_by": self.user_or_none(pull.closed_by),
-            "created_at": iso(pull.created_at),
-            "updated_at": iso(pull.updated_at),
-            "draft": pull.draft,
-            "author_association": self.association(pull.user, repo),
-            "timeline_url": f"{api}/timeline",
-        }
+            }
+        out.update(
+            {
+                "closed_at": iso(issue.closed_at) if issue.closed_at else None,
+                "closed_by": self.user_or_none(issue.closed_by),
+                "created_at": iso(issue.created_at),
+                "updated_at": iso(issue.updated_at),
+            }
+        )
+        if pull:
+            out["draft"] = pull.draft
+        out["author_association"] = self.association(issue.user, repo)
+        out["timeline_url"] = f"{api}/timeline"
+        return out
 
     def comment(self, comment: Comment) -> Json:
         """issue-comment."""
         repo = comment.repo
+        page = "pull" if (repo.full_name, comment.number) in self.state.pulls else "issues"
         return {
             "id": comment.id,
             "node_id": f"IC_{comment.id}",
             "url": self.urls.repo_api(repo, f"/issues/comments/{comment.id}"),
-            "html_url": self.urls.repo_web(repo, f"/pull/{comment.number}#issuecomment-{comment.id}"),
+            "html_url": self.urls.repo_web(repo, f"/{page}/{comment.number}#issuecomment-{comment.id}"),
             **self.bodies(comment.body),
             "user": self.user(comment.user),
             "created_at": iso(comment.created_at),
@@ -616,6 +628,43 @@ class Renderer:
             "url": self.urls.repo_api(pull.repo, f"/pulls/{pull.number}"),
             "head": end(pull.head_repo, pull.head_ref, pull.head_sha),
             "base": end(pull.repo, pull.base_ref, base_sha),
+        }
+
+    # -- security advisories -------------------------------------------------------------
+    def advisory(self, advisory: Advisory) -> Json:
+        """repository-advisory: authored and published by the repository's owner, nothing vulnerable listed."""
+        repo = advisory.repo
+        identifiers = [{"value": advisory.ghsa_id, "type": "GHSA"}]
+        if advisory.cve_id:
+            identifiers.append({"value": advisory.cve_id, "type": "CVE"})
+        return {
+            "ghsa_id": advisory.ghsa_id,
+            "cve_id": advisory.cve_id,
+            "url": self.urls.repo_api(repo, f"/security-advisories/{advisory.ghsa_id}"),
+            "html_url": self.urls.repo_web(repo, f"/security/advisories/{advisory.ghsa_id}"),
+            "summary": advisory.summary,
+            "description": advisory.description,
+            "severity": advisory.severity,
+            "author": self.user(repo.owner),
+            "publisher": self.user(repo.owner) if advisory.published_at else None,
+            "identifiers": identifiers,
+            "state": advisory.state,
+            "created_at": iso(advisory.created_at),
+            "updated_at": iso(advisory.updated_at),
+            "published_at": iso(advisory.published_at) if advisory.published_at else None,
+            "closed_at": iso(advisory.closed_at) if advisory.closed_at else None,
+            "withdrawn_at": iso(advisory.withdrawn_at) if advisory.withdrawn_at else None,
+            "submission": None,
+            "vulnerabilities": [],
+            "cvss": None,
+            "cvss_severities": None,
+            "cwes": [],
+            "cwe_ids": [],
+            "credits": [],
+            "credits_detailed": [],
+            "collaborating_users": [],
+            "collaborating_teams": [],
+            "private_fork": None,
         }
 
     # -- apps ----------------------------------------------------------------------------

@@ -47,6 +47,27 @@ _VALIDATION_ERROR = _json_response(_component("validation-error"))
 
 # Operations github3.py uses that the subset lacks, described with the subset's components.
 EXTRA_OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
+    "/repos/{owner}/{repo}/issues": {
+        "get": {
+            "responses": {
+                "200": _json_response({"type": "array", "items": _component("issue")}),
+                "301": _BASIC_ERROR,
+                "404": _BASIC_ERROR,
+                "422": _VALIDATION_ERROR,
+            }
+        },
+        "post": {
+            "responses": {
+                "201": _json_response(_component("issue")),
+                "400": _BASIC_ERROR,
+                "403": _BASIC_ERROR,
+                "404": _BASIC_ERROR,
+                "410": _BASIC_ERROR,
+                "422": _VALIDATION_ERROR,
+                "503": {"$ref": "#/components/responses/service_unavailable"},  # GitHub's: code, message, docs
+            }
+        },
+    },
     "/repos/{owner}/{repo}/git/refs": {
         "get": {"responses": {"200": _json_response({"type": "array", "items": _component("git-ref")})}},
     },

@@ -30,10 +30,19 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from tests.fakegithub.faults import GIT_PATH, Delay, Faults, Malformed
 from tests.fakegithub.gitops import BareRepo
-from tests.fakegithub.handlers import DOCS, ROUTES, ApiError, Handlers, Request, Response
+from tests.fakegithub.handlers import (
+    ADVISORY_SEVERITIES,
+    ADVISORY_STATES,
+    DOCS,
+    ROUTES,
+    ApiError,
+    Handlers,
+    Request,
+    Response,
+)
 from tests.fakegithub.render import Urls
 from tests.fakegithub.schema import SPEC_PATH, Operation, load_spec, template_regex
-from tests.fakegithub.state import Account, App, Identity, Installation, Pull, Repo, State
+from tests.fakegithub.state import Account, Advisory, App, Identity, Installation, Issue, Pull, Repo, State
 
 try:  # PyJWT verifies the App's RS256 signature when it is installed.
     import jwt as pyjwt
@@ -343,6 +352,63 @@ class FakeGitHub(Handlers, Faults):
     def pull(self, owner: str, name: str, number: int) -> Pull:
         """The pull request record (KeyError if there is none)."""
         return self.state.pulls[(self.repo(owner, name).full_name, number)]
+
+    def issue(self, owner: str, name: str, number: int) -> Issue:
+        """The standalone issue record (KeyError if there is none; a pull request's issue side is `pull`)."""
+        return self.state.issues[(self.repo(owner, name).full_name, number)]
+
+    # -- security advisories -------------------------------------------------------------
+    def add_advisory(
+        self,
+        owner: str,
+        name: str,
+        *,
+        ghsa_id: str,
+        summary: str,
+        cve_id: str | None = None,
+        description: str | None = "",
+        severity: str | None = "high",
+        state: str = "published",
+        published_at: int | None = None,
+        withdrawn_at: int | None = None,
+    ) -> Advisory:
+        """A security advisory of the repository owner/name, as GET .../security-advisories lists it.
+
+        Times are epochs. `published_at` defaults to now for a published or withdrawn advisory,
+        `withdrawn_at` to now for a withdrawn one; a closed one is closed now. It was created at the
+        earliest of these (now if none is earlier) and last updated at the latest.
+        """
+        with self._lock:
+            repo = self.repo(owner, name)
+            if ghsa_id in self.state.advisories:
+                raise ValueError(f"advisory {ghsa_id} already exists")
+            if state not in ADVISORY_STATES:
+                raise ValueError(f"an advisory's state is one of {ADVISORY_STATES}, not {state!r}")
+            if severity is not None and severity not in ADVISORY_SEVERITIES:
+                raise ValueError(f"an advisory's severity is one of {ADVISORY_SEVERITIES} or None, not {severity!r}")
+            now = self.state.clock.tick()
+            if published_at is None and state in ("published", "withdrawn"):
+                published_at = now
+            if withdrawn_at is None and state == "withdrawn":
+                withdrawn_at = now
+            closed_at = now if state == "closed" else None
+            times = [when for when in (now, published_at, withdrawn_at, closed_at) if when is not None]
+            advisory = Advisory(
+                ghsa_id,
+                repo,
+                summary,
+                description,
+                severity,
+                state,
+                min(times),
+                max(times),
+                cve_id=cve_id,
+                published_at=published_at,
+                closed_at=closed_at,
+                withdrawn_at=withdrawn_at,
+            )
+            self.state.advisories[ghsa_id] = advisory
+            return advisory
 
     # -- failure injection ---------------------------------------------------------------
     def fail_next(
@@ -676,6 +742,46 @@ class FakeGitHub(Handlers, Faults):
         query = [(key, value) for key, value in query if key != "page"] + [("page", str(page))]
         return request.urls.api(request.path) + "?" + urlencode(query)
 
+    def _cursor_page(
+        self, request: Request, items: list[Any], key: Callable[[Any], str]
+    ) -> tuple[list[Any], dict[str, str]]:
+        """One page of `items` by cursor, as GitHub pages its newer lists (security advisories...).
+
+        Each item's cursor is an opaque encoding of its `key`. `after` starts the page just after
+        that item, `before` ends it just before it (400 for a cursor that names no item). The
+        `Link` header has rel="next" (`after` the page's last item) and rel="prev" (`before` its
+        first) where there is more; `page` is ignored.
+        """
+        per_page = min(max(_int(request.query.get("per_page"), 30), 1), self.options.max_per_page)
+        cursors = [_cursor(key(item)) for item in items]
+        start, end = 0, len(items)
+        for name in ("after", "before"):
+            if (cursor := request.query.get(name)) is not None:
+                if cursor not in cursors:
+                    raise ApiError(400, f"Invalid '{name}' cursor")
+                if name == "after":
+                    start = cursors.index(cursor) + 1
+                else:
+                    end = cursors.index(cursor)
+        if request.query.get("before") is not None and request.query.get("after") is None:
+            start = max(end - per_page, start)
+        end = min(start + per_page, end)
+        links = []
+        if end < len(items) and end > start:
+            links.append(("after", cursors[end - 1], "next"))
+        if start > 0 and start < len(items):
+            links.append(("before", cursors[start], "prev"))
+        if not links:
+            return items[start:end], {}
+        header = ", ".join(f'<{self._cursor_url(request, name, cursor)}>; rel="{rel}"' for name, cursor, rel in links)
+        return items[start:end], {"Link": header}
+
+    @staticmethod
+    def _cursor_url(request: Request, name: str, cursor: str) -> str:
+        query = [(key, value) for key, value in parse_qsl(request.query_string, keep_blank_values=True)]
+        query = [(key, value) for key, value in query if key not in ("after", "before", "page")] + [(name, cursor)]
+        return request.urls.api(request.path) + "?" + urlencode(query)
+
 
 _REASONS = {
     400: "Bad Request",
@@ -697,6 +803,11 @@ def _int(value: str | None, default: int) -> int:
         return int(value) if value is not None else default
     except ValueError:
         return default
+
+
+def _cursor(key: str) -> str:
+    """An opaque cursor for the item `key` names (GitHub's are base64 too)."""
+    return base64.urlsafe_b64encode(f"cursor:v2:{key}".encode()).decode().rstrip("=")
 
 
 def _public_pem(pem: bytes) -> bytes:

@@ -1,4 +1,4 @@
-"""What the fake GitHub knows: accounts, apps, repositories, pull requests and their satellites.
+"""What the fake GitHub knows: accounts, apps, repositories, pull requests, issues and their satellites.
 
 Git data (branches, commits) is not copied here: it lives in each repository's bare git
 repository on disk and is read from there when a response needs it.
@@ -166,6 +166,43 @@ class Pull:
 
 
 @dataclass(eq=False)
+class Issue:
+    """A standalone issue (a pull request's issue side is its `Pull`); numbered with the pull requests."""
+
+    id: int
+    number: int
+    repo: Repo
+    title: str
+    body: str | None
+    user: Account
+    created_at: int
+    updated_at: int
+    state: str = "open"
+    state_reason: str | None = None  # "completed", "not_planned", "duplicate" or "reopened"
+    closed_at: int | None = None
+    closed_by: Account | None = None
+    labels: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Advisory:
+    """A repository security advisory (GHSA), with the times of its life as epochs."""
+
+    ghsa_id: str
+    repo: Repo
+    summary: str
+    description: str | None
+    severity: str | None  # "critical", "high", "medium", "low" or None
+    state: str  # "triage", "draft", "published", "closed" or "withdrawn"
+    created_at: int
+    updated_at: int
+    cve_id: str | None = None
+    published_at: int | None = None
+    closed_at: int | None = None
+    withdrawn_at: int | None = None
+
+
+@dataclass(eq=False)
 class Comment:
     id: int
     repo: Repo
@@ -217,6 +254,8 @@ class State:
     installations: dict[int, Installation] = field(default_factory=dict)
     repos: dict[str, Repo] = field(default_factory=dict)  # "owner/name" -> repository
     pulls: dict[tuple[str, int], Pull] = field(default_factory=dict)  # ("owner/name", number) -> pull
+    issues: dict[tuple[str, int], Issue] = field(default_factory=dict)  # ("owner/name", number) -> standalone issue
+    advisories: dict[str, Advisory] = field(default_factory=dict)  # GHSA ID -> repository advisory
     comments: dict[int, Comment] = field(default_factory=dict)
     statuses: list[Status] = field(default_factory=list)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
@@ -238,6 +277,13 @@ class State:
 
     def pulls_of(self, repo: Repo) -> list[Pull]:
         return [pull for (name, _), pull in self.pulls.items() if name == repo.full_name]
+
+    def issues_of(self, repo: Repo) -> list[Issue]:
+        """The standalone issues of a repository (not the issue sides of its pull requests)."""
+        return [issue for (name, _), issue in self.issues.items() if name == repo.full_name]
+
+    def advisories_of(self, repo: Repo) -> list[Advisory]:
+        return [advisory for advisory in self.advisories.values() if advisory.repo is repo]
 
     @property
     def labels(self) -> dict[str, dict[str, Label]]:

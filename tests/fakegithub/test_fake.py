@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from github3 import exceptions as gh_errors
+from github3.models import GitHubCore
 
 from tests.fakegithub import FakeGitHub, load_spec
 from tests.fakegithub.fixture import fake_github_fixture  # noqa: F401  (the fixture)
@@ -63,7 +64,7 @@ def push_branch(fake: FakeGitHub, work: Git, owner: str, branch: str, files: dic
 def test_the_description_is_the_vendored_copy_and_nullable_means_or_null() -> None:
     spec = load_spec()
     document = json.loads(SPEC_PATH.read_text())
-    assert len(document["paths"]) == 28
+    assert len(document["paths"]) == 29
     assert "Copyright (c) 2020 Octokit contributors" in (SPEC_PATH.parent / "LICENSE-openapi").read_text()
     operation = spec.operation("get", "/repos/{owner}/{repo}/git/ref/{ref}")
     assert operation is not None
@@ -86,6 +87,71 @@ def test_the_description_is_the_vendored_copy_and_nullable_means_or_null() -> No
     assert spec.validate_response(delete, 204, b"{}", "application/json")
     assert spec.validate_response(delete, 429, b'{"message": "slow down"}', "application/json") == []
     assert spec.validate_response(delete, 200, b"", None) == ["status 200 is not documented"]
+
+
+def test_a_repository_advisory_has_exactly_githubs_properties() -> None:
+    """repository-advisory is `additionalProperties: false`: a property too many fails, like one too few."""
+    spec = load_spec()
+    schema = json.loads(SPEC_PATH.read_text())["components"]["schemas"]["repository-advisory"]
+    assert schema["additionalProperties"] is False and "private_fork" in schema["required"]
+    operation = spec.operation("get", "/repos/{owner}/{repo}/security-advisories")
+    assert operation is not None and not operation.extra
+    user = {
+        "login": "acme",
+        "id": 1,
+        "node_id": "U_1",
+        "avatar_url": "http://h/a",
+        "gravatar_id": "",
+        "url": "http://h/u",
+        "html_url": "http://h/acme",
+        "followers_url": "http://h/f",
+        "following_url": "http://h/f{/other_user}",
+        "gists_url": "http://h/g{/gist_id}",
+        "starred_url": "http://h/s{/owner}{/repo}",
+        "subscriptions_url": "http://h/s",
+        "organizations_url": "http://h/o",
+        "repos_url": "http://h/r",
+        "events_url": "http://h/e{/privacy}",
+        "received_events_url": "http://h/r",
+        "type": "Organization",
+        "site_admin": False,
+    }
+    times = dict.fromkeys(("created_at", "updated_at", "published_at"), "2023-11-14T22:13:20Z")
+    advisory = {
+        "ghsa_id": "GHSA-aaaa-bbbb-cccc",
+        "cve_id": None,
+        "url": "http://h/advisory",
+        "html_url": "http://h/advisory.html",
+        "summary": "A hole",
+        "description": None,
+        "severity": "high",
+        "author": user,
+        "publisher": None,
+        "identifiers": [{"type": "GHSA", "value": "GHSA-aaaa-bbbb-cccc"}],
+        "state": "published",
+        **times,
+        "closed_at": None,
+        "withdrawn_at": None,
+        "submission": None,
+        "vulnerabilities": [],
+        "cvss": None,
+        "cwes": None,
+        "cwe_ids": None,
+        "credits": None,
+        "credits_detailed": None,
+        "collaborating_users": None,
+        "collaborating_teams": None,
+        "private_fork": None,
+    }
+
+    def check(item: dict[str, object]) -> list[str]:
+        return spec.validate_response(operation, 200, json.dumps([item]).encode(), "application/json")
+
+    assert check(advisory) == []
+    assert check({**advisory, "cvss_severities": None}) == []  # optional, but a property of the schema
+    assert any("Additional properties" in problem for problem in check({**advisory, "score": 9.8}))
+    assert any("'private_fork' is a required property" in p for p in check(dict(list(advisory.items())[:-1])))
+    assert check({**advisory, "state": "gone"}) and check({**advisory, "severity": "extreme"})
 
 
 def test_an_invalid_response_is_caught_and_turned_into_a_500(fake: FakeGitHub) -> None:
@@ -379,6 +445,152 @@ def test_conflicting_pull_requests_are_not_mergeable_and_squash_merges(fake: Fak
     assert git("log", "--format=%s|%cn", f"{base}..main").splitlines() == ["Four b|GitHub", "Four a|GitHub"]
     assert git("show", "main:four.txt") == "b\n"
     assert ("PUT", "/repos/acme/product/pulls/4/merge", 200) in fake.requests
+
+
+# -- issues -----------------------------------------------------------------------------------
+
+
+def test_standalone_issues_are_numbered_with_pull_requests_and_listed_with_them(fake: FakeGitHub, work: Git) -> None:
+    gh = fake.github(ALICE)
+    repo = gh.repository("acme", "product")
+    push_branch(fake, work, "acme", "feature", {"feature.txt": "f\n"}, "A feature")
+    assert repo.create_pull("A feature", "main", "feature").number == 1
+    issue = repo.create_issue("Crash on start", "It crashes", labels=["bug", "upstream"])
+    assert (issue.number, issue.state, issue.pull_request_urls) == (2, "open", None)
+    assert issue.html_url == f"{fake.url}/acme/product/issues/2"
+    assert sorted(label.name for label in issue.original_labels) == ["bug", "upstream"]
+    record = fake.issue("acme", "product", 2)
+    assert (record.title, record.body, record.user.login, record.labels) == (
+        "Crash on start",
+        "It crashes",
+        "alice",
+        ["bug", "upstream"],
+    )
+    assert sorted(fake.state.labels["acme/product"]) == ["bug", "upstream"]
+    with pytest.raises(KeyError):
+        fake.issue("acme", "product", 1)  # a pull request's issue side is its Pull: fake.pull(...)
+    push_branch(fake, work, "acme", "other", {"other.txt": "o\n"}, "Another feature")
+    assert repo.create_pull("Another feature", "main", "other").number == 3
+    with pytest.raises(gh_errors.UnprocessableEntity):
+        repo.create_issue("")
+
+    # The list has pull requests too (their issue side, with `pull_request`), newest first.
+    listed = [(i.number, i.pull_request_urls is not None) for i in repo.issues(state="all")]
+    assert listed == [(3, True), (2, False), (1, True)]
+    assert repo.issue(1).pull_request_urls["url"] == f"{fake.url}/repos/acme/product/pulls/1"
+    assert [i.number for i in repo.issues(state="all", labels="bug")] == [2]
+    assert [i.number for i in repo.issues(state="all", labels="Bug,upstream")] == [2]  # all of them, any case
+    assert list(repo.issues(state="all", labels="bug,wontfix")) == []
+    assert [i.number for i in repo.issues(direction="asc")] == [1, 2, 3]
+    fake.options.max_per_page = 2
+    before = len(fake.requests)
+    assert len(list(repo.issues(state="all"))) == 3
+    assert [record.query for record in fake.requests[before:]] == [
+        "state=all&per_page=100",
+        "state=all&per_page=100&page=2",
+    ]
+
+    # Comments and labels as on a pull request's issue side.
+    comment = issue.create_comment("Seen it too")
+    assert comment.html_url == f"{fake.url}/acme/product/issues/2#issuecomment-{comment.id}"
+    assert comment.edit("Seen it twice")
+    assert [c.body for c in repo.issue(2).comments()] == ["Seen it twice"]
+    assert sorted(label.name for label in issue.add_labels("confirmed")) == ["bug", "confirmed", "upstream"]
+    assert sorted(label.name for label in repo.issue(2).labels()) == ["bug", "confirmed", "upstream"]
+
+    # Edited, closed (by edit or close()), reopened.
+    assert issue.edit(title="Crash on start-up", body="Every time", state="closed")
+    closed = repo.issue(2)
+    assert (closed.title, closed.body, closed.state, closed.closed_by.login) == (
+        "Crash on start-up",
+        "Every time",
+        "closed",
+        "alice",
+    )
+    assert closed.as_dict()["state_reason"] == "completed" and closed.closed_at is not None
+    assert [i.number for i in repo.issues(state="closed")] == [2]
+    assert [i.number for i in repo.issues()] == [3, 1]
+    assert closed.reopen() and repo.issue(2).as_dict()["state_reason"] == "reopened"
+    assert fake.issue("acme", "product", 2).closed_at is None
+    assert fake.github(BOB).repository("acme", "product").issue(2).close()
+    record = fake.issue("acme", "product", 2)
+    assert (record.state, record.closed_by.login, record.labels) == ("closed", "bob", ["bug", "upstream", "confirmed"])
+    assert issue.edit(labels=["wontfix"]) and fake.issue("acme", "product", 2).labels == ["wontfix"]
+    assert gh.repository("acme", "product").open_issues_count == 2  # the two open pull requests
+    with pytest.raises(gh_errors.NotFoundError):
+        repo.issue(4)
+
+
+# -- security advisories ----------------------------------------------------------------------
+
+
+class RepositoryAdvisory(GitHubCore):
+    """An item of GET /repos/{owner}/{repo}/security-advisories (github3.py has no class for it)."""
+
+    def _update_attributes(self, advisory: dict[str, object]) -> None:
+        self.ghsa_id = advisory["ghsa_id"]
+        self.state = advisory["state"]
+        self.identifiers = advisory["identifiers"]
+        self.published_at = advisory["published_at"]
+        self.withdrawn_at = advisory["withdrawn_at"]
+
+
+def test_repository_security_advisories_are_paged_by_cursor(fake: FakeGitHub) -> None:
+    a_month_ago = fake.state.clock.now - 30 * 86400
+    fake.add_advisory("acme", "product", ghsa_id="GHSA-1111-1111-1111", summary="Old", published_at=a_month_ago)
+    fake.add_advisory(
+        "acme", "product", ghsa_id="GHSA-2222-2222-2222", summary="Has a CVE", cve_id="CVE-2024-0002", severity="low"
+    )
+    fake.add_advisory("acme", "product", ghsa_id="GHSA-3333-3333-3333", summary="Not yet", state="draft")
+    withdrawn = fake.add_advisory("acme", "product", ghsa_id="GHSA-4444-4444-4444", summary="Oops", state="withdrawn")
+    fake.add_advisory("acme", "product", ghsa_id="GHSA-5555-5555-5555", summary="Newest", severity=None)
+    gh = fake.github(ALICE)  # a member of acme: sees the draft too
+    url = gh._build_url("repos", "acme", "product", "security-advisories")
+
+    def ids(**params: object) -> list[str]:
+        return [a.ghsa_id for a in gh._iter(-1, url, RepositoryAdvisory, params=params)]
+
+    before = len(fake.requests)
+    published = list(gh._iter(-1, url, RepositoryAdvisory, params={"state": "published", "per_page": 2}))
+    assert [a.ghsa_id for a in published] == ["GHSA-5555-5555-5555", "GHSA-2222-2222-2222", "GHSA-1111-1111-1111"]
+    queries = [record.query for record in fake.requests[before:]]
+    assert len(queries) == 2 and queries[0] == "state=published&per_page=2"
+    assert queries[1].startswith("state=published&per_page=2&after=")
+    assert {a.state for a in published} == {"published"}
+    identifiers = {a.ghsa_id: a.identifiers for a in published}
+    assert identifiers["GHSA-2222-2222-2222"] == [
+        {"value": "GHSA-2222-2222-2222", "type": "GHSA"},
+        {"value": "CVE-2024-0002", "type": "CVE"},
+    ]
+    assert identifiers["GHSA-1111-1111-1111"] == [{"value": "GHSA-1111-1111-1111", "type": "GHSA"}]
+    assert ids(state="withdrawn") == ["GHSA-4444-4444-4444"]
+    [gone] = gh._iter(-1, url, RepositoryAdvisory, params={"state": "withdrawn"})
+    assert gone.withdrawn_at is not None and gone.published_at is not None
+    assert withdrawn.withdrawn_at is not None
+    assert len(ids()) == 5 and ids(state="draft") == ["GHSA-3333-3333-3333"]
+    assert ids(sort="published", direction="asc", state="published")[0] == "GHSA-1111-1111-1111"
+    assert ids(direction="asc")[:2] == ["GHSA-1111-1111-1111", "GHSA-2222-2222-2222"]  # created: the old one first
+
+    # The Link header by hand: next (after=...) and prev (before=...); a cursor that names nothing is a 400.
+    first = gh.session.get(url, params={"per_page": 2})
+    assert [a["ghsa_id"] for a in first.json()] == ["GHSA-5555-5555-5555", "GHSA-4444-4444-4444"]
+    assert set(first.links) == {"next"}
+    second = gh.session.get(first.links["next"]["url"])
+    assert [a["ghsa_id"] for a in second.json()] == ["GHSA-3333-3333-3333", "GHSA-2222-2222-2222"]
+    assert set(second.links) == {"next", "prev"} and "after=" in second.links["next"]["url"]
+    back = gh.session.get(second.links["prev"]["url"])
+    assert [a["ghsa_id"] for a in back.json()] == ["GHSA-5555-5555-5555", "GHSA-4444-4444-4444"]
+    last = gh.session.get(second.links["next"]["url"])
+    assert [a["ghsa_id"] for a in last.json()] == ["GHSA-1111-1111-1111"] and "next" not in last.links
+    assert gh.session.get(url, params={"after": "nonsense"}).status_code == 400
+    assert gh.session.get(url, params={"state": "gone"}).status_code == 400
+
+    # Others see only what is public; anonymous reads work where the fake allows them.
+    assert "GHSA-3333-3333-3333" not in [a.ghsa_id for a in fake.github(BOB)._iter(-1, url, RepositoryAdvisory)]
+    fake.options.allow_anonymous = True
+    anonymous = requests.get(f"{fake.url}/repos/acme/product/security-advisories?state=draft", timeout=5)
+    assert anonymous.status_code == 200 and anonymous.json() == []
+    assert requests.get(f"{fake.url}/repos/acme/nothing/security-advisories", timeout=5).status_code == 404
 
 
 # -- fork sync --------------------------------------------------------------------------------

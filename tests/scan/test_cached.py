@@ -77,6 +77,10 @@ def _mark_caches(store: Path, *, also: tuple[str, ...] = ()) -> int:
                 for change in changes:
                     change["title"] = MARK
                 text = json.dumps(changes)
+            elif key.startswith("security:"):
+                coverage = json.loads(report)
+                coverage["unlocated"] = [MARK]
+                text = json.dumps(coverage)
             else:
                 cached = CachedReport.decode(report)
                 stale = cached.text.replace(b'"network": "landgrant"', f'"network": "{MARK}"'.encode())

@@ -117,3 +117,26 @@ def test_the_scheduled_bot_opens_the_backport_once_and_reports_coverage(
             ("slim", "open", [fix]),
             ("behind", "open", [fix]),
         ]
+
+
+def test_the_policy_fast_forwards_a_central_tier_node_to_the_fix_instead(campus: tuple[Git, str]) -> None:
+    """security.central = "fast-forward": a central-tier node that lacks the fix is moved to the fix
+    cherry-picked onto its head (a fast-forward, git says), with no proposal; others still get one."""
+    git, fix = campus
+    git("branch", "kiosk", f"{fix}^")  # a central-tier copy from before the fix
+    text = (git.path / "forkflow.toml").read_text()
+    text = text.replace('name = "campus"', 'name = "campus"\npolicy = "policy.toml"')
+    text += '\n[[node]]\nname = "kiosk"\nparent = "central"\ntier = "central"\nref = "refs/heads/kiosk"\n'
+    git.commit("Kiosk, and the policy", {"forkflow.toml": text, "policy.toml": '[security]\ncentral = "fast-forward"\n'})
+    before = git.head("kiosk")
+    found = run(git)
+    [kiosk] = of(found["backports"], "kiosk")
+    assert kiosk["step"] == "fast-forward" and kiosk["conflicts"] == []
+    after = git.head("kiosk")
+    assert git.sh(f"git merge-base --is-ancestor {before} {after}; echo $?").strip() == "0"  # a fast-forward
+    assert git("rev-list", "--count", f"{before}..{after}").strip() == "1"  # only the fix
+    assert git.patch_id(after) == git.patch_id(fix)
+    assert of(proposals(git), "kiosk") == []  # no proposal: the node has it now
+    assert [b["step"] for b in of(found["backports"], "behind")] == ["open"]  # a decentralized node still gets one
+    again = run(git)
+    assert of(again["backports"], "kiosk") == []  # covered by ancestry now: nothing to do

@@ -200,3 +200,56 @@ def test_the_register_can_say_which_commit_brought_the_hole_in(campus: tuple[Git
     assert states == {n: never for n in NODES} | {"late": ("missing", "1 of 1 commit(s) missing")}
     assert git.sh(f"git merge-base --is-ancestor {hole} late; echo $?").strip() == "0"  # git: late has the hole
     assert git.sh(f"git merge-base --is-ancestor {hole} behind; echo $?").strip() == "1"  # and behind does not
+
+
+def test_the_scan_report_has_the_security_section_and_the_terminal_shows_the_overdue_first(
+    campus: tuple[Git, str],
+) -> None:
+    git, fix = campus
+    code, out = run("security", "--repo", str(git.path), "--json")
+    alone = json.loads(out)
+    code, out = run("scan", "--repo", str(git.path), "--json")
+    assert code == 0, out
+    document = json.loads(out)
+    assert document["security"] == alone and document["version"] == 1  # a field added within the version
+    result = CliRunner().invoke(main, ["scan", "--repo", str(git.path)])
+    lines = result.output.splitlines()
+    assert lines[0].startswith("OVERDUE: slim lacks security fix CVE-2026-0001") or lines[0].startswith(
+        "OVERDUE: behind lacks security fix CVE-2026-0001"
+    )
+    assert sum(line.startswith("OVERDUE: ") for line in lines[:2]) == 2  # both, above the table
+    assert any(line.startswith("Security coverage: 66.7%") for line in lines)
+
+
+def test_the_store_keeps_the_coverage_for_these_heads_and_only_the_days_move(
+    campus: tuple[Git, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forkflow.store.store import Store
+    from forkflow.workspace import open_workspace
+
+    git, _ = campus
+    code, scanned = run("scan", "--repo", str(git.path), "--json")  # scan writes the store; security only reads it
+    first = json.dumps(json.loads(scanned)["security"])
+    space = open_workspace(git.path)
+    keys = [row[0] for row in space.store._db.execute("SELECT key FROM report_cache")]
+    [key] = [k for k in keys if k.startswith("security:")]
+    assert isinstance(space.store, Store)
+    # what the next command prints is what the store holds (marked here, so a recomputation would show)
+    kept = json.loads(space.store.cached_report(key) or "")
+    kept["coverage"][0]["how"] = "ancestry (as kept)"
+    space.store.save_report(key, json.dumps(kept))
+    space.store.close()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(MAR_2026) + 30 * 86400))  # a month later, the same heads
+    code, later = run("security", "--repo", str(git.path), "--json")
+    before, after = json.loads(first), json.loads(later)
+    assert after["percent"] == before["percent"] and after["fixes"] == before["fixes"]
+    assert [c["days"] - d["days"] for c, d in zip(after["coverage"], before["coverage"], strict=True)] == [30] * 6
+    assert after["coverage"][0]["how"] == "ancestry (as kept)"  # read from the store, not computed again
+    same = [{k: v for k, v in c.items() if k not in ("days", "how")} for c in after["coverage"]]
+    assert same == [{k: v for k, v in c.items() if k not in ("days", "how")} for c in before["coverage"]]
+    assert after["longest_exposure"] == before["longest_exposure"] + 30
+    git.checkout("behind")
+    git("merge", "-q", "--no-edit", "main")  # a head moves: a new key, computed anew
+    git.checkout("main")
+    code, moved = run("security", "--repo", str(git.path), "--json")
+    assert {c["node"]: c["status"] for c in json.loads(moved)["coverage"]}["behind"] == "covered"

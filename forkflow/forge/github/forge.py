@@ -19,9 +19,11 @@ from github3.exceptions import (
 )
 
 from forkflow.errors import ForgeError, GitError, RateLimited
-from forkflow.forge import Proposal, ProposalState
+from forkflow.forge import Advisory, Proposal, ProposalState
+from forkflow.forge.github.advisories import published_advisories
 from forkflow.forge.github.client import GitHubClient
-from forkflow.forge.meta import MetaError, meta_block, proposal_of, repo_of
+from forkflow.forge.github.issues import ISSUE_KINDS, close_issue, edit_issue, open_issue, proposal_issues
+from forkflow.forge.meta import MetaError, issue_proposal, meta_block, proposal_of, repo_of
 from forkflow.gitrepo import GitRepo, Person
 from forkflow.gitrepo.remote import push_refs
 from forkflow.manifest.spec import Manifest, NodeSpec
@@ -33,12 +35,14 @@ class GitHubForge:
 
     name = "github"
     branchless = False  # a pull request needs a branch: a proposal that applies nowhere is reported, not opened
+    branchless_kinds = ISSUE_KINDS  # ... except a security backport, which becomes an issue for a person
 
     def __init__(self, repo: GitRepo, manifest: Manifest, client: GitHubClient):
         self._repo = repo
         self._manifest = manifest
         self._client = client
         self._where: dict[tuple[str, int], tuple[Any, Proposal]] = {}  # (target, number) -> pull request, proposal
+        self._issues: set[tuple[str, int]] = set()  # the (target, number) of _where that are issues, not pulls
         self._unlisted: set[str] = set()  # nodes whose pull requests could not be listed: nothing is opened there
         self._foreign: dict[tuple[str, str], int] = {}  # (node, branch) -> an open pull request forkflow cannot read
         self.problems: list[StepProblem] = []  # what could not be read: reported, the run goes on
@@ -56,6 +60,7 @@ class GitHubForge:
                 if repository.full_name.lower() in listed:
                     continue  # several nodes (branches) of one repository: its pull requests are listed once
                 pulls = self._pulls(repository)
+                issues = proposal_issues(self._client, repository)
             except RateLimited:
                 raise
             except ForgeError as err:
@@ -70,6 +75,12 @@ class GitHubForge:
                 if proposal is not None:
                     found.append(proposal)
                     self._where[(proposal.target, proposal.number)] = (pull, proposal)
+            for issue in issues:
+                proposal = self._read_issue(spec.name, repository.full_name, issue)
+                if proposal is not None:
+                    found.append(proposal)
+                    self._where[(proposal.target, proposal.number)] = (issue, proposal)
+                    self._issues.add((proposal.target, proposal.number))
         return sorted(found, key=lambda p: (p.created_at, p.number))
 
     def get(self, number: int, *, target: str | None = None) -> Proposal:
@@ -78,6 +89,8 @@ class GitHubForge:
     # writing ----------------------------------------------------------------------------
 
     def open(self, proposal: Proposal) -> Proposal:
+        if proposal.head is None and proposal.kind in ISSUE_KINDS:
+            return self._open_issue(proposal)
         if proposal.head is None:
             raise ForgeError(
                 f"{proposal.title}: no variant applies cleanly on {proposal.target} "
@@ -112,7 +125,14 @@ class GitHubForge:
             )
 
     def update(self, proposal: Proposal) -> Proposal:
-        _, pull, _ = self._locate(proposal.number, proposal.target)
+        target, pull, _ = self._locate(proposal.number, proposal.target)
+        if (target, proposal.number) in self._issues:
+            return self._update_issue(pull, proposal)
+        if proposal.head is None and proposal.kind in ISSUE_KINDS:  # it no longer applies: an issue instead
+            opened = self._open_issue(proposal.model_copy(update={"number": 0}))
+            self.comment(proposal.number, f"This no longer applies cleanly: see #{opened.number}.", target=target)
+            self._client.call(pull.close, f"closing pull request #{proposal.number}")
+            return opened
         if proposal.head is not None:
             self._push(proposal)
         state = "open" if proposal.state == ProposalState.OPEN else "closed"
@@ -124,7 +144,10 @@ class GitHubForge:
 
     def close(self, number: int, when: str, *, target: str | None = None) -> Proposal:
         target, pull, _ = self._locate(number, target)
-        self._client.call(pull.close, f"closing pull request #{number}")
+        if (target, number) in self._issues:
+            close_issue(self._client, pull)
+        else:
+            self._client.call(pull.close, f"closing pull request #{number}")
         closed = self.get(number, target=target)
         return closed.model_copy(update={"state": ProposalState.CLOSED, "closed_at": when})
 
@@ -147,12 +170,14 @@ class GitHubForge:
 
     def comment(self, number: int, body: str, *, marker: str | None = None, target: str | None = None) -> None:
         """Comment on a pull request; with ``marker``, refresh forkflow's earlier comment instead of adding one."""
-        if target is not None:
+        if (
+            target is not None
+        ):  # any pull request or issue of the node's repository (on GitHub, a pull request is an issue)
             repository = self._repository(target)
-            pull = self._client.call(lambda: repository.pull_request(number), f"reading pull request #{number}")
+            issue = self._client.call(lambda: repository.issue(number), f"reading #{number}")
         else:
-            _, pull, _ = self._locate(number, None)
-        issue = self._client.call(pull.issue, "reading the pull request's issue")
+            where, pull, _ = self._locate(number, None)
+            issue = pull if (where, number) in self._issues else self._client.call(pull.issue, "reading the issue")
         if marker is not None:
             text = f"{body}\n\n<!-- {marker} -->"
             comments: list[Any] = self._client.call(lambda: list(issue.comments()), "reading comments")
@@ -190,6 +215,12 @@ class GitHubForge:
                 lambda: repository.create_status(sha, state, description=title[:140], context="forkflow/policy"),
                 "setting the commit status",
             )
+
+    def advisories(self, node: str) -> list[Advisory]:
+        """The node's repository's published security advisories; what cannot be read is a problem."""
+        found, unread = published_advisories(self._client, self._repository(node))
+        self.problems += [StepProblem(node=node, step="read advisories", reason=reason) for reason in unread]
+        return found
 
     # repositories (the life of nodes) ---------------------------------------------------
 
@@ -294,6 +325,36 @@ class GitHubForge:
         if proposal is None:
             self._note_foreign(node, pull)  # not forkflow's: its branch is not forkflow's to push
         return proposal
+
+    def _open_issue(self, proposal: Proposal) -> Proposal:
+        """A proposal with no branch, as an issue that names the conflicts for a person to finish."""
+        if proposal.target in self._unlisted:
+            raise ForgeError(f"not opened: the issues of {proposal.target!r} could not be listed, so one may be open")
+        repository = self._repository(proposal.target)
+        issue = open_issue(self._client, repository, proposal)
+        opened = proposal.model_copy(update={"number": issue.number, "url": issue.html_url})
+        self._where[(proposal.target, issue.number)] = (issue, opened)
+        self._issues.add((proposal.target, issue.number))
+        return opened
+
+    def _update_issue(self, issue: Any, proposal: Proposal) -> Proposal:
+        """Refresh the issue; when the proposal has a branch now, a pull request takes its place."""
+        if proposal.head is None:
+            edit_issue(self._client, issue, proposal)
+            return proposal
+        opened = self.open(proposal.model_copy(update={"number": 0}))
+        close_issue(self._client, issue, f"It applies cleanly now: see #{opened.number}.")
+        return opened
+
+    def _read_issue(self, node: str, full_name: str, issue: Any) -> Proposal | None:
+        """The proposal an issue holds; None (and a problem when its block is broken) when it holds none."""
+        try:
+            return issue_proposal(issue, node, full_name, self._manifest)
+        except MetaError as err:
+            item = f"{full_name}#{issue.number}"
+            reason = f"{err}; restore the block, or delete it (forkflow then leaves the issue alone)"
+            self.problems.append(StepProblem(node=node, step="read issue", item=item, reason=reason))
+            return None
 
     def _note_foreign(self, node: str, pull: Any) -> None:
         ref = str(getattr(pull.head, "ref", "") or "")
