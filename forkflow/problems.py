@@ -4,9 +4,11 @@ A run (``forkflow bot``, ``sync``, ``propose``) is many small steps: fetch a nod
 repository's pull requests, push a branch, open a pull request, sync a node.  A step that
 fails with a :class:`~forkflow.errors.ForkflowError` (a refused push, a forge that answers
 403, a pull request whose metadata cannot be read) is a :class:`StepProblem` for that item,
-and the other steps go on; the command's exit code then says that something failed.  Two
+and the other steps go on; the command's exit code then says that something failed.  Three
 things still stop a run: :class:`~forkflow.errors.RateLimited` (every further call would fail
-too) and an exception that is not a ForkflowError (a bug: the traceback goes to the crash log).
+too), :class:`~forkflow.errors.StoreError` (a full disk, a store that cannot be written: every
+further write would fail too, and the store must stay as it was) and an exception that is not a
+ForkflowError (a bug: the traceback goes to the crash log).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from contextlib import contextmanager
 
 from pydantic import BaseModel, ConfigDict
 
-from forkflow.errors import ForkflowError, RateLimited
+from forkflow.errors import ForkflowError, RateLimited, StoreError
 
 
 class PlanError(ForkflowError):
@@ -45,11 +47,11 @@ def step(
 ) -> Iterator[None]:
     """Run one step; a ForkflowError becomes a problem in ``problems`` (with None, it is raised).
 
-    RateLimited is always raised: it ends the run.
+    RateLimited and StoreError are always raised: they end the run.
     """
     try:
         yield
-    except RateLimited:
+    except (RateLimited, StoreError):
         raise
     except ForkflowError as err:
         if problems is None:
