@@ -39,37 +39,41 @@ def fingerprint(diff_lines: list[bytes]) -> tuple[int, ...]:
     """The fingerprint of a diff in git's format (``diff --git`` headers, hunks).
 
     A line removed and added again with only whitespace, quotes or comments changed is no
-    change at all, so it leaves no token; the same goes for a word on both sides.
+    change at all, so it leaves no token; the same goes for a word on both sides.  Of a diff
+    longer than ``LINE_BUDGET`` lines, only the smaller files' hunks are read (:func:`within_budget`).
     """
+    if len(diff_lines) > LINE_BUDGET:  # headers and all: the hunks may still fit
+        diff_lines = within_budget(diff_lines)
     paths: set[bytes] = set()
     lines: tuple[set[bytes], set[bytes]] = (set(), set())  # added, removed
     words: tuple[set[bytes], set[bytes]] = (set(), set())
     places: set[bytes] = set()
     where = b""  # the path the current hunk's places are in
     hunk: list[tuple[bytes, bytes]] = []  # (" ", "+" or "-", the line's code without whitespace)
+    known = _LINES
     for line in diff_lines:
         sign = line[:1]
-        boundary = line.startswith((b"diff ", b"@@", b"--- ", b"+++ "))
-        if boundary:
+        if sign == b" " or (sign in _CHANGED and not line.startswith((b"+++ ", b"--- "))):
+            text = line[1:]
+            facts = known.get(text, _UNSEEN)
+            if facts is _UNSEEN:
+                facts = _line_facts(text)
+            if facts is None:
+                continue
+            bare, said = facts
+            if sign != b" " and not line.startswith((b"+++", b"---")):  # "+++x": in the hunk, yet no change
+                side = 0 if sign == b"+" else 1
+                lines[side].add(bare)
+                words[side].update(said)
+            hunk.append((sign, bare))
+            continue
+        if line.startswith((b"diff ", b"@@", b"--- ", b"+++ ")):
             _hunk_places(where, hunk, places)
             hunk = []
             if line.startswith(b"+++ b/"):
                 where = line[6:].rstrip(b"\n")
-        if line.startswith((b"+++ b/", b"--- a/")):
-            paths.add(line[6:].rstrip(b"\n"))
-        changed = sign in (b"+", b"-") and not line.startswith((b"+++", b"---"))
-        in_hunk = not boundary and sign in (b" ", b"+", b"-")
-        if not in_hunk:
-            continue
-        code = _normalised(line[1:])
-        if code is None:
-            continue
-        bare = _SPACE.sub(b"", code)
-        if changed:
-            side = 0 if sign == b"+" else 1
-            lines[side].add(bare)
-            words[side].update(word for word in _WORD.findall(code) if word.lower() not in _KEYWORDS)
-        hunk.append((sign, bare))
+            if line.startswith((b"+++ b/", b"--- a/")):
+                paths.add(line[6:].rstrip(b"\n"))
     _hunk_places(where, hunk, places)
     tokens = {_token(PATH, path) for path in paths}
     tokens.update(_token(CONTEXT, place) for place in places)
@@ -77,6 +81,64 @@ def fingerprint(diff_lines: list[bytes]) -> tuple[int, ...]:
         tokens.update(_token(kinds[0], text) for text in added - removed)
         tokens.update(_token(kinds[1], text) for text in removed - added)
     return tuple(sorted(tokens))
+
+
+LINE_BUDGET = 4000
+"""The most lines of one commit's diff a fingerprint reads.  A vendored library or a lock file
+regenerated is tens of thousands of lines that say nothing of what the change does, and would
+cost more than all the other commits of a network together; the patch-id still reads every line."""
+
+
+def within_budget(diff_lines: list[bytes]) -> list[bytes]:
+    """The diff with its files' hunks taken smallest first while they fit in ``LINE_BUDGET`` lines;
+    the files that do not fit keep their headers (so their paths still count), not their hunks.
+
+    A file's size is the lines of its hunks, which git's diff and forkflow's own write alike
+    (their headers differ: git writes every ``index`` line).
+    """
+    starts = [index for index, line in enumerate(diff_lines) if line.startswith(b"diff ")]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    files = [diff_lines[start:end] for start, end in zip(starts, [*starts[1:], len(diff_lines)], strict=True)]
+    headers = [_header_length(lines) for lines in files]
+    sizes = [len(lines) - header for lines, header in zip(files, headers, strict=True)]
+    kept = set()
+    left = LINE_BUDGET
+    for number in sorted(range(len(files)), key=lambda n: (sizes[n], n)):
+        if sizes[number] > left:
+            break
+        kept.add(number)
+        left -= sizes[number]
+    out: list[bytes] = []
+    for number, lines in enumerate(files):
+        out.extend(lines if number in kept else lines[: headers[number]])
+    return out
+
+
+def _header_length(lines: list[bytes]) -> int:
+    for index, line in enumerate(lines):
+        if line.startswith(b"@@"):
+            return index
+    return len(lines)
+
+
+_UNSEEN: tuple[bytes, tuple[bytes, ...]] = (b"", ())  # a sentinel, told by its identity
+_CHANGED = frozenset((b"+", b"-"))
+_LINES: dict[bytes, tuple[bytes, tuple[bytes, ...]] | None] = {}
+"""What each line's text (after its sign) gives, remembered: a network's diffs repeat their lines
+(the same patch in many branches, a file vendored twice), about seven times each on a real one."""
+_LINES_KEPT = 1 << 18
+
+
+def _line_facts(text: bytes) -> tuple[bytes, tuple[bytes, ...]] | None:
+    """A line's code without whitespace and its telling words; None when it says nothing (remembered)."""
+    found = _normalised(text)
+    if found is not None:
+        found = (b"".join(found[0].split()), found[1])
+    if len(_LINES) >= _LINES_KEPT:
+        _LINES.clear()
+    _LINES[text] = found
+    return found
 
 
 def _hunk_places(path: bytes, hunk: list[tuple[bytes, bytes]], places: set[bytes]) -> None:
@@ -100,17 +162,32 @@ def _hunk_places(path: bytes, hunk: list[tuple[bytes, bytes]], places: set[bytes
             changing = True
 
 
-def _normalised(text: bytes) -> bytes | None:
-    """The code of a changed line without comments and with one quote style; None when it says nothing."""
+def _normalised(text: bytes) -> tuple[bytes, tuple[bytes, ...]] | None:
+    """The code of a changed line without comments and with one quote style, and its words but
+    keywords; None when it says nothing."""
     if _COMMENT_LINE.match(text):
         return None  # a comment says little about what the code does, and re-typed fixes reword them
     code = _TRAILING_COMMENT.sub(b"", text).replace(b"'", b'"')
-    if not any(word.lower() not in _KEYWORDS for word in _WORD.findall(code)):
+    words = tuple(word for word in _WORD.findall(code) if word.lower() not in _KEYWORDS)
+    if not words:
         return None  # brackets, "else:", blank lines: nothing that tells one change from another
-    return code
+    return code, words
 
 
 def _token(kind: int, text: bytes) -> int:
+    known = _TOKENS.get((kind, text))
+    if known is not None:
+        return known
+    if len(_TOKENS) >= _LINES_KEPT:
+        _TOKENS.clear()
+    token = _TOKENS[(kind, text)] = _hashed(kind, text)
+    return token
+
+
+_TOKENS: dict[tuple[int, bytes], int] = {}
+
+
+def _hashed(kind: int, text: bytes) -> int:
     digest = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
     return (digest & ~KIND_MASK) | kind
 

@@ -9,13 +9,14 @@ How it decides (the README says the same in words):
    change adds says nothing), and by kind: removed lines weigh most, then added lines, then
    words and places, then paths.
 3. Sharing a place or a path counts at most as much as the content shared beside it
-   (:meth:`Weights.shared_evidence`); the score is that evidence over a mean of the two
+   (:func:`forkflow.changes.overlap.evidence`); the score is that evidence over a mean of the two
    changes' weights leaning to the smaller (:func:`similarity`).  Commit messages add up to
    ``MESSAGE_BONUS`` (a secondary signal, for changes just under the threshold).
 4. The threshold is on the network's own scale: a pair must stand that far above what random
    pairs of the network's changes score (:func:`noise_level`, :func:`raw_threshold`).
 5. Candidates come from an inverted index over the rarer tokens of what changes do (not where),
-   so the work grows with the number of changes, not its square.
+   so the work grows with the number of changes, not its square; the same index gives each
+   candidate pair's shared weight (:func:`forkflow.changes.overlap.candidate_overlaps`).
 6. A change split into several commits in one node and squashed into one in another is found
    by containment: when two or more consecutive commits of one node each lie mostly inside a
    change of another node, their union is compared as one change.  (A node's commits that
@@ -27,29 +28,23 @@ How it decides (the README says the same in words):
 from __future__ import annotations
 
 import heapq
-import math
 import random
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
 
-from forkflow.changes.fingerprint import CONTEXT, KIND_MASK, LINE_ADDED, LINE_REMOVED, PATH, WORD_ADDED, WORD_REMOVED
+from forkflow.changes.overlap import Overlap, Weights, candidate_overlaps, evidence
 
-KIND_WEIGHTS = {LINE_REMOVED: 1.5, LINE_ADDED: 1.0, WORD_REMOVED: 0.6, WORD_ADDED: 0.4, PATH: 0.3, CONTEXT: 0.5}
-PLACE_KINDS = frozenset((PATH, CONTEXT))
+__all__ = ["Group", "Unit", "Weights", "find_similar", "most_similar", "similarity"]
+
 MESSAGE_BONUS = 0.1
 BALANCE = 0.6
 """How far the score's denominator leans to the smaller change (0.5: the geometric mean)."""
 CONTAINED = 0.7
 """A commit lies inside another change when this share of its weight is in the other's."""
-MAX_POSTINGS = 64
-"""Tokens carried by more changes than this do not propose candidates (they still score)."""
-MIN_SHARED = 1
-"""Two changes are compared when they share at least this many indexed tokens (two lost about
-three points of recall on the labelled set for little speed)."""
 MAX_PART = 8
 """At most this many consecutive commits are put together when looking for a split change."""
 
@@ -90,62 +85,6 @@ class Group:
         return frozenset().union(*(unit.nodes for unit in self.units))
 
 
-class Weights:
-    """Token weights: rarer tokens weigh more (inverse document frequency), by kind."""
-
-    def __init__(self, units: Sequence[Unit]):
-        self.df: Counter[int] = Counter()
-        for unit in units:
-            self.df.update(unit.tokens)
-        total = max(1, len(units))
-        self._weight = {token: _weight(token, count, total) for token, count in self.df.items()}
-        self._unknown = math.log(total + 1) / 0.5  # a token no unit has: as rare as can be
-        self._masses: dict[frozenset[int], float] = {}
-        self._places = frozenset(token for token in self.df if token & KIND_MASK in PLACE_KINDS)
-
-    def of(self, token: int) -> float:
-        known = self._weight.get(token)
-        return known if known is not None else KIND_WEIGHTS[token & KIND_MASK] * self._unknown
-
-    def mass(self, tokens: frozenset[int]) -> float:
-        """The summed weight of a set of tokens (remembered: fingerprints are compared many times)."""
-        known = self._masses.get(tokens)
-        if known is None:
-            known = self._masses[tokens] = sum(map(self.of, tokens))
-        return known
-
-    def shared_mass(self, a: frozenset[int], b: frozenset[int]) -> float:
-        return sum(map(self.of, a & b))
-
-    def shared_evidence(self, a: frozenset[int], b: frozenset[int]) -> float:
-        """The weight two fingerprints share, where sharing a place counts only beside shared content.
-
-        Lines and words say what a change does; paths and context lines only where.  Two changes
-        at the same place that do different things (a cookie made Secure, the same cookie given
-        an expiry) share a place and nothing else: no evidence.  So the place's weight counts
-        at most as much as the content's.
-        """
-        shared = a & b
-        if not shared:
-            return 0.0
-        places = shared & self._places
-        if not places:
-            return self._sum(shared)
-        content = self._sum(shared - places)
-        return content + min(self._sum(places), content)
-
-    def _sum(self, tokens: frozenset[int]) -> float:
-        try:
-            return sum(map(self._weight.__getitem__, tokens))  # the tokens of the units weighed: all known
-        except KeyError:
-            return sum(map(self.of, tokens))
-
-
-def _weight(token: int, count: int, total: int) -> float:
-    rarity = math.log((total + 1) / (count + 0.5))
-    return KIND_WEIGHTS[token & KIND_MASK] * max(rarity, 0.05)
-
-
 def similarity(a: frozenset[int], b: frozenset[int], weights: Weights) -> float:
     """How much of two fingerprints' weight they share (0: nothing in common, 1: the same tokens).
 
@@ -153,10 +92,13 @@ def similarity(a: frozenset[int], b: frozenset[int], weights: Weights) -> float:
     (``small ** BALANCE * large ** (1 - BALANCE)``): a fix retyped with a test beside it is
     still mostly the same change, which the Jaccard index (over their union) would halve.
     """
-    shared = weights.shared_evidence(a, b)
+    return _score(evidence(weights.overlap(a, b)), weights.mass(a), weights.mass(b))
+
+
+def _score(shared: int, mass_a: int, mass_b: int) -> float:
     if shared == 0:
         return 0.0
-    small, large = sorted((weights.mass(a), weights.mass(b)))
+    small, large = sorted((mass_a, mass_b))
     mean: float = small**BALANCE * large ** (1 - BALANCE)
     return round(shared / mean, 6)  # sums in any order agree
 
@@ -193,12 +135,6 @@ def upstream_threshold(threshold: float) -> float:
     return round(min(1.0, threshold + UPSTREAM_MARGIN), 6)
 
 
-def containment(part: frozenset[int], whole: frozenset[int], weights: Weights) -> float:
-    """The share of ``part``'s weight that ``whole`` has too."""
-    mass = weights.mass(part)
-    return weights.shared_mass(part, whole) / mass if mass else 0.0
-
-
 def message_similarity(a: str, b: str) -> float:
     """Jaccard index of the words of two commit messages' first lines."""
     left, right = _message_words(a), _message_words(b)
@@ -217,11 +153,11 @@ def find_similar(units: Sequence[Unit], threshold: float, *, messages: bool = Tr
     """
     weights = Weights(units)
     scorer = _Scorer(weights, messages)
-    pairs = _candidate_pairs(units, weights)
-    every = {(i, j): scorer.score(units[i], units[j]) for i, j in pairs if not units[i].nodes & units[j].nodes}
+    overlaps = candidate_overlaps(units, weights)
+    every = {(i, j): scorer.score(units[i], units[j], overlap) for (i, j), overlap in overlaps.items()}
     threshold = raw_threshold(threshold, noise_level(units, scorer, _closest(every)))
     scored = {pair: score for pair, score in every.items() if score >= threshold}
-    composites = _split_changes(units, pairs, scored, weights, scorer, threshold)
+    composites = _split_changes(units, overlaps, scored, weights, scorer, threshold)
     everything = list(units) + [unit for unit, _ in composites]
     for unit, links in composites:
         index = everything.index(unit)
@@ -281,37 +217,23 @@ class _Scorer:
         self.messages = messages
         self._memo: dict[tuple[str, str], float] = {}
 
-    def score(self, a: Unit, b: Unit) -> float:
+    def score(self, a: Unit, b: Unit, overlap: Overlap | None = None) -> float:
+        """The pair's similarity; ``overlap`` is the weight they share, when it is known already."""
         key = (a.key, b.key) if a.key < b.key else (b.key, a.key)
         known = self._memo.get(key)
         if known is None:
-            known = similarity(a.tokens, b.tokens, self.weights)
+            weights = self.weights
+            shared = evidence(overlap if overlap is not None else weights.overlap(a.tokens, b.tokens))
+            known = _score(shared, weights.mass(a.tokens), weights.mass(b.tokens))
             if self.messages and known > 0:
                 known = min(1.0, known + MESSAGE_BONUS * message_similarity(a.message, b.message))
             self._memo[key] = known
         return known
 
 
-def _candidate_pairs(units: Sequence[Unit], weights: Weights) -> set[tuple[int, int]]:
-    """Pairs of units that share at least ``MIN_SHARED`` tokens rare enough to be indexed.
-
-    Paths and places propose no pairs: two changes that share only where they lie score 0.
-    """
-    postings: dict[int, list[int]] = defaultdict(list)
-    for index, unit in enumerate(units):
-        for token in unit.tokens:
-            if token & KIND_MASK not in PLACE_KINDS and weights.df[token] <= MAX_POSTINGS:
-                postings[token].append(index)
-    counts: Counter[tuple[int, int]] = Counter()
-    for members in postings.values():
-        if len(members) > 1:
-            counts.update(combinations(members, 2))
-    return {pair for pair, shared in counts.items() if shared >= MIN_SHARED}
-
-
 def _split_changes(
     units: Sequence[Unit],
-    pairs: set[tuple[int, int]],
+    overlaps: dict[tuple[int, int], Overlap],
     scored: dict[tuple[int, int], float],
     weights: Weights,
     scorer: _Scorer,
@@ -319,14 +241,13 @@ def _split_changes(
 ) -> list[tuple[Unit, list[tuple[int, float]]]]:
     """Consecutive commits of one node that together are the same change as one unit elsewhere."""
     inside: dict[tuple[int, str], list[int]] = defaultdict(list)  # (whole, node) -> parts of that node
-    for i, j in pairs:
+    for (i, j), (content, places) in overlaps.items():
         for part, whole in ((i, j), (j, i)):
             unit = units[part]
-            if unit.order is None or unit.nodes & units[whole].nodes:
+            if unit.order is None:
                 continue
-            if weights.mass(unit.tokens) * CONTAINED > weights.mass(units[whole].tokens):
-                continue  # too heavy to lie inside it: no need to intersect
-            if containment(unit.tokens, units[whole].tokens, weights) >= CONTAINED:
+            mass = weights.mass(unit.tokens)
+            if mass and content + places >= CONTAINED * mass:  # it lies mostly inside the other
                 inside[(whole, unit.order[0])].append(part)
     found: dict[tuple[str, ...], tuple[Unit, list[tuple[int, float]]]] = {}
     for (whole, _node), parts in sorted(inside.items()):

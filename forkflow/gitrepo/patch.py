@@ -21,7 +21,7 @@ from pygit2.enums import DiffOption
 
 _DIFF_FLAGS = DiffOption.INDENT_HEURISTIC
 _NULL = "0" * 40
-_ESCAPES = {7: b"\\a", 8: b"\\b", 9: b"\\t", 10: b"\\n", 11: b"\\v", 12: b"\\f", 13: b"\\r", 34: b'\\"', 92: b"\\\\"}
+ESCAPES = {7: b"\\a", 8: b"\\b", 9: b"\\t", 10: b"\\n", 11: b"\\v", 12: b"\\f", 13: b"\\r", 34: b'\\"', 92: b"\\\\"}
 
 
 class Abbreviator:
@@ -103,8 +103,8 @@ def quote_path(prefix: bytes, path: bytes) -> bytes:
         return prefix + path
     out = bytearray(b'"' + prefix)
     for byte in path:
-        if byte in _ESCAPES:
-            out += _ESCAPES[byte]
+        if byte in ESCAPES:
+            out += ESCAPES[byte]
         elif byte < 0x20 or byte >= 0x7F:
             out += b"\\%03o" % byte
         else:

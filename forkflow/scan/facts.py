@@ -10,12 +10,13 @@ collects the shards' results reads it all from the store, without the commits' o
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from forkflow.errors import StoreError, UnreadableError
 from forkflow.gitrepo import CommitInfo, GitRepo, PatchFacts
-from forkflow.scan.parallel import compute_in_parallel, worker_count, worth_parallel
+from forkflow.scan.parallel import compute_in_parallel, facts_of_many, worker_count, worth_parallel
 from forkflow.store.store import CachedPatch, Store
 from forkflow.types import CommitId
 
@@ -66,15 +67,19 @@ class CommitFacts:
         chosen = set(want_full)
         want_paths = [c for c in dict.fromkeys(paths) if c not in self._known and c not in chosen]
         total = len(want_full) + len(want_paths)
-        if not worth_parallel(total, self.workers):
-            for done, commit_id in enumerate(want_full):  # in the order given, so tree reads are shared
+        if self._stored_only:  # the store has it, or the error names what to run
+            for commit_id in want_full:
                 self.full(commit_id)
-                if on_progress is not None and done % 100 == 0:
-                    on_progress(done, total)
             for commit_id in want_paths:
                 self.paths(commit_id)
             return
-        results = compute_in_parallel(self._repo.git_dir, want_full, want_paths, workers=self.workers)
+        if worth_parallel(total, self.workers):
+            results = compute_in_parallel(self._repo.git_dir, want_full, want_paths, workers=self.workers)
+        else:
+            results = itertools.chain(
+                ((cid, True, found) for cid, found in facts_of_many(self._repo, want_full, full=True)),
+                ((cid, False, found) for cid, found in facts_of_many(self._repo, want_paths, full=False)),
+            )
         for done, (commit_id, is_full, result) in enumerate(results):
             if on_progress is not None and done % 100 == 0:
                 on_progress(done, total)

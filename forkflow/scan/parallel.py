@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from forkflow.errors import UnreadableError
 from forkflow.gitrepo import GitRepo, PatchFacts
+from forkflow.gitrepo.bulk import many_patch_facts, many_touched_paths
 
 MIN_PARALLEL = 400
 """Below this many commits, one process is faster than starting workers."""
@@ -42,15 +43,15 @@ def _start(git_dir: str) -> None:
 def _facts(batch: tuple[list[str], bool]) -> list[tuple[str, Result]]:
     assert _worker_repo is not None
     ids, full = batch
-    out: list[tuple[str, Result]] = []
-    for commit_id in ids:
-        try:
-            out.append(
-                (commit_id, _worker_repo.patch_facts(commit_id) if full else _worker_repo.touched_paths(commit_id))
-            )
-        except UnreadableError:
-            out.append((commit_id, None))
-    return out
+    return list(facts_of_many(_worker_repo, ids, full=full))
+
+
+def facts_of_many(repo: GitRepo, commit_ids: list[str], *, full: bool) -> Iterator[tuple[str, Result]]:
+    """Patch facts (``full``) or touched paths of many commits, in one pass of the git engine when there is one."""
+    if full:
+        yield from many_patch_facts(repo, commit_ids)
+    else:
+        yield from many_touched_paths(repo, commit_ids)
 
 
 def _merges(batch: list[Merge]) -> list[list[str] | str]:

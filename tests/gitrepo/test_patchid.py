@@ -10,53 +10,13 @@ import pytest
 from forkflow.gitrepo import GitRepo
 from forkflow.gitrepo.patchid import stable_patch_id
 from tests.gitcli import Git
-
-FUNCS = "def f():\n    return 1\n\n\ndef g():\n    return 2\n"
-
-
-def _every_kind(git: Git) -> dict[str, str]:
-    """One commit of every kind git can make, by name."""
-    made = {}
-    made["root"] = git.commit("root", {"a.py": FUNCS, "sp ace.txt": "one\ntwo\n", "é.txt": "x\n"})
-    made["indent-heuristic"] = git.commit(
-        "slides", {"a.py": FUNCS.replace("def g", "def h():\n    return 3\n\n\ndef g")}
-    )
-    git("mv", "a.py", "b.py")
-    made["rename"] = git.commit("rename")
-    git("mv", "b.py", "c.py")
-    made["rename-with-edit"] = git.commit("rename and edit", {"c.py": FUNCS + "extra\n"})
-    (git.path / "c.py").chmod(0o755)
-    made["mode"] = git.commit("mode")
-    (git.path / "c.py").chmod(0o644)
-    made["mode-and-edit"] = git.commit("mode and edit", {"c.py": FUNCS + "extra\nmore\n"})
-    made["delete"] = git.commit("delete", {"sp ace.txt": None})
-    made["binary-add"] = git.commit("binary add", {"x.bin": b"\x00\x01bin"})
-    made["binary-change"] = git.commit("binary change", {"x.bin": b"\x00\x02bin"})
-    made["binary-and-text"] = git.commit("binary and text", {"x.bin": b"\x00\x03", "c.py": FUNCS})
-    made["empty-file"] = git.commit("empty file", {"empty.txt": ""})
-    made["empty-commit"] = git.commit("nothing", allow_empty=True)
-    made["no-newline"] = git.commit("no newline", {"nonl.txt": "no newline"})
-    made["no-newline-change"] = git.commit("no newline change", {"nonl.txt": "no newline 2"})
-    made["binary-delete"] = git.commit("binary delete", {"x.bin": None, "y.txt": "y\n"})
-    (git.path / "link").symlink_to("c.py")
-    made["symlink"] = git.commit("symlink")
-    made["typechange"] = git.commit("typechange", {"link": "now a file\n"})
-    made["quoted-names"] = git.commit("quoting", {"é.txt": "x\nhé\n", 'ta"b\t.txt': "tab\n", "back\\slash": "b\n"})
-    made["many-files"] = git.commit("many", {f"d{i}/f.txt": f"{i}\n" for i in range(5)})
-    made["crlf"] = git.commit("crlf", {"win.txt": "a\r\nb\r\n"})
-    made["whitespace-only"] = git.commit("ws", {"win.txt": "a \r\nb\r\n"})
-    git.checkout("-b", "side", made["delete"])
-    made["side"] = git.commit("side", {"s.txt": "side\n"})
-    git.checkout("main")
-    git("merge", "-q", "--no-edit", "side")
-    made["merge"] = git.head()
-    return made
+from tests.gitrepo.kinds import every_kind
 
 
 @pytest.fixture(scope="module")
 def kinds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Git, dict[str, str]]:
     git = Git.init(tmp_path_factory.mktemp("kinds"))
-    return git, _every_kind(git)
+    return git, every_kind(git)
 
 
 KINDS = [
@@ -80,6 +40,9 @@ KINDS = [
     "many-files",
     "crlf",
     "whitespace-only",
+    "gitlink",
+    "gitlink-change",
+    "gitlink-delete",
     "side",
 ]
 

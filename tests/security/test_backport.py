@@ -127,7 +127,9 @@ def test_the_policy_fast_forwards_a_central_tier_node_to_the_fix_instead(campus:
     text = (git.path / "forkflow.toml").read_text()
     text = text.replace('name = "campus"', 'name = "campus"\npolicy = "policy.toml"')
     text += '\n[[node]]\nname = "kiosk"\nparent = "central"\ntier = "central"\nref = "refs/heads/kiosk"\n'
-    git.commit("Kiosk, and the policy", {"forkflow.toml": text, "policy.toml": '[security]\ncentral = "fast-forward"\n'})
+    git.commit(
+        "Kiosk, and the policy", {"forkflow.toml": text, "policy.toml": '[security]\ncentral = "fast-forward"\n'}
+    )
     before = git.head("kiosk")
     found = run(git)
     [kiosk] = of(found["backports"], "kiosk")

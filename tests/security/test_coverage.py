@@ -205,7 +205,7 @@ def test_the_register_can_say_which_commit_brought_the_hole_in(campus: tuple[Git
 def test_the_scan_report_has_the_security_section_and_the_terminal_shows_the_overdue_first(
     campus: tuple[Git, str],
 ) -> None:
-    git, fix = campus
+    git, _ = campus
     code, out = run("security", "--repo", str(git.path), "--json")
     alone = json.loads(out)
     code, out = run("scan", "--repo", str(git.path), "--json")
@@ -252,4 +252,5 @@ def test_the_store_keeps_the_coverage_for_these_heads_and_only_the_days_move(
     git("merge", "-q", "--no-edit", "main")  # a head moves: a new key, computed anew
     git.checkout("main")
     code, moved = run("security", "--repo", str(git.path), "--json")
+    assert code == 4  # a month later, the nodes that still lack the fix are past their deadline
     assert {c["node"]: c["status"] for c in json.loads(moved)["coverage"]}["behind"] == "covered"

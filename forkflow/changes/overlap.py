@@ -1,0 +1,131 @@
+"""How much weight changes' fingerprints share: token weights, and the overlap of every
+candidate pair at once.
+
+Weights are whole numbers (``SCALE`` parts to one): their sums are exact, so a pair's shared
+weight is the same whether it is summed over the intersection of two fingerprints or gathered
+token by token from the inverted index, in whatever order.  A score is a ratio of such sums,
+so the scale cancels out.
+
+Gathering from the index is what makes a network of real changes cheap: two thousand changes
+propose some two hundred thousand candidate pairs, and intersecting each pair's fingerprints
+(some of a change's tens of thousands of tokens) costs far more than adding each rare token's
+weight to the pairs of the few changes that hold it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from itertools import combinations
+from typing import Protocol
+
+from forkflow.changes.fingerprint import CONTEXT, KIND_MASK, LINE_ADDED, LINE_REMOVED, PATH, WORD_ADDED, WORD_REMOVED
+
+KIND_WEIGHTS = {LINE_REMOVED: 1.5, LINE_ADDED: 1.0, WORD_REMOVED: 0.6, WORD_ADDED: 0.4, PATH: 0.3, CONTEXT: 0.5}
+PLACE_KINDS = frozenset((PATH, CONTEXT))
+MAX_POSTINGS = 64
+"""Tokens carried by more changes than this do not propose candidates (they still score)."""
+SCALE = 1 << 30
+"""Parts to one weight."""
+
+
+class Tokens(Protocol):
+    """What is weighed: a change's fingerprint, and the nodes that carry it."""
+
+    @property
+    def tokens(self) -> frozenset[int]: ...
+
+    @property
+    def nodes(self) -> frozenset[str]: ...
+
+
+Overlap = tuple[int, int]
+"""The weight two fingerprints share: in what changes do (lines, words), and in where (paths, places)."""
+
+
+class Weights:
+    """Token weights: rarer tokens weigh more (inverse document frequency), by kind."""
+
+    def __init__(self, units: Sequence[Tokens]):
+        self.df: Counter[int] = Counter()
+        for unit in units:
+            self.df.update(unit.tokens)
+        total = max(1, len(units))
+        self._weight = {token: _weight(token, count, total) for token, count in self.df.items()}
+        self._unknown = math.log(total + 1) / 0.5  # a token no unit has: as rare as can be
+        self._masses: dict[frozenset[int], int] = {}
+        self._places = frozenset(token for token in self.df if token & KIND_MASK in PLACE_KINDS)
+
+    def of(self, token: int) -> int:
+        known = self._weight.get(token)
+        return known if known is not None else round(KIND_WEIGHTS[token & KIND_MASK] * self._unknown * SCALE)
+
+    def mass(self, tokens: frozenset[int]) -> int:
+        """The summed weight of a set of tokens (remembered: fingerprints are compared many times)."""
+        known = self._masses.get(tokens)
+        if known is None:
+            known = self._masses[tokens] = self._sum(tokens)
+        return known
+
+    def shared_mass(self, a: frozenset[int], b: frozenset[int]) -> int:
+        return self._sum(a & b)
+
+    def overlap(self, a: frozenset[int], b: frozenset[int]) -> Overlap:
+        shared = a & b
+        places = shared & self._places
+        return self._sum(shared - places if places else shared), self._sum(places)
+
+    def _sum(self, tokens: frozenset[int]) -> int:
+        try:
+            return sum(map(self._weight.__getitem__, tokens))  # the tokens of the units weighed: all known
+        except KeyError:
+            return sum(map(self.of, tokens))
+
+
+def _weight(token: int, count: int, total: int) -> int:
+    rarity = math.log((total + 1) / (count + 0.5))
+    return round(KIND_WEIGHTS[token & KIND_MASK] * max(rarity, 0.05) * SCALE)
+
+
+def evidence(overlap: Overlap) -> int:
+    """The weight two fingerprints share, where sharing a place counts only beside shared content.
+
+    Lines and words say what a change does; paths and context lines only where.  Two changes
+    at the same place that do different things (a cookie made Secure, the same cookie given
+    an expiry) share a place and nothing else: no evidence.  So the place's weight counts
+    at most as much as the content's.
+    """
+    content, places = overlap
+    return content + min(places, content)
+
+
+def candidate_overlaps(units: Sequence[Tokens], weights: Weights) -> dict[tuple[int, int], Overlap]:
+    """Every pair of units from different nodes that share a token of what changes do rare enough
+    to be indexed (at most ``MAX_POSTINGS`` units hold it), with its overlap.
+
+    Paths and places propose no pairs: two changes that share only where they lie score 0.
+    """
+    postings: dict[int, list[int]] = {}
+    for index, unit in enumerate(units):
+        for token in unit.tokens:
+            if weights.df[token] <= MAX_POSTINGS:
+                postings.setdefault(token, []).append(index)
+    content: dict[tuple[int, int], int] = {}
+    places: dict[tuple[int, int], int] = {}
+    for token, members in postings.items():
+        if len(members) < 2:
+            continue
+        weight = weights.of(token)
+        into = places if token & KIND_MASK in PLACE_KINDS else content
+        for pair in combinations(members, 2):
+            into[pair] = into.get(pair, 0) + weight
+    common = frozenset(token for token, count in weights.df.items() if count > MAX_POSTINGS)
+    common_of = [unit.tokens & common for unit in units]
+    found = {}
+    for (i, j), shared in content.items():
+        if units[i].nodes & units[j].nodes:
+            continue
+        rest = weights.overlap(common_of[i], common_of[j]) if common_of[i] and common_of[j] else (0, 0)
+        found[(i, j)] = (shared + rest[0], places.get((i, j), 0) + rest[1])
+    return found
