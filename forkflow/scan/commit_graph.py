@@ -61,6 +61,8 @@ class CommitGraph:
     parents: dict[str, tuple[str, ...]]
     times: dict[str, int]
     _ancestors: dict[frozenset[str], int] = field(default_factory=dict)
+    _single: dict[str, int] = field(default_factory=dict)  # one commit's ancestors
+    _generation: dict[str, int] = field(default_factory=dict)  # made once, when ancestors are first walked
     _ranges: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
     _segments: list[tuple[int, int] | None] = field(default_factory=list)  # where each segment's line goes on
     _on_line: dict[str, tuple[int, int]] = field(default_factory=dict)  # a commit's (segment, depth)
@@ -86,43 +88,103 @@ class CommitGraph:
         return index is not None and (bits >> index) & 1 == 1
 
     def _ancestor_bits(self, starts: frozenset[str]) -> int:
-        """Every commit reachable from ``starts`` (themselves included), as bits; kept for reuse.
-
-        The walk stops at commits whose ancestors are already known and takes their bits
-        whole, so the ancestor sets of commits along one history cost about one walk.
-        """
+        """Every commit reachable from ``starts`` (themselves included), as bits; kept for reuse."""
         known = self._ancestors.get(starts)
+        if known is None:
+            known = 0
+            for start in starts:
+                known |= self._ancestors_of(start)
+            self._ancestors[starts] = known
+        return known
+
+    def _ancestors_of(self, head: str) -> int:
+        """The ancestors of one commit, itself included, as bits; kept for reuse.
+
+        The walk takes the deepest commits first (by generation: a commit's is one more than
+        its parents' greatest), so it meets any commit whose ancestors are known before it
+        meets one of their ancestors, and takes those bits whole.  Asked oldest first along
+        one history, the ancestor sets of its commits cost about one walk in all (depth first,
+        a merge's older side could walk past them down to the root, every time).
+        """
+        known = self._single.get(head)
         if known is not None:
             return known
-        if len(starts) == 1:
-            (head,) = starts
-            own, boundary = self._ranges.get(head, (0, frozenset([head])))
-            if head not in boundary:  # a node already compared: its own commits and its base
-                result = own | self._ancestor_bits(boundary) if boundary else own
-                self._ancestors[starts] = result
-                return result
+        own, boundary = self._ranges.get(head, (0, frozenset([head])))
+        if head not in boundary:  # a node already compared: its own commits and its base
+            result = own | self._ancestor_bits(boundary) if boundary else own
+            self._single[head] = result
+            return result
+        generation = self._generations()
         bits = 0
         walked: list[int] = []
-        seen: set[str] = set()
-        stack = list(starts)
-        while stack:
-            commit = stack.pop()
-            if commit in seen or self._has(bits, commit):
+        queued = {head}
+        heap = [(-generation[head], head)]
+        while heap:
+            _, commit = heapq.heappop(heap)
+            if self._has(bits, commit):
                 continue
-            seen.add(commit)
-            single = self._ancestors.get(frozenset([commit])) if commit not in starts else None
+            single = self._single.get(commit) if commit != head else None
             if single is not None:
                 bits |= single
                 continue
             walked.append(self._bit(commit))
-            stack.extend(p for p in self.parents[commit] if p not in seen)
-        result = bits | _bits_of(walked)
-        self._ancestors[starts] = result
+            for parent in self.parents[commit]:
+                if parent not in queued:
+                    queued.add(parent)
+                    heapq.heappush(heap, (-generation[parent], parent))
+        result = self._single[head] = bits | _bits_of(walked)
         return result
+
+    def _generations(self) -> dict[str, int]:
+        """Each commit's generation: 1 for a root, else one more than its parents' greatest (made once)."""
+        if self._generation:
+            return self._generation
+        generation = self._generation
+        for root in self.parents:
+            stack = [root]
+            while stack:
+                commit = stack[-1]
+                if commit in generation:
+                    stack.pop()
+                    continue
+                waiting = [p for p in self.parents[commit] if p not in generation]
+                if waiting:
+                    stack.extend(waiting)
+                    continue
+                stack.pop()
+                generation[commit] = 1 + max((generation[p] for p in self.parents[commit]), default=0)
+        return generation
 
     def compare(self, parent_head: str, node_head: str) -> Range:
         """``git rev-list --left-right --count``, the range ``parent..node`` and the merge base."""
-        theirs = self._ancestor_bits(frozenset([parent_head]))
+        return self.compare_many([(parent_head, node_head)])[(parent_head, node_head)]
+
+    def compare_many(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Range]:
+        """:meth:`compare` for many (parent head, node head) pairs, a parent node's pair before its children's.
+
+        In waves: the pairs whose parent head is no other pair's node head first, then their
+        children, and so on.  Within a wave, every pair's own commits are walked first, and
+        then the ancestors of all the places where nodes meet their parents, oldest first,
+        so that each of those walks stops at the one below it.
+        """
+        waves: dict[tuple[str, str], int] = {}
+        by_node = {node: pair for pair in pairs for node in pair[1:]}
+        for pair in pairs:
+            above = by_node.get(pair[0])
+            waves[pair] = waves.get(above, -1) + 1 if above is not None and above != pair else 0
+        found: dict[tuple[str, str], Range] = {}
+        for wave in sorted(set(waves.values())):
+            walks = {pair: self._own_walk(*pair) for pair in pairs if waves[pair] == wave}
+            meeting = {commit for _, boundary in walks.values() for commit in boundary}
+            for commit in sorted(meeting, key=self._generations().__getitem__):
+                self._ancestors_of(commit)
+            for pair, (own, boundary) in walks.items():
+                found[pair] = self._range(pair, own, boundary)
+        return {pair: found[pair] for pair in pairs}
+
+    def _own_walk(self, parent_head: str, node_head: str) -> tuple[set[str], frozenset[str]]:
+        """``parent..node``, and the parent's commits where it stops (kept for the node's children)."""
+        theirs = self._ancestors_of(parent_head)
         own: set[str] = set()
         boundary: set[str] = set()
         stack = [node_head]
@@ -137,16 +199,18 @@ class CommitGraph:
             stack.extend(self.parents[commit])
         frozen = frozenset(boundary)
         self._ranges[node_head] = (_bits_of([self._bit(c) for c in own]), frozen)
-        for commit in sorted(frozen, key=self.times.__getitem__):  # oldest first: each reuses the last
-            self._ancestor_bits(frozenset([commit]))
-        common = self._ancestor_bits(frozen) if boundary else 0
+        return own, frozen
+
+    def _range(self, pair: tuple[str, str], own: set[str], boundary: frozenset[str]) -> Range:
+        parent_head, node_head = pair
+        common = self._ancestor_bits(boundary) if boundary else 0
         return Range(
             own=self._in_git_order(node_head, own),
             merges={c for c in own if len(self.parents[c]) > 1},
-            boundary=frozen,
+            boundary=boundary,
             ahead=len(own),
-            behind=theirs.bit_count() - common.bit_count(),
-            merge_bases=self._best(boundary),
+            behind=self._ancestors_of(parent_head).bit_count() - common.bit_count(),
+            merge_bases=self._best(set(boundary)),
         )
 
     def parent_side(self, parent_head: str, boundary: frozenset[str]) -> CommitSet:

@@ -22,6 +22,7 @@ def commit_reports(
     # An unreadable commit several nodes carry is a shared change, which names its author and date.
     unread = {cid for node in nodes for cid in node.unreadable} - wanted
     facts.load(sorted(wanted | unread))
+    facts.prefetch(sorted(wanted))  # the parent commits that met a need, mostly: in one pass
     commits = {}
     fingerprints = {}
     for commit_id in sorted(wanted | unread):

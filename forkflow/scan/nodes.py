@@ -129,7 +129,7 @@ def _compare_pairs(
         graph = CommitGraph(*repo.load_graph(sorted({head for key in todo for head in key})))
     except UnreadableError as err:
         return {key: PairResult.unreadable_history(str(err)) for key in todo}
-    spans = {key: graph.compare(*key) for key in todo}  # tree order: a parent node is compared before its children
+    spans = graph.compare_many(list(todo))  # tree order: a parent node is compared before its children
     sides = parent_sides(graph, spans)
 
     def reading(done: int, total: int) -> None:

@@ -104,3 +104,24 @@ def test_the_graph_answers_as_git_does(tmp_path: Path, seed: int) -> None:
         assert all((commit in side) == (commit in lacked) for commit in parents)
         assert graph.merged_upstream(p, n) == merged_by_definition(parents, p, n), (parent, node)
     assert any(graph.merged_upstream(heads[p], heads[n]) for p, n in pairs[:60])  # the case is exercised
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_many_pairs_at_once_in_waves_answer_as_git_does(tmp_path: Path, seed: int) -> None:
+    git = Git.init(tmp_path / "repo", bare=True)
+    branches = random_history(git, seed)
+    heads = {branch: git.head(branch) for branch in branches}
+    rng = random.Random(seed)
+    order = ["main", *rng.sample([b for b in branches if b != "main"], len(branches) - 1)]
+    # a tree: each branch's parent is one placed before it, so some parents are other pairs' nodes
+    tree = [(order[rng.randrange(i)], order[i]) for i in range(1, len(order))]
+    assert any(parent != "main" for parent, _ in tree)
+    pairs = list(dict.fromkeys((heads[parent], heads[node]) for parent, node in tree if heads[parent] != heads[node]))
+    graph = CommitGraph(*GitRepo(git.path).load_graph(sorted(set(heads.values()))))
+    spans = graph.compare_many(pairs)
+    assert list(spans) == pairs
+    for p, n in pairs:
+        assert (spans[p, n].ahead, spans[p, n].behind) == git.rev_list_count(p, n)
+        assert spans[p, n].merge_bases == sorted(git("merge-base", "--all", p, n).split())
+        assert set(spans[p, n].own) == set(git("rev-list", f"{p}..{n}").split())
+        assert set(graph.parent_side(p, spans[p, n].boundary)) == set(git("rev-list", f"{n}..{p}").split())
