@@ -27,7 +27,7 @@ from forkflow.scan.compare import (
     prefetch_facts,
 )
 from forkflow.scan.facts import CommitFacts
-from forkflow.scan.parallel import predict_conflicts
+from forkflow.scan.parallel import Merge, Prediction
 from forkflow.store.store import Store
 
 SEEN_INCOMPLETE = -1
@@ -77,6 +77,23 @@ def compare_all(
     only: set[str] | None = None,
     collect: bool = False,
 ) -> dict[str, PairResult]:
+    """Every node compared with its parent (its conflicts predicted), kept in the store."""
+    compared = compare_all_later(network, repo, store, facts, heads, progress, only=only, collect=collect)
+    return compared.finish(compared.predict())
+
+
+def compare_all_later(
+    network: Network,
+    repo: GitRepo,
+    store: Store | None,
+    facts: CommitFacts,
+    heads: dict[str, str | None],
+    progress: Progress | None,
+    *,
+    only: set[str] | None = None,
+    collect: bool = False,
+) -> Comparisons:
+    """:func:`compare_all` but for the conflicts, which :meth:`Comparisons.predict` starts."""
     keys = {}
     for name in network.tree_order():
         if only is not None and name not in only:
@@ -94,19 +111,58 @@ def compare_all(
     if collect and todo:
         missing = ", ".join(sorted(todo.values()))
         raise StoreError(f"no shard has compared these nodes with their parents yet: {missing}; run their shards first")
-    fresh = _compare_pairs(repo, facts, todo, progress) if todo else {}
-    results = {name: cached[key] if key in cached else fresh[key] for name, key in keys.items()}
-    facts.flush()
-    if store is not None:
-        # Only complete answers are cached: objects that are missing now may be fetched later.
-        # A shard keeps the others too, apart, for the machine that collects this run.
-        complete = {key: result.as_row() for key, result in fresh.items() if result.complete}
-        store.save_pairs(complete, PAIR_VERSION)
-        if only is not None:
-            incomplete = {key: result.as_row() for key, result in fresh.items() if key not in complete}
-            store.save_pairs(incomplete, SEEN_INCOMPLETE, replace=True)
-        faultpoints.reached("scan.pairs-saved")
-    return results
+    compared = Comparisons(repo, store, facts, keys, cached, only, progress)
+    if todo:
+        _compare_pairs(compared, todo)
+    return compared
+
+
+class Comparisons:
+    """Every pair's comparison, the conflicts of the pairs to merge still to come: :meth:`predict`
+    starts them (in worker processes, so the caller may go on meanwhile), :meth:`finish` takes
+    them and keeps the comparisons in the store."""
+
+    def __init__(
+        self,
+        repo: GitRepo,
+        store: Store | None,
+        facts: CommitFacts,
+        keys: dict[str, tuple[str, str]],
+        cached: dict[tuple[str, str], PairResult],
+        only: set[str] | None,
+        progress: Progress | None,
+    ):
+        self.repo, self.store, self.facts, self.progress = repo, store, facts, progress
+        self.keys, self.cached, self.only = keys, cached, only
+        self.fresh: dict[tuple[str, str], PairResult] = {}
+        self.merges: dict[tuple[str, str], Merge] = {}  # of the fresh pairs that were compared
+
+    def results(self) -> dict[str, PairResult]:
+        return {name: self.cached[key] if key in self.cached else self.fresh[key] for name, key in self.keys.items()}
+
+    def predict(self, *, beside: bool = False) -> Prediction:
+        """Start predicting; ``beside``: the caller works meanwhile, so leave it a core."""
+        if self.progress is not None and self.merges:
+            self.progress("predicting conflicts", 0, len(self.merges))
+        return Prediction(self.repo, list(self.merges.values()), workers=self.facts.workers, beside=beside)
+
+    def finish(self, prediction: Prediction) -> dict[str, PairResult]:
+        for key, found in zip(self.merges, prediction.results(), strict=True):
+            if isinstance(found, str):
+                self.fresh[key].problems.append(found)
+            else:
+                self.fresh[key].conflicts = found
+        self.facts.flush()
+        if self.store is not None:
+            # Only complete answers are cached: objects that are missing now may be fetched later.
+            # A shard keeps the others too, apart, for the machine that collects this run.
+            complete = {key: result.as_row() for key, result in self.fresh.items() if result.complete}
+            self.store.save_pairs(complete, PAIR_VERSION)
+            if self.only is not None:
+                incomplete = {key: result.as_row() for key, result in self.fresh.items() if key not in complete}
+                self.store.save_pairs(incomplete, SEEN_INCOMPLETE, replace=True)
+            faultpoints.reached("scan.pairs-saved")
+        return self.results()
 
 
 def _stored_pairs(store: Store | None, keys: list[tuple[str, str]], collect: bool) -> dict[tuple[str, str], PairResult]:
@@ -119,16 +175,16 @@ def _stored_pairs(store: Store | None, keys: list[tuple[str, str]], collect: boo
     return {key: PairResult.from_row(row) for key, row in rows.items()}
 
 
-def _compare_pairs(
-    repo: GitRepo, facts: CommitFacts, todo: dict[tuple[str, str], str], progress: Progress | None
-) -> dict[tuple[str, str], PairResult]:
+def _compare_pairs(compared: Comparisons, todo: dict[tuple[str, str], str]) -> None:
     """Compare every pair of heads not in the store: one graph, one index per parent head."""
+    repo, facts, progress = compared.repo, compared.facts, compared.progress
     if progress is not None:
         progress("loading the history", 0, len(todo))
     try:
         graph = CommitGraph(*repo.load_graph(sorted({head for key in todo for head in key})))
     except UnreadableError as err:
-        return {key: PairResult.unreadable_history(str(err)) for key in todo}
+        compared.fresh = {key: PairResult.unreadable_history(str(err)) for key in todo}
+        return
     spans = graph.compare_many(list(todo))  # tree order: a parent node is compared before its children
     sides = parent_sides(graph, spans)
 
@@ -139,29 +195,19 @@ def _compare_pairs(
     prefetch_facts(graph, facts, spans, sides, reading)
     index = build_index(graph, facts, sides)
     facts.prefetch(candidates(graph, facts, spans, sides, index), on_progress=reading)
-    if progress is not None:
-        progress("predicting conflicts", 0, len(spans))
     merges = planned_merges(spans)
-    predicted = dict(zip(merges, predict_conflicts(repo, list(merges.values()), workers=facts.workers), strict=True))
-    fresh = {}
     for done, (key, span) in enumerate(spans.items()):
         if progress is not None:
             progress(f"comparing {todo[key]}", done, len(spans))
+        side = sides.get(key, graph.nothing())
         try:
-            fresh[key] = compare_heads(
-                repo,
-                facts,
-                span,
-                key[0],
-                key[1],
-                sides.get(key, graph.nothing()),
-                index,
-                predicted.get(key),
-                graph.merged_upstream(*key),
-            )
+            found = compare_heads(repo, facts, span, key[0], key[1], side, index, None, graph.merged_upstream(*key))
         except UnreadableError as err:
-            fresh[key] = PairResult.unreadable_history(str(err))
-    return fresh
+            compared.fresh[key] = PairResult.unreadable_history(str(err))
+            continue
+        compared.fresh[key] = found
+        if key in merges:
+            compared.merges[key] = merges[key]
 
 
 def node_report(

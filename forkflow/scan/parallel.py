@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -70,11 +70,35 @@ def _conflicts(repo: GitRepo, merge: Merge) -> list[str] | str:
 
 def predict_conflicts(repo: GitRepo, merges: list[Merge], *, workers: int) -> list[list[str] | str]:
     """:meth:`GitRepo.merge_conflicts` for many merges, on every core when there are enough."""
-    if workers < 2 or len(merges) < MIN_PARALLEL_MERGES:
-        return [_conflicts(repo, merge) for merge in merges]
-    chunks = _chunks(merges, workers)
-    with _pool(repo.git_dir, workers) as pool:
-        return [result for results in pool.map(_merges, chunks) for result in results]
+    return Prediction(repo, merges, workers=workers).results()
+
+
+class Prediction:
+    """:func:`predict_conflicts` under way in worker processes while the caller goes on with
+    work that needs none of it; :meth:`results` waits for it (few merges: computed there)."""
+
+    def __init__(self, repo: GitRepo, merges: list[Merge], *, workers: int, beside: bool = False):
+        self._repo = repo
+        self._merges = merges
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future[list[list[str] | str]]] = []
+        if workers >= 2 and len(merges) >= MIN_PARALLEL_MERGES:
+            # beside: this process works meanwhile, on a core of its own
+            self._pool = _pool(repo.git_dir, workers - 1 if beside else workers)
+            self._futures = [self._pool.submit(_merges, chunk) for chunk in _chunks(merges, workers)]
+
+    def results(self) -> list[list[str] | str]:
+        if self._pool is None:
+            return [_conflicts(self._repo, merge) for merge in self._merges]
+        try:
+            return [result for future in self._futures for result in future.result()]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers (what they have not done is not done)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
 
 
 def _pool(git_dir: Path, workers: int) -> ProcessPoolExecutor:

@@ -34,9 +34,10 @@ from forkflow.scan.cached import (
     restamped,
 )
 from forkflow.scan.commits import commit_reports
+from forkflow.scan.compare import PairResult
 from forkflow.scan.declared import declared_in, stored_declared
 from forkflow.scan.facts import CommitFacts
-from forkflow.scan.nodes import Progress, compare_all, node_report, resolve_heads
+from forkflow.scan.nodes import Progress, compare_all_later, node_report, resolve_heads
 from forkflow.scan.shards import DEFAULT_RUN, collected_heads
 from forkflow.store.store import Store
 
@@ -155,12 +156,23 @@ def _scan(
 ) -> ScanReport:
     network, policy, heads = inputs.network, inputs.policy, inputs.heads
     facts = CommitFacts(repo, store, stored_only=collect)
-    pairs = compare_all(network, repo, store, facts, heads, progress, collect=collect)
+    compared = compare_all_later(network, repo, store, facts, heads, progress, collect=collect)
+    pairs = compared.results()
     threshold = policy.similarity.threshold
     nodes = [node_report(network, facts, name, heads, pairs, now, threshold) for name in network.tree_order()]
     facts.flush()
     commits, fingerprints = commit_reports(facts, nodes, policy)
-    shared = _shared(inputs, nodes, commits, fingerprints, store)
+    # The conflicts are predicted in worker processes while this one groups the shared
+    # changes: neither needs the other.
+    prediction = compared.predict(beside=True)
+    try:
+        shared, unsaved = _shared(inputs, nodes, commits, fingerprints, store)
+        pairs = compared.finish(prediction)
+    finally:
+        prediction.close()
+    nodes = [_with_conflicts(node, pairs) for node in nodes]
+    if unsaved is not None and store is not None and not any(node.unreadable or node.problems for node in nodes):
+        store.save_report(unsaved, json.dumps([change.model_dump(mode="json") for change in shared]))
     nodes, figure = measure(nodes, commits, shared)
     central = heads.get(network.root)
     if central is not None:
@@ -183,8 +195,9 @@ def _shared(
     commits: dict[str, CommitReport],
     fingerprints: dict[str, tuple[int, ...]],
     store: Store | None,
-) -> list[SharedChange]:
-    """Shared changes, read from the store when every node carries what it carried last time.
+) -> tuple[list[SharedChange], str | None]:
+    """Shared changes, read from the store when every node carries what it carried last time;
+    and the key to keep them under when they were computed here (None when read).
 
     The grouping depends on who carries which commits (the unreadable ones too) and on the
     scan's inputs but its heads (a commit's patch-id and fingerprint are fixed by its id and
@@ -195,9 +208,14 @@ def _shared(
     key = "shared:" + inputs.key("shared", heads=False, extra=carried)
     cached = store.cached_report(key) if store is not None else None
     if cached is not None:
-        return [SharedChange.model_validate(change) for change in json.loads(cached)]
+        return [SharedChange.model_validate(change) for change in json.loads(cached)], None
     network, similarity = inputs.network, inputs.policy.similarity
-    shared = find_shared_changes(network, nodes, commits, fingerprints, similarity)
-    if store is not None and not any(node.unreadable or node.problems for node in nodes):
-        store.save_report(key, json.dumps([change.model_dump(mode="json") for change in shared]))
-    return shared
+    return find_shared_changes(network, nodes, commits, fingerprints, similarity), key
+
+
+def _with_conflicts(node: NodeReport, pairs: dict[str, PairResult]) -> NodeReport:
+    """The node's report with its comparison's predicted conflicts (and the problems predicting met)."""
+    pair = pairs.get(node.name)
+    if pair is None or (pair.conflicts == node.conflicts and pair.problems == node.problems):
+        return node
+    return node.model_copy(update={"conflicts": pair.conflicts, "problems": pair.problems})
