@@ -76,24 +76,9 @@ def compare_all(
     *,
     only: set[str] | None = None,
     collect: bool = False,
-) -> dict[str, PairResult]:
-    """Every node compared with its parent (its conflicts predicted), kept in the store."""
-    compared = compare_all_later(network, repo, store, facts, heads, progress, only=only, collect=collect)
-    return compared.finish(compared.predict())
-
-
-def compare_all_later(
-    network: Network,
-    repo: GitRepo,
-    store: Store | None,
-    facts: CommitFacts,
-    heads: dict[str, str | None],
-    progress: Progress | None,
-    *,
-    only: set[str] | None = None,
-    collect: bool = False,
 ) -> Comparisons:
-    """:func:`compare_all` but for the conflicts, which :meth:`Comparisons.predict` starts."""
+    """Every node compared with its parent, but for the conflicts, which :meth:`Comparisons.predict`
+    starts and :meth:`Comparisons.finish` takes, keeping the comparisons in the store."""
     keys = {}
     for name in network.tree_order():
         if only is not None and name not in only:

@@ -37,7 +37,7 @@ from forkflow.scan.commits import commit_reports
 from forkflow.scan.compare import PairResult
 from forkflow.scan.declared import declared_in, stored_declared
 from forkflow.scan.facts import CommitFacts
-from forkflow.scan.nodes import Progress, compare_all_later, node_report, resolve_heads
+from forkflow.scan.nodes import Progress, compare_all, node_report, resolve_heads
 from forkflow.scan.shards import DEFAULT_RUN, collected_heads
 from forkflow.store.store import Store
 
@@ -156,7 +156,7 @@ def _scan(
 ) -> ScanReport:
     network, policy, heads = inputs.network, inputs.policy, inputs.heads
     facts = CommitFacts(repo, store, stored_only=collect)
-    compared = compare_all_later(network, repo, store, facts, heads, progress, collect=collect)
+    compared = compare_all(network, repo, store, facts, heads, progress, collect=collect)
     pairs = compared.results()
     threshold = policy.similarity.threshold
     nodes = [node_report(network, facts, name, heads, pairs, now, threshold) for name in network.tree_order()]

@@ -45,7 +45,8 @@ def scan_shard(
     }
     mine = shard.nodes(network)
     facts = CommitFacts(repo, store, record_infos=True)
-    pairs = compare_all(network, repo, store, facts, heads, progress, only=set(mine))
+    compared = compare_all(network, repo, store, facts, heads, progress, only=set(mine))
+    pairs = compared.finish(compared.predict())
     epoch = datetime.fromtimestamp(0, UTC)  # ages are the collector's to compute
     nodes = [node_report(network, facts, name, heads, pairs, epoch, policy.similarity.threshold) for name in mine]
     commit_reports(facts, nodes, policy)  # reads, and so records, every commit the report shows
