@@ -168,7 +168,7 @@ class CommitGraph:
         so that each of those walks stops at the one below it.
         """
         waves: dict[tuple[str, str], int] = {}
-        by_node = {node: pair for pair in pairs for node in pair[1:]}
+        by_node = {pair[1]: pair for pair in pairs}
         for pair in pairs:
             above = by_node.get(pair[0])
             waves[pair] = waves.get(above, -1) + 1 if above is not None and above != pair else 0

@@ -166,14 +166,13 @@ def compare_heads(
     node_head: str,
     parent_side: CommitSet,
     index: ParentIndex | None,
-    conflicts: list[str] | str | None,
     merged: dict[str, str] | None = None,
 ) -> PairResult:
-    """Everything the scan says about one pair of heads, cached by the caller.
+    """Everything the scan says about one pair of heads but its conflicts (predicted apart, for
+    every pair at once), cached by the caller.
 
-    ``conflicts`` is the prediction for this pair (a list of paths, or why it failed), None
-    where both sides did not move; ``merged`` the node's own commits the parent reached
-    through a merge, with that merge (:meth:`CommitGraph.merged_upstream`).
+    ``merged``: the node's own commits the parent reached through a merge, with that merge
+    (:meth:`CommitGraph.merged_upstream`).
     """
     base: str | None
     if len(span.merge_bases) > 1:  # criss-cross histories: let libgit2 pick the base git would
@@ -186,10 +185,6 @@ def compare_heads(
     if span.ahead == 0:
         return result
     _sort_own_commits(result, facts, span, parent_side, index)
-    if isinstance(conflicts, str):
-        result.problems.append(conflicts)
-    elif conflicts is not None:
-        result.conflicts = conflicts
     return result
 
 

@@ -186,7 +186,7 @@ def _compare_pairs(compared: Comparisons, todo: dict[tuple[str, str], str]) -> N
             progress(f"comparing {todo[key]}", done, len(spans))
         side = sides.get(key, graph.nothing())
         try:
-            found = compare_heads(repo, facts, span, key[0], key[1], side, index, None, graph.merged_upstream(*key))
+            found = compare_heads(repo, facts, span, key[0], key[1], side, index, graph.merged_upstream(*key))
         except UnreadableError as err:
             compared.fresh[key] = PairResult.unreadable_history(str(err))
             continue

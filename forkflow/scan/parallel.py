@@ -68,14 +68,10 @@ def _conflicts(repo: GitRepo, merge: Merge) -> list[str] | str:
         return f"conflicts could not be predicted: {err}"
 
 
-def predict_conflicts(repo: GitRepo, merges: list[Merge], *, workers: int) -> list[list[str] | str]:
-    """:meth:`GitRepo.merge_conflicts` for many merges, on every core when there are enough."""
-    return Prediction(repo, merges, workers=workers).results()
-
-
 class Prediction:
-    """:func:`predict_conflicts` under way in worker processes while the caller goes on with
-    work that needs none of it; :meth:`results` waits for it (few merges: computed there)."""
+    """:meth:`GitRepo.merge_conflicts` for many merges, under way in worker processes (when there
+    are enough) while the caller goes on with work that needs none of it; :meth:`results` waits
+    for it (few merges: computed there)."""
 
     def __init__(self, repo: GitRepo, merges: list[Merge], *, workers: int, beside: bool = False):
         self._repo = repo
