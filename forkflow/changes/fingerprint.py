@@ -44,6 +44,33 @@ def fingerprint(diff_lines: list[bytes]) -> tuple[int, ...]:
     """
     if len(diff_lines) > LINE_BUDGET:  # headers and all: the hunks may still fit
         diff_lines = within_budget(diff_lines)
+    return _tokens_of(diff_lines)
+
+
+def fingerprint_of_text(text: bytes) -> tuple[int, ...]:
+    """``fingerprint(text.splitlines(keepends=True))``, splitting only the lines it reads: of a
+    vendored commit's diff, the small files' hunks and the big files' headers (git's own diff
+    text; anything else is split whole)."""
+    if b"\r" in text or not text.startswith(b"diff "):  # bytes.splitlines breaks lines at a lone CR too
+        return fingerprint(text.splitlines(keepends=True))
+    if text.count(b"\n") + (not text.endswith(b"\n")) <= LINE_BUDGET:
+        return _tokens_of(text.splitlines(keepends=True))
+    files = [b"diff " + block for block in text[len(b"diff ") :].split(b"\ndiff ")]
+    files = [block + b"\n" for block in files[:-1]] + files[-1:]
+    hunks = [block.find(b"\n@@") + 1 or len(block) for block in files]  # where each file's hunks start
+    kept = _smallest_that_fit([_lines_from(block, start) for block, start in zip(files, hunks, strict=True)])
+    lines: list[bytes] = []
+    for number, block in enumerate(files):
+        lines.extend((block if number in kept else block[: hunks[number]]).splitlines(keepends=True))
+    return _tokens_of(lines)
+
+
+def _lines_from(block: bytes, start: int) -> int:
+    """``len(block[start:].splitlines())`` for a block without a lone CR, without splitting it."""
+    return block.count(b"\n", start) + (start < len(block) and not block.endswith(b"\n"))
+
+
+def _tokens_of(diff_lines: list[bytes]) -> tuple[int, ...]:
     paths: set[bytes] = set()
     lines: tuple[set[bytes], set[bytes]] = (set(), set())  # added, removed
     words: tuple[set[bytes], set[bytes]] = (set(), set())
@@ -101,18 +128,23 @@ def within_budget(diff_lines: list[bytes]) -> list[bytes]:
         starts.insert(0, 0)
     files = [diff_lines[start:end] for start, end in zip(starts, [*starts[1:], len(diff_lines)], strict=True)]
     headers = [_header_length(lines) for lines in files]
-    sizes = [len(lines) - header for lines, header in zip(files, headers, strict=True)]
-    kept = set()
-    left = LINE_BUDGET
-    for number in sorted(range(len(files)), key=lambda n: (sizes[n], n)):
-        if sizes[number] > left:
-            break
-        kept.add(number)
-        left -= sizes[number]
+    kept = _smallest_that_fit([len(lines) - header for lines, header in zip(files, headers, strict=True)])
     out: list[bytes] = []
     for number, lines in enumerate(files):
         out.extend(lines if number in kept else lines[: headers[number]])
     return out
+
+
+def _smallest_that_fit(sizes: list[int]) -> set[int]:
+    """The files (by number) taken smallest first while their hunks fit in ``LINE_BUDGET`` lines."""
+    kept = set()
+    left = LINE_BUDGET
+    for number in sorted(range(len(sizes)), key=lambda n: (sizes[n], n)):
+        if sizes[number] > left:
+            break
+        kept.add(number)
+        left -= sizes[number]
+    return kept
 
 
 def _header_length(lines: list[bytes]) -> int:

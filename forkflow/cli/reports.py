@@ -12,6 +12,7 @@ from forkflow.errors import OutputError
 from forkflow.forge.local import LocalForge
 from forkflow.model import ScanReport
 from forkflow.needs.figure import Weight, reweigh
+from forkflow.needs.kept import KeptTrend
 from forkflow.needs.trend import Period, Trend, build_trend
 from forkflow.report.document import ReportInput, report_html, report_markdown
 from forkflow.security.coverage import SecurityReport
@@ -65,8 +66,7 @@ def trend(repo: Path, manifest: Path | None, period: str, weight: str, as_json: 
     with handle_errors():
         space = open_space(repo, manifest)
         report, before = _scan_with_history(space, weight)
-        built = build_trend(report, period=Period(period), weight=Weight(weight), scans=[*before])
-        built = with_security(built, _security(space), now_utc())
+        built = with_security(_trend(space, report, before, period, weight), _security(space), now_utc())
         if charts:
             from forkflow.report.chart import write_chart
 
@@ -81,6 +81,14 @@ def trend(repo: Path, manifest: Path | None, period: str, weight: str, as_json: 
         _print_trend(built)
         for chart in charts:
             click.echo(f"chart written to {chart}", err=True)
+
+
+def _trend(space: Workspace, report: ScanReport, before: list[dict[str, object]], period: str, weight: str) -> Trend:
+    """The trend of this scan, its points computed only where the store keeps none that still hold."""
+    kept = KeptTrend(space.store, space.network.name, Period(period), Weight(weight))
+    built = build_trend(report, period=Period(period), weight=Weight(weight), scans=[*before], kept=kept.points)
+    kept.save(built)
+    return built
 
 
 def _print_trend(built: Trend) -> None:
@@ -133,8 +141,7 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
             return
         from forkflow.report.chart import chart_svg
 
-        built = build_trend(current, period=Period(period), weight=Weight(weight), scans=[*before])
-        built = with_security(built, security, now_utc())
+        built = with_security(_trend(space, current, before, period, weight), security, now_utc())
         svg = chart_svg(built) if built.points or built.security else None
         try:
             html_file.write_text(report_html(data, svg), encoding="utf-8")

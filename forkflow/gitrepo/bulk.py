@@ -11,10 +11,11 @@ what is missing, which the scan reports.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
-from forkflow.changes.fingerprint import fingerprint
+from forkflow.changes.fingerprint import fingerprint, fingerprint_of_text
 from forkflow.errors import UnreadableError
-from forkflow.gitrepo.engine import Item, diffs, git_binary
+from forkflow.gitrepo.engine import Item, PatchIds, diffs, git_binary
 from forkflow.gitrepo.patch import ESCAPES
 from forkflow.gitrepo.patchid import stable_patch_id
 from forkflow.gitrepo.repo import GitRepo, PatchFacts, commit_at
@@ -26,14 +27,30 @@ _UNESCAPES = {escaped[1:]: bytes([code]) for code, escaped in ESCAPES.items()}
 
 
 def many_patch_facts(repo: GitRepo, commit_ids: Iterable[str]) -> Iterator[tuple[str, PatchFacts | None]]:
-    """(commit, :meth:`GitRepo.patch_facts`) once for each commit; None where objects are missing."""
+    """(commit, :meth:`GitRepo.patch_facts`) once for each commit; None where objects are missing.
+
+    With the git engine, ``git patch-id --stable`` reads the same diffs beside this process and
+    the answers come when the pass is over.
+    """
     items, early = _items(repo, commit_ids, merges=False)
     yield from early.items()
-    for commit_id, text in diffs(repo.git_dir, items, patch=True) if _engine(repo) else _unanswered(items):
-        if text is None:
+    if not _engine(repo):
+        yield from ((commit_id, _facts_by_pygit2(repo, commit_id)) for commit_id, _ in items)
+        return
+    abbrev = repo.abbrev_length()
+    patch_ids = PatchIds()
+    ours = not patch_ids.running  # no git patch-id recent enough: computed here
+    read: list[tuple[str, PatchFacts | None]] = []
+    for commit_id, text in diffs(repo.git_dir, items, patch=True):
+        if text is not None and not ours:
+            patch_ids.feed(commit_id, text)
+        read.append((commit_id, None if text is None else facts_of_diff(text, abbrev, patch_id=ours)))
+    found = patch_ids.results()
+    for commit_id, facts in read:
+        if facts is None or (found is None and not ours):  # unreadable, or git patch-id failed
             yield commit_id, _facts_by_pygit2(repo, commit_id)
         else:
-            yield commit_id, facts_of_diff(text, repo.abbrev_length())
+            yield commit_id, facts if found is None else replace(facts, patch_id=found.get(commit_id))
 
 
 def many_touched_paths(repo: GitRepo, commit_ids: Iterable[str]) -> Iterator[tuple[str, tuple[str, ...] | None]]:
@@ -96,13 +113,37 @@ def _paths_by_pygit2(repo: GitRepo, commit_id: str) -> tuple[str, ...] | None:
         return None
 
 
-def facts_of_diff(text: bytes, abbrev: int) -> PatchFacts:
+def facts_of_diff(text: bytes, abbrev: int, *, patch_id: bool = True) -> PatchFacts:
     """A commit's patch facts from its diff as ``git diff-tree -p`` prints it.
 
     ``abbrev`` is the repository's abbreviation length, which a binary file's ``index`` line
-    (and so its patch-id) uses.
+    (and so its patch-id) uses.  ``patch_id=False``: leave the patch-id out (git computes it).
+    Each file's lines are counted, not read one by one: a hunk's lines all start with their sign.
     """
-    lines = text.splitlines(keepends=True)
+    if b"\r" in text or (text and not text.startswith(b"diff ")):  # split as bytes.splitlines would
+        return _facts_of_lines(text.splitlines(keepends=True), abbrev, patch_id)
+    insertions = deletions = 0
+    paths: set[str] = set()
+    binary = False
+    for block in text[len(b"diff ") :].split(b"\ndiff ") if text else ():
+        end = block.find(b"\n")
+        paths.add(
+            header_path(b"diff " + block[: end + 1 if end >= 0 else len(block)]).decode("utf-8", "surrogateescape")
+        )
+        hunks = block.find(b"\n@@ ")
+        if hunks < 0:
+            binary = binary or block.find(b"\nBinary files ") >= 0
+            continue
+        binary = binary or block.find(b"\nBinary files ", 0, hunks) >= 0
+        insertions += block.count(b"\n+", hunks)
+        deletions += block.count(b"\n-", hunks)
+    found = stable_patch_id(text.splitlines(keepends=True)) if patch_id else None
+    return PatchFacts(
+        found, insertions, deletions, tuple(sorted(paths)), abbrev if binary else 0, fingerprint_of_text(text)
+    )
+
+
+def _facts_of_lines(lines: list[bytes], abbrev: int, patch_id: bool) -> PatchFacts:
     insertions = deletions = 0
     paths: set[str] = set()
     binary = in_hunk = False
@@ -124,9 +165,8 @@ def facts_of_diff(text: bytes, abbrev: int) -> PatchFacts:
             in_hunk = True
         elif line.startswith(b"Binary files "):
             binary = True
-    return PatchFacts(
-        stable_patch_id(lines), insertions, deletions, tuple(sorted(paths)), abbrev if binary else 0, fingerprint(lines)
-    )
+    found = stable_patch_id(lines) if patch_id else None
+    return PatchFacts(found, insertions, deletions, tuple(sorted(paths)), abbrev if binary else 0, fingerprint(lines))
 
 
 def header_path(line: bytes) -> bytes:

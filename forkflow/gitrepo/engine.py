@@ -48,6 +48,10 @@ class GitBinary:
     path: str
     version: str
 
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.version.split("."))
+
 
 @lru_cache(maxsize=1)
 def git_binary() -> GitBinary | None:
@@ -169,6 +173,62 @@ def _records(stdout: IO[bytes], end: bytes) -> Iterator[bytes]:
         yield from (field + end for field in fields)
     if pending:
         yield pending
+
+
+PATCH_ID_VERSION = (2, 39)
+"""The stable patch-id of a binary file is its ``index`` line's blob ids from git 2.39 on, as
+:mod:`forkflow.gitrepo.patchid` computes it; an older git's ``patch-id`` is not asked."""
+
+
+class PatchIds:
+    """One ``git patch-id --stable`` for a pass, fed each commit's diff as ``diff-tree`` printed
+    it; :meth:`results` gives every commit's patch-id (none for an empty diff), or None when
+    there is no git recent enough or it failed, and the caller computes them itself."""
+
+    def __init__(self) -> None:
+        binary = git_binary()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._found: dict[str, str] = {}
+        self._failed = binary is None or binary.numbers < PATCH_ID_VERSION
+        if self._failed or binary is None:
+            return
+        command = [binary.path, "-c", "patchid.verbatim=false", "patch-id", "--stable"]
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env()
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None
+
+    def feed(self, commit: str, diff: bytes) -> None:
+        if self._process is None or self._process.stdin is None or self._failed:
+            return
+        try:
+            self._process.stdin.write(commit.encode() + b"\n" + diff + (b"" if diff.endswith(b"\n") else b"\n"))
+        except (BrokenPipeError, OSError, ValueError):
+            self._failed = True
+
+    def results(self) -> dict[str, str] | None:
+        if self._process is None:
+            return None
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.close()
+        except (BrokenPipeError, OSError):
+            self._failed = True
+        self._reader.join()
+        failed = self._process.wait() != 0 or self._failed
+        return None if failed else self._found
+
+    def _read(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            patch_id, _, commit = line.decode("ascii", "replace").strip().partition(" ")
+            self._found[commit] = patch_id
+        self._process.stdout.close()
 
 
 def _env() -> dict[str, str]:

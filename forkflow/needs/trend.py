@@ -11,6 +11,7 @@ store recorded are shown beside it, as the refs were seen then.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -125,24 +126,35 @@ def build_trend(
     period: Period = Period.MONTH,
     weight: Weight = Weight.CHANGES,
     scans: list[dict[str, Any]] | None = None,
+    kept: Callable[[list[Need], list[Event], datetime], list[Point]] | None = None,
 ) -> Trend:
-    """The figure at the end of every period from the first need's birth to the scan."""
+    """The figure at the end of every period from the first need's birth to the scan.
+
+    ``kept``: the points computed before that still hold for these needs and events, up to
+    this last moment (:func:`forkflow.needs.kept.kept_points`); only the others are computed.
+    """
     needs = needs_over_time(report, weight)
     events = proposal_events(report)
-    points = []
+    points: list[Point] = []
     if needs:
         moments = [need.born for need in needs] + [need.met for need in needs if need.met is not None]
         last = max([_date(report.scanned_at), *moments])  # commit dates can lie ahead of the scan's clock
+        known = {point.end: point for point in (kept(needs, events, last) if kept is not None else [])}
         for end in period_ends(min(moments), last, period):
-            born = [need for need in needs if need.born <= end]
-            met = sum(need.weight for need in born if need.met is not None and need.met <= end)
-            unmet = sum(need.weight for need in born) - met
-            start = _previous_end(end, period)
-            moved = [event.label for event in events if start < event.date <= end]
-            percent = round(100.0 * unmet / (unmet + met), 1) if unmet + met else 0.0
-            points.append(Point(end=end, unmet=unmet, met=met, percent=percent, events=moved))
+            points.append(known.get(end) or point_at(needs, events, end, period))
     seen = [(_date(s["scanned_at"]), float(s["unmet_needs"]["percent"])) for s in scans or [] if "unmet_needs" in s]
     return Trend(network=report.network, period=period, weight=weight.value, points=points, events=events, scans=seen)
+
+
+def point_at(needs: list[Need], events: list[Event], end: datetime, period: Period) -> Point:
+    """The figure at ``end``: the needs born by then, those met by then, the events of its period."""
+    born = [need for need in needs if need.born <= end]
+    met = sum(need.weight for need in born if need.met is not None and need.met <= end)
+    unmet = sum(need.weight for need in born) - met
+    start = _previous_end(end, period)
+    moved = [event.label for event in events if start < event.date <= end]
+    percent = round(100.0 * unmet / (unmet + met), 1) if unmet + met else 0.0
+    return Point(end=end, unmet=unmet, met=met, percent=percent, events=moved)
 
 
 def period_ends(first: datetime, last: datetime, period: Period) -> list[datetime]:
