@@ -14,11 +14,13 @@ weight to the pairs of the few changes that hold it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
-from itertools import combinations
 from typing import Protocol
+
+import numpy as np
 
 from forkflow.changes.fingerprint import CONTEXT, KIND_MASK, LINE_ADDED, LINE_REMOVED, PATH, WORD_ADDED, WORD_REMOVED
 
@@ -102,30 +104,78 @@ def evidence(overlap: Overlap) -> int:
 
 def candidate_overlaps(units: Sequence[Tokens], weights: Weights) -> dict[tuple[int, int], Overlap]:
     """Every pair of units from different nodes that share a token of what changes do rare enough
-    to be indexed (at most ``MAX_POSTINGS`` units hold it), with its overlap.
+    to be indexed (at most ``MAX_POSTINGS`` units hold it), with its overlap; in the order in
+    which a token (taken as the units hold them) first proposes each pair.
 
     Paths and places propose no pairs: two changes that share only where they lie score 0.
     """
-    postings: dict[int, list[int]] = {}
-    for index, unit in enumerate(units):
-        for token in unit.tokens:
-            if weights.df[token] <= MAX_POSTINGS:
-                postings.setdefault(token, []).append(index)
-    content: dict[tuple[int, int], int] = {}
-    places: dict[tuple[int, int], int] = {}
-    for token, members in postings.items():
-        if len(members) < 2:
-            continue
-        weight = weights.of(token)
-        into = places if token & KIND_MASK in PLACE_KINDS else content
-        for pair in combinations(members, 2):
-            into[pair] = into.get(pair, 0) + weight
+    postings = _postings(units)
+    content = _pair_sums(postings, weights, len(units), places=False)
+    places = _pair_sums(postings, weights, len(units), places=True)
     common = frozenset(token for token, count in weights.df.items() if count > MAX_POSTINGS)
     common_of = [unit.tokens & common for unit in units]
     found = {}
-    for (i, j), shared in content.items():
+    for (i, j), weight in content.items():
         if units[i].nodes & units[j].nodes:
             continue
         rest = weights.overlap(common_of[i], common_of[j]) if common_of[i] and common_of[j] else (0, 0)
-        found[(i, j)] = (shared + rest[0], places.get((i, j), 0) + rest[1])
+        found[(i, j)] = (weight + rest[0], places.get((i, j), 0) + rest[1])
     return found
+
+
+class _Postings:
+    """The indexed tokens (those two to ``MAX_POSTINGS`` units hold), in the order the units first
+    hold them, each with the units holding it (ascending): ``members[starts[g]:starts[g] + sizes[g]]``."""
+
+    def __init__(self, tokens: np.ndarray, members: np.ndarray, starts: np.ndarray, sizes: np.ndarray):
+        self.tokens, self.members, self.starts, self.sizes = tokens, members, starts, sizes
+
+
+def _postings(units: Sequence[Tokens]) -> _Postings:
+    held = np.fromiter((len(unit.tokens) for unit in units), dtype=np.int64, count=len(units))
+    flat = np.fromiter(
+        itertools.chain.from_iterable(unit.tokens for unit in units), dtype=np.uint64, count=int(held.sum())
+    )
+    holder = np.repeat(np.arange(len(units), dtype=np.int64), held)
+    order = np.argsort(flat, kind="stable")  # a token's holders stay in the units' order
+    ordered = flat[order]
+    firsts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(ordered) else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[firsts, len(ordered)])
+    chosen = np.flatnonzero((sizes >= 2) & (sizes <= MAX_POSTINGS))
+    chosen = chosen[np.argsort(order[firsts[chosen]], kind="stable")]  # as the units first hold them
+    sizes = sizes[chosen]
+    starts = np.cumsum(sizes) - sizes
+    at = np.repeat(firsts[chosen] - starts, sizes) + np.arange(int(sizes.sum()))
+    return _Postings(ordered[firsts[chosen]], holder[order[at]], starts, sizes)
+
+
+def _pair_sums(postings: _Postings, weights: Weights, count: int, *, places: bool) -> dict[tuple[int, int], int]:
+    """For every pair of units holding an indexed token of what changes do (``places``: of where
+    they lie), the summed weight of those tokens; in the order the tokens first propose each pair.
+
+    The pairs of all the tokens are laid out and summed as arrays: a network of real changes has
+    millions of them.  The sums are of whole numbers, so they are exact in any order.
+    """
+    kinds = postings.tokens & np.uint64(KIND_MASK)
+    wanted = np.isin(kinds, np.array(sorted(PLACE_KINDS), dtype=np.uint64)) == places
+    groups = np.flatnonzero(wanted)
+    if not len(groups):
+        return {}
+    sizes, starts = postings.sizes[groups], postings.starts[groups]
+    spots = np.repeat(starts, sizes) + np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    members = postings.members[spots]
+    group_of = np.repeat(np.arange(len(groups)), sizes)
+    after = np.repeat(np.cumsum(sizes), sizes) - np.arange(len(members)) - 1  # members after each in its group
+    left = np.repeat(np.arange(len(members)), after)
+    right = left + 1 + np.arange(len(left)) - np.repeat(np.cumsum(after) - after, after)
+    codes = members[left] * count + members[right]
+    token_weights = np.fromiter((weights.of(int(token)) for token in postings.tokens[groups]), np.int64, len(groups))
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    firsts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sums = np.add.reduceat(token_weights[group_of[left]][order], firsts)
+    by_first = np.argsort(order[firsts], kind="stable")  # where each pair first appears: the dict's order
+    pairs = ordered[firsts][by_first]
+    return dict(
+        zip(zip((pairs // count).tolist(), (pairs % count).tolist(), strict=True), sums[by_first].tolist(), strict=True)
+    )

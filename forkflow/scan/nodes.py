@@ -179,14 +179,18 @@ def _compare_pairs(compared: Comparisons, todo: dict[tuple[str, str], str]) -> N
 
     prefetch_facts(graph, facts, spans, sides, reading)
     index = build_index(graph, facts, sides)
-    facts.prefetch(candidates(graph, facts, spans, sides, index), on_progress=reading)
+    merged = {key: graph.merged_upstream(*key) for key in spans}
+    # The commits the parents merged and their merges are in the report too: read in the same pass.
+    reached = {commit for found in merged.values() for pair in found.items() for commit in pair}
+    wanted = {*candidates(graph, facts, spans, sides, index), *reached}
+    facts.prefetch(sorted(wanted, key=graph.times.__getitem__), on_progress=reading)
     merges = planned_merges(spans)
     for done, (key, span) in enumerate(spans.items()):
         if progress is not None:
             progress(f"comparing {todo[key]}", done, len(spans))
         side = sides.get(key, graph.nothing())
         try:
-            found = compare_heads(repo, facts, span, key[0], key[1], side, index, graph.merged_upstream(*key))
+            found = compare_heads(repo, facts, span, key[0], key[1], side, index, merged[key])
         except UnreadableError as err:
             compared.fresh[key] = PairResult.unreadable_history(str(err))
             continue

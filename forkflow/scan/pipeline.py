@@ -161,11 +161,11 @@ def _scan(
     threshold = policy.similarity.threshold
     nodes = [node_report(network, facts, name, heads, pairs, now, threshold) for name in network.tree_order()]
     facts.flush()
-    commits, fingerprints = commit_reports(facts, nodes, policy)
-    # The conflicts are predicted in worker processes while this one groups the shared
-    # changes: neither needs the other.
+    # The conflicts are predicted in worker processes while this one describes the commits and
+    # groups the shared changes: neither needs the other.
     prediction = compared.predict(beside=True)
     try:
+        commits, fingerprints = commit_reports(facts, nodes, policy)
         shared, unsaved = _shared(inputs, nodes, commits, fingerprints, store)
         pairs = compared.finish(prediction)
     finally:

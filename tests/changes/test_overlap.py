@@ -46,3 +46,13 @@ def test_a_shared_place_counts_no_more_than_the_content_beside_it() -> None:
     assert evidence((5, 2)) == 7
     assert evidence((2, 5)) == 4
     assert evidence((0, 9)) == 0
+
+
+def test_no_shared_token_no_pair_and_tokens_of_every_size_are_taken_whole() -> None:
+    assert candidate_overlaps([], Weights([])) == {}
+    alone = [Unit("a", frozenset(["n1"]), ("a",), frozenset()), Unit("b", frozenset(["n2"]), ("b",), frozenset([8]))]
+    assert candidate_overlaps(alone, Weights(alone)) == {}
+    big = (1 << 63) | (5 << 3) | LINE_ADDED  # the top bit set: tokens are unsigned 64-bit numbers
+    pair = [Unit(f"u{n}", frozenset([f"n{n}"]), (f"c{n}",), frozenset([big, token(n, WORD_ADDED)])) for n in range(2)]
+    weights = Weights(pair)
+    assert candidate_overlaps(pair, weights) == {(0, 1): (weights.of(big), 0)}
