@@ -48,3 +48,25 @@ def test_what_is_remembered_of_lines_gives_the_same_fingerprint_as_reading_them_
     fingerprints._TOKENS.clear()
     assert fingerprint(diff) == remembered
     assert fingerprint(diff) == remembered
+
+
+def test_a_diff_read_as_text_splits_only_what_it_reads_and_gives_the_fingerprint_of_its_lines() -> None:
+    binary = [b"diff --git a/logo.png b/logo.png\n", b"index 1234567..89abcde 100644\n"]
+    binary.append(b"Binary files a/logo.png and b/logo.png differ\n")
+    mode = [b"diff --git a/run.sh b/run.sh\n", b"old mode 100644\n", b"new mode 100755\n"]
+    half = LINE_BUDGET // 2 + 1
+    first = file_diff("a.py", [f"first_{n} = {n}" for n in range(half)])
+    second = file_diff("b.py", [f"second_{n} = {n}" for n in range(half)])
+    cases = [
+        VENDORED + FIX,
+        first + binary + second + mode + FIX,
+        FIX + binary,
+        mode + FIX[:-1] + [FIX[-1].rstrip(b"\n")],  # no newline at the very end
+        [*VENDORED, b"diff --git a/win.txt b/win.txt\n", b"@@ -1 +1 @@\n", b"-a\r\n", b"+a \r\n"],  # CRLF
+        FIX,
+        [],
+    ]
+    for lines in cases:
+        text = b"".join(lines)
+        assert fingerprints.fingerprint_of_text(text) == fingerprint(text.splitlines(keepends=True))
+    assert fingerprints.fingerprint_of_text(b"".join(VENDORED + FIX)) == fingerprint(VENDORED[:3] + FIX)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from forkflow.changes.fingerprint import LINE_BUDGET
 from forkflow.errors import UnreadableError
 from forkflow.gitrepo import GitRepo, PatchFacts
 from forkflow.gitrepo.bulk import header_path, many_patch_facts, many_touched_paths, unquote
@@ -71,6 +72,22 @@ def test_patch_ids_and_paths_are_gits(engine: str, kinds: tuple[Git, list[str]])
         listed = [name for name in git("diff-tree", "-r", "-z", "--name-only", "--no-renames", *against).split("\0")]
         expected = sorted(name for name in listed[(0 if parents else 1) :] if name)
         assert list(named[commit] or ()) == expected, commit
+
+
+def test_a_commit_over_the_fingerprint_budget_gets_the_same_facts_from_both_engines(
+    engine: str, tmp_path: Path
+) -> None:
+    git = Git.init(tmp_path)
+    git.commit("start", {"app.py": "def run():\n    return 1\n", "vendor/lib.js": "var start = 0;\n"})
+    vendored = "".join(f"var generated_{n} = load_part({n});\n" for n in range(LINE_BUDGET + 10))
+    fix = "def run():\n    if not ready():\n        raise NotReady()\n    return 1\n"
+    files: dict[str, str | bytes | None] = {"vendor/lib.js": vendored, "app.py": fix, "logo.png": b"\x89PNG\0\1"}
+    commit = git.commit("Vendor the library, check readiness", files)
+    repo = GitRepo(tmp_path)
+    facts = dict(many_patch_facts(repo, [commit]))[commit]
+    assert facts == repo.patch_facts(commit)
+    assert facts is not None and facts.patch_id == git.patch_id(commit)
+    assert facts.insertions == LINE_BUDGET + 10 + 2 and facts.abbrev  # the binary file's ids are in the patch-id
 
 
 def test_missing_objects_make_that_commit_unreadable_and_the_others_are_answered(engine: str, tmp_path: Path) -> None:
