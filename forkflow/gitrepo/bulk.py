@@ -34,7 +34,7 @@ def many_patch_facts(repo: GitRepo, commit_ids: Iterable[str]) -> Iterator[tuple
     """
     items, early = _items(repo, commit_ids, merges=False)
     yield from early.items()
-    if not _engine(repo):
+    if not _engine(repo) or not items:
         yield from ((commit_id, _facts_by_pygit2(repo, commit_id)) for commit_id, _ in items)
         return
     abbrev = repo.abbrev_length()

@@ -11,8 +11,8 @@ import pytest
 from forkflow.changes.fingerprint import LINE_BUDGET
 from forkflow.errors import UnreadableError
 from forkflow.gitrepo import GitRepo, PatchFacts
-from forkflow.gitrepo.bulk import header_path, many_patch_facts, many_touched_paths, unquote
-from forkflow.gitrepo.engine import ENGINE_VARIABLE, git_binary
+from forkflow.gitrepo.bulk import facts_of_diff, header_path, many_patch_facts, many_touched_paths, unquote
+from forkflow.gitrepo.engine import ENGINE_VARIABLE, diffs, git_binary
 from tests.gitcli import Git
 from tests.gitrepo.kinds import every_kind
 
@@ -58,6 +58,19 @@ def test_every_fact_of_every_kind_of_commit_is_the_one_pygit2_gives(engine: str,
     assert dict(many_patch_facts(repo, commits)) == facts
     assert dict(many_touched_paths(repo, commits)) == paths
     assert sum(1 for found in facts.values() if found is not None and found.abbrev) >= 3  # binary files were in it
+
+
+def test_without_git_patch_id_the_facts_of_gits_diff_text_are_computed_here(kinds: tuple[Git, list[str]]) -> None:
+    """An older git (before 2.39) is not asked for patch-ids: the port reads the same text."""
+    git, commits = kinds
+    repo = GitRepo(git.path)
+    parents = {commit: git("rev-list", "--parents", "-n", "1", commit).split()[1:] for commit in commits}
+    items = [(commit, found[0] if found else None) for commit, found in parents.items() if len(found) < 2]
+    texts = dict(diffs(repo.git_dir, items, patch=True))
+    assert len(texts) == len(items) > 10
+    for commit, text in texts.items():
+        assert text is not None
+        assert facts_of_diff(text, repo.abbrev_length()) == repo.patch_facts(commit), commit
 
 
 def test_patch_ids_and_paths_are_gits(engine: str, kinds: tuple[Git, list[str]]) -> None:
