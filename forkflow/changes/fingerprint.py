@@ -47,22 +47,33 @@ def fingerprint(diff_lines: list[bytes]) -> tuple[int, ...]:
     return _tokens_of(diff_lines)
 
 
-def fingerprint_of_text(text: bytes) -> tuple[int, ...]:
+def fingerprint_of_text(text: bytes, files: list[bytes] | None = None) -> tuple[int, ...]:
     """``fingerprint(text.splitlines(keepends=True))``, splitting only the lines it reads: of a
-    vendored commit's diff, the small files' hunks and the big files' headers (git's own diff
-    text; anything else is split whole)."""
-    if b"\r" in text or not text.startswith(b"diff "):  # bytes.splitlines breaks lines at a lone CR too
+    vendored commit's diff, the small files' hunks and the big files' headers.  ``files``: the
+    text's :func:`diff_files`, when the caller has them already."""
+    files = diff_files(text) if files is None else files
+    if files is None:
         return fingerprint(text.splitlines(keepends=True))
     if text.count(b"\n") + (not text.endswith(b"\n")) <= LINE_BUDGET:
         return _tokens_of(text.splitlines(keepends=True))
-    files = [b"diff " + block for block in text[len(b"diff ") :].split(b"\ndiff ")]
-    files = [block + b"\n" for block in files[:-1]] + files[-1:]
     hunks = [block.find(b"\n@@") + 1 or len(block) for block in files]  # where each file's hunks start
     kept = _smallest_that_fit([_lines_from(block, start) for block, start in zip(files, hunks, strict=True)])
     lines: list[bytes] = []
     for number, block in enumerate(files):
         lines.extend((block if number in kept else block[: hunks[number]]).splitlines(keepends=True))
     return _tokens_of(lines)
+
+
+def diff_files(text: bytes) -> list[bytes] | None:
+    """git's diff text cut into its files (each from its ``diff`` line, with its line ends), or
+    None when it cannot be cut as ``bytes.splitlines`` would read it: a lone CR ends a line
+    there too, and text that does not start with a ``diff`` line is no such diff."""
+    if b"\r" in text or (text and not text.startswith(b"diff ")):
+        return None
+    if not text:
+        return []
+    files = [b"diff " + block for block in text[len(b"diff ") :].split(b"\ndiff ")]
+    return [block + b"\n" for block in files[:-1]] + files[-1:]
 
 
 def _lines_from(block: bytes, start: int) -> int:

@@ -18,7 +18,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -123,12 +123,14 @@ def candidate_overlaps(units: Sequence[Tokens], weights: Weights) -> dict[tuple[
     return found
 
 
-class _Postings:
+class _Postings(NamedTuple):
     """The indexed tokens (those two to ``MAX_POSTINGS`` units hold), in the order the units first
     hold them, each with the units holding it (ascending): ``members[starts[g]:starts[g] + sizes[g]]``."""
 
-    def __init__(self, tokens: np.ndarray, members: np.ndarray, starts: np.ndarray, sizes: np.ndarray):
-        self.tokens, self.members, self.starts, self.sizes = tokens, members, starts, sizes
+    tokens: np.ndarray
+    members: np.ndarray
+    starts: np.ndarray
+    sizes: np.ndarray
 
 
 def _postings(units: Sequence[Tokens]) -> _Postings:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from forkflow.changes.fingerprint import fingerprint, fingerprint_of_text
+from forkflow.changes.fingerprint import diff_files, fingerprint, fingerprint_of_text
 from forkflow.errors import UnreadableError
 from forkflow.gitrepo.engine import Item, PatchIds, diffs, git_binary
 from forkflow.gitrepo.patch import ESCAPES
@@ -120,27 +120,23 @@ def facts_of_diff(text: bytes, abbrev: int, *, patch_id: bool = True) -> PatchFa
     (and so its patch-id) uses.  ``patch_id=False``: leave the patch-id out (git computes it).
     Each file's lines are counted, not read one by one: a hunk's lines all start with their sign.
     """
-    if b"\r" in text or (text and not text.startswith(b"diff ")):  # split as bytes.splitlines would
+    files = diff_files(text)
+    if files is None:
         return _facts_of_lines(text.splitlines(keepends=True), abbrev, patch_id)
     insertions = deletions = 0
     paths: set[str] = set()
     binary = False
-    for block in text[len(b"diff ") :].split(b"\ndiff ") if text else ():
+    for block in files:
         end = block.find(b"\n")
-        paths.add(
-            header_path(b"diff " + block[: end + 1 if end >= 0 else len(block)]).decode("utf-8", "surrogateescape")
-        )
+        paths.add(header_path(block[: end + 1 if end >= 0 else len(block)]).decode("utf-8", "surrogateescape"))
         hunks = block.find(b"\n@@ ")
-        if hunks < 0:
-            binary = binary or block.find(b"\nBinary files ") >= 0
-            continue
-        binary = binary or block.find(b"\nBinary files ", 0, hunks) >= 0
-        insertions += block.count(b"\n+", hunks)
-        deletions += block.count(b"\n-", hunks)
+        binary = binary or block.find(b"\nBinary files ", 0, hunks if hunks >= 0 else len(block)) >= 0
+        if hunks >= 0:
+            insertions += block.count(b"\n+", hunks)
+            deletions += block.count(b"\n-", hunks)
     found = stable_patch_id(text.splitlines(keepends=True)) if patch_id else None
-    return PatchFacts(
-        found, insertions, deletions, tuple(sorted(paths)), abbrev if binary else 0, fingerprint_of_text(text)
-    )
+    tokens = fingerprint_of_text(text, files)
+    return PatchFacts(found, insertions, deletions, tuple(sorted(paths)), abbrev if binary else 0, tokens)
 
 
 def _facts_of_lines(lines: list[bytes], abbrev: int, patch_id: bool) -> PatchFacts:

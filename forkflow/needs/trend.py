@@ -131,7 +131,7 @@ def build_trend(
     """The figure at the end of every period from the first need's birth to the scan.
 
     ``kept``: the points computed before that still hold for these needs and events, up to
-    this last moment (:func:`forkflow.needs.kept.kept_points`); only the others are computed.
+    this last moment (:meth:`forkflow.needs.kept.KeptTrend.points`); only the others are computed.
     """
     needs = needs_over_time(report, weight)
     events = proposal_events(report)
