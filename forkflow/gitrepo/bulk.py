@@ -10,10 +10,11 @@ what is missing, which the scan reports.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 
-from forkflow.changes.fingerprint import diff_files, fingerprint, fingerprint_of_text
+from forkflow.changes.fingerprint import diff_files, fingerprint_of_text
+from forkflow.changes.fingerprint import fingerprint as tokens_of
 from forkflow.errors import UnreadableError
 from forkflow.gitrepo.engine import Item, PatchIds, diffs, git_binary
 from forkflow.gitrepo.patch import ESCAPES
@@ -26,31 +27,93 @@ _IN_HUNK = frozenset((b" ", b"@", b"\\"))
 _UNESCAPES = {escaped[1:]: bytes([code]) for code, escaped in ESCAPES.items()}
 
 
-def many_patch_facts(repo: GitRepo, commit_ids: Iterable[str]) -> Iterator[tuple[str, PatchFacts | None]]:
+@dataclass(frozen=True)
+class Fingerprints:
+    """Which commits of a pass get a fingerprint: similar-change detection compares those of the
+    commits nodes carry, and of the parent commits beside them; the rest need only patch-ids.
+
+    ``every``: all of them.  Otherwise each commit in ``always``, and each commit of ``unless``
+    whose patch-id is missing from one of its sets (a commit no parent commit has the patch of,
+    in one of the nodes carrying it: it stays carried there).  An empty diff's patch-id is None.
+    """
+
+    every: bool = False
+    always: frozenset[str] = frozenset()
+    unless: Mapping[str, tuple[frozenset[str | None], ...]] = field(default_factory=dict)
+
+    def surely(self, commit_id: str) -> bool | None:
+        """Whether the commit gets one, or None when that waits on its patch-id."""
+        if self.every or commit_id in self.always:
+            return True
+        return None if commit_id in self.unless else False
+
+    def wanted(self, commit_id: str, patch_id: str | None) -> bool:
+        surely = self.surely(commit_id)
+        if surely is not None:
+            return surely
+        return any(patch_id not in met for met in self.unless[commit_id])
+
+    def of(self, commit_ids: Iterable[str]) -> Fingerprints:
+        """The same choice, for these commits only (what a worker is sent)."""
+        if self.every:
+            return self
+        ids = set(commit_ids)
+        unless = {cid: met for cid, met in self.unless.items() if cid in ids}
+        return Fingerprints(always=self.always & ids, unless=unless)
+
+
+EVERY = Fingerprints(every=True)
+NO_FINGERPRINTS = Fingerprints()
+
+
+def many_patch_facts(
+    repo: GitRepo, commit_ids: Iterable[str], fingerprints: Fingerprints = EVERY
+) -> Iterator[tuple[str, PatchFacts | None]]:
     """(commit, :meth:`GitRepo.patch_facts`) once for each commit; None where objects are missing.
+    The fingerprint is left out (None) of each commit ``fingerprints`` does not want.
 
     With the git engine, ``git patch-id --stable`` reads the same diffs beside this process and
-    the answers come when the pass is over.
+    the answers come when the pass is over; a fingerprint that waits on its commit's patch-id is
+    made then, from the diff kept until that moment.
     """
     items, early = _items(repo, commit_ids, merges=False)
     yield from early.items()
     if not _engine(repo) or not items:
-        yield from ((commit_id, _facts_by_pygit2(repo, commit_id)) for commit_id, _ in items)
+        yield from ((commit_id, _facts_by_pygit2(repo, commit_id, fingerprints)) for commit_id, _ in items)
         return
     abbrev = repo.abbrev_length()
     patch_ids = PatchIds()
     ours = not patch_ids.running  # no git patch-id recent enough: computed here
-    read: list[tuple[str, PatchFacts | None]] = []
+    read: list[tuple[str, PatchFacts | None, bytes | None]] = []  # with the diff of a fingerprint that waits
     for commit_id, text in diffs(repo.git_dir, items, patch=True):
-        if text is not None and not ours:
+        if text is None:
+            read.append((commit_id, None, None))
+            continue
+        if not ours:
             patch_ids.feed(commit_id, text)
-        read.append((commit_id, None if text is None else facts_of_diff(text, abbrev, patch_id=ours)))
+        surely = fingerprints.surely(commit_id)
+        made = facts_of_diff(text, abbrev, patch_id=ours, fingerprint=surely is True)
+        if surely is None and ours:
+            made = _fingerprinted(made, text, fingerprints.wanted(commit_id, made.patch_id))
+        read.append((commit_id, made, text if surely is None and not ours else None))
     found = patch_ids.results()
-    for commit_id, facts in read:
+    for commit_id, facts, text in read:
         if facts is None or (found is None and not ours):  # unreadable, or git patch-id failed
-            yield commit_id, _facts_by_pygit2(repo, commit_id)
+            yield commit_id, _facts_by_pygit2(repo, commit_id, fingerprints)
         else:
-            yield commit_id, facts if found is None else replace(facts, patch_id=found.get(commit_id))
+            yield commit_id, _finished(commit_id, facts, found, text, fingerprints)
+
+
+def _finished(
+    commit_id: str, facts: PatchFacts, found: dict[str, str] | None, text: bytes | None, fingerprints: Fingerprints
+) -> PatchFacts:
+    """The facts read in the pass, with git's patch-id, and the fingerprint that waited on it."""
+    done = facts if found is None else replace(facts, patch_id=found.get(commit_id))
+    return done if text is None else _fingerprinted(done, text, fingerprints.wanted(commit_id, done.patch_id))
+
+
+def _fingerprinted(facts: PatchFacts, text: bytes, wanted: bool) -> PatchFacts:
+    return replace(facts, fingerprint=fingerprint_of_text(text)) if wanted else facts
 
 
 def many_touched_paths(repo: GitRepo, commit_ids: Iterable[str]) -> Iterator[tuple[str, tuple[str, ...] | None]]:
@@ -99,9 +162,9 @@ def _unanswered(items: list[Item]) -> Iterator[tuple[str, bytes | None]]:
     return ((commit_id, None) for commit_id, _ in items)
 
 
-def _facts_by_pygit2(repo: GitRepo, commit_id: str) -> PatchFacts | None:
+def _facts_by_pygit2(repo: GitRepo, commit_id: str, fingerprints: Fingerprints = EVERY) -> PatchFacts | None:
     try:
-        return repo.patch_facts(commit_id)
+        return repo.patch_facts(commit_id, lambda patch_id: fingerprints.wanted(commit_id, patch_id))
     except UnreadableError:
         return None
 
@@ -113,16 +176,17 @@ def _paths_by_pygit2(repo: GitRepo, commit_id: str) -> tuple[str, ...] | None:
         return None
 
 
-def facts_of_diff(text: bytes, abbrev: int, *, patch_id: bool = True) -> PatchFacts:
+def facts_of_diff(text: bytes, abbrev: int, *, patch_id: bool = True, fingerprint: bool = True) -> PatchFacts:
     """A commit's patch facts from its diff as ``git diff-tree -p`` prints it.
 
     ``abbrev`` is the repository's abbreviation length, which a binary file's ``index`` line
-    (and so its patch-id) uses.  ``patch_id=False``: leave the patch-id out (git computes it).
+    (and so its patch-id) uses.  ``patch_id=False``: leave the patch-id out (git computes it);
+    ``fingerprint=False``: the fingerprint too (None).
     Each file's lines are counted, not read one by one: a hunk's lines all start with their sign.
     """
     files = diff_files(text)
     if files is None:
-        return _facts_of_lines(text.splitlines(keepends=True), abbrev, patch_id)
+        return _facts_of_lines(text.splitlines(keepends=True), abbrev, patch_id, fingerprint)
     insertions = deletions = 0
     paths: set[str] = set()
     binary = False
@@ -135,11 +199,11 @@ def facts_of_diff(text: bytes, abbrev: int, *, patch_id: bool = True) -> PatchFa
             insertions += block.count(b"\n+", hunks)
             deletions += block.count(b"\n-", hunks)
     found = stable_patch_id(text.splitlines(keepends=True)) if patch_id else None
-    tokens = fingerprint_of_text(text, files)
+    tokens = fingerprint_of_text(text, files) if fingerprint else None
     return PatchFacts(found, insertions, deletions, tuple(sorted(paths)), abbrev if binary else 0, tokens)
 
 
-def _facts_of_lines(lines: list[bytes], abbrev: int, patch_id: bool) -> PatchFacts:
+def _facts_of_lines(lines: list[bytes], abbrev: int, patch_id: bool, fingerprint: bool) -> PatchFacts:
     insertions = deletions = 0
     paths: set[str] = set()
     binary = in_hunk = False
@@ -162,7 +226,8 @@ def _facts_of_lines(lines: list[bytes], abbrev: int, patch_id: bool) -> PatchFac
         elif line.startswith(b"Binary files "):
             binary = True
     found = stable_patch_id(lines) if patch_id else None
-    return PatchFacts(found, insertions, deletions, tuple(sorted(paths)), abbrev if binary else 0, fingerprint(lines))
+    tokens = tokens_of(lines) if fingerprint else None
+    return PatchFacts(found, insertions, deletions, tuple(sorted(paths)), abbrev if binary else 0, tokens)
 
 
 def header_path(line: bytes) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import ObjectType, ReferenceType, SortMode
 
-from forkflow.changes.fingerprint import fingerprint
+from forkflow.changes.fingerprint import fingerprint as tokens_of
 from forkflow.errors import GitError, UnreadableError
 from forkflow.gitrepo.patch import Abbreviator, TreeReader, commit_changes, commit_diff_lines, delta_paths
 from forkflow.gitrepo.patchid import stable_patch_id
@@ -70,7 +71,7 @@ class PatchFacts:
     deletions: int
     paths: tuple[str, ...]
     abbrev: int = 0  # abbreviation length the patch-id used for binary files (0: none)
-    fingerprint: tuple[int, ...] = ()  # what similar-change detection compares (forkflow.changes.fingerprint)
+    fingerprint: tuple[int, ...] | None = ()  # what similar-change detection compares; None: not computed
 
 
 class GitRepo:
@@ -283,11 +284,12 @@ class GitRepo:
 
     # diffs ------------------------------------------------------------------------------
 
-    def patch_facts(self, commit_id: str) -> PatchFacts:
-        """Patch-id (as ``git patch-id --stable``), line counts and touched paths of a commit.
+    def patch_facts(self, commit_id: str, fingerprint: Callable[[str | None], bool] | None = None) -> PatchFacts:
+        """Patch-id (as ``git patch-id --stable``), line counts, touched paths and fingerprint of a commit.
 
-        Merge commits have no patch-id (git cherry skips them).  Raises UnreadableError when
-        a blob or tree the diff needs is missing.
+        ``fingerprint``: given the patch-id, whether the fingerprint is wanted (it is left out,
+        None, when not); always, when not given.  Merge commits have no patch-id (git cherry
+        skips them).  Raises UnreadableError when a blob or tree the diff needs is missing.
         """
         commit = self._commit(commit_id)
         if len(commit.parent_ids) > 1:
@@ -297,7 +299,9 @@ class GitRepo:
             lines, insertions, deletions, used = commit_diff_lines(self._repo, deltas, self._abbrev)
         except (pygit2.GitError, KeyError, ValueError) as err:
             raise UnreadableError(f"commit {commit_id[:12]}: objects are missing ({err})") from err
-        return PatchFacts(stable_patch_id(lines), insertions, deletions, delta_paths(deltas), used, fingerprint(lines))
+        patch_id = stable_patch_id(lines)
+        tokens = tokens_of(lines) if fingerprint is None or fingerprint(patch_id) else None
+        return PatchFacts(patch_id, insertions, deletions, delta_paths(deltas), used, tokens)
 
     def touched_paths(self, commit_id: str) -> tuple[str, ...]:
         """Paths the commit changes against its first parent; needs trees only, no file contents."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from forkflow.gitrepo.bulk import Fingerprints
 from forkflow.model import CommitReport, Diffstat, NodeReport
 from forkflow.needs.figure import meant_to_stay_local, parse_trailers
 from forkflow.policy.rules import Policy
@@ -21,12 +22,16 @@ def commit_reports(
     wanted |= {parent for node in nodes for parent in node.met_by.values()}
     # An unreadable commit several nodes carry is a shared change, which names its author and date.
     unread = {cid for node in nodes for cid in node.unreadable} - wanted
+    carried = frozenset(cid for node in nodes for cid in node.carried)  # what shared changes compare
     facts.load(sorted(wanted | unread))
-    facts.prefetch(sorted(wanted))  # the parent commits that met a need, mostly: in one pass
+    # The parent commits that met a need, mostly: in one pass.
+    facts.prefetch(sorted(wanted), fingerprints=Fingerprints(always=carried))
     commits = {}
     fingerprints = {}
     for commit_id in sorted(wanted | unread):
-        commits[commit_id], tokens = commit_report(facts, commit_id, policy, readable=commit_id not in unread)
+        readable = commit_id not in unread
+        report, tokens = commit_report(facts, commit_id, policy, readable=readable, fingerprint=commit_id in carried)
+        commits[commit_id] = report
         if tokens:
             fingerprints[commit_id] = tokens
     for index, original in enumerate(nodes):
@@ -44,15 +49,16 @@ def commit_reports(
 
 
 def commit_report(
-    facts: CommitFacts, commit_id: str, policy: Policy | None = None, *, readable: bool = True
+    facts: CommitFacts, commit_id: str, policy: Policy | None = None, *, readable: bool = True, fingerprint: bool = True
 ) -> tuple[CommitReport, tuple[int, ...]]:
-    """What the report says about one commit, and its fingerprint (empty when unreadable).
+    """What the report says about one commit, and its fingerprint (empty when unreadable, or
+    not asked for and not known).
 
     ``readable=False``: the scan found its diff unreadable, so only its commit object is read
     (the machine that collects shards has no record of a diff it never had).
     """
     info = facts.info(commit_id)
-    row = facts.full(commit_id) if readable else None
+    row = (facts.full(commit_id) if fingerprint else facts.patch(commit_id)) if readable else None
     report = CommitReport(
         summary=info.summary,
         author=info.author_name,

@@ -19,6 +19,7 @@ from typing import Any
 
 from forkflow.changes.similar import most_similar
 from forkflow.gitrepo import GitRepo
+from forkflow.gitrepo.bulk import Fingerprints
 from forkflow.scan.commit_graph import CommitGraph, CommitSet, Range
 from forkflow.scan.facts import CommitFacts
 from forkflow.scan.parallel import Merge
@@ -98,20 +99,69 @@ def parent_sides(graph: CommitGraph, spans: dict[tuple[str, str], Range]) -> dic
     return {key: graph.parent_side(key[0], span.boundary) for key, span in spans.items() if span.ahead and span.behind}
 
 
-def prefetch_facts(
+def own_commits(spans: dict[tuple[str, str], Range]) -> list[str]:
+    """The nodes' own non-merge commits, node by node, oldest first (neighbours share most of their trees)."""
+    return list(dict.fromkeys(c for span in spans.values() for c in span.own if c not in span.merges))
+
+
+def read_paths(
     graph: CommitGraph,
     facts: CommitFacts,
     spans: dict[tuple[str, str], Range],
     sides: dict[tuple[str, str], CommitSet],
     on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Compute, all at once, the patch-ids of the nodes' own commits and the touched paths of
-    the parents' commits they lack (the work the comparisons below will ask for)."""
-    # Node by node, oldest first: neighbouring commits share most of their trees.
-    own = list(dict.fromkeys(c for span in spans.values() for c in span.own if c not in span.merges))
+    """The touched paths of the nodes' own commits and of the parents' commits they lack, in one
+    pass: all the index and the choice of candidates need (no file contents)."""
+    own = own_commits(spans)
     lacked = {c for c in _union(graph, sides) if len(graph.parents[c]) < 2}.difference(own)
     facts.load([*own, *lacked])
-    facts.prefetch(own, sorted(lacked, key=graph.times.__getitem__), on_progress=on_progress)
+    facts.prefetch((), [*own, *sorted(lacked, key=graph.times.__getitem__)], on_progress=on_progress)
+
+
+def fingerprints_wanted(
+    facts: CommitFacts, spans: dict[tuple[str, str], Range], sides: dict[tuple[str, str], CommitSet], index: ParentIndex
+) -> Fingerprints:
+    """Which own commits get a fingerprint: those some node will carry, once the candidates'
+    patch-ids are known (an upstreamed commit is compared with nothing for similarity)."""
+    always: set[str] = set()
+    unless: dict[str, list[frozenset[str | None]]] = defaultdict(list)
+    for key, span in spans.items():
+        side = sides.get(key)
+        for commit in (c for c in span.own if c not in span.merges):
+            found = side_candidates(facts, index, side, commit) if side is not None else []
+            met = frozenset(row.patch_id for c in found if (row := facts.patch(c)) is not None)
+            if met:
+                unless[commit].append(met)
+            else:
+                always.add(commit)
+    return Fingerprints(always=frozenset(always), unless={c: tuple(m) for c, m in unless.items() if c not in always})
+
+
+def similar_candidates(
+    graph: CommitGraph,
+    facts: CommitFacts,
+    spans: dict[tuple[str, str], Range],
+    sides: dict[tuple[str, str], CommitSet],
+    index: ParentIndex,
+) -> list[str]:
+    """The parent commits the carried commits are compared with for similarity (those of the
+    node's ``node..parent`` touching the same paths), oldest first, once every patch-id is known."""
+    wanted: set[str] = set()
+    for key, side in sides.items():
+        span = spans[key]
+        for commit in (c for c in span.own if c not in span.merges):
+            mine = facts.match_key(commit)
+            found = side_candidates(facts, index, side, commit)
+            if mine is not None and all(facts.match_key(c) != mine for c in found):
+                wanted.update(found)
+    return sorted(wanted, key=graph.times.__getitem__)
+
+
+def side_candidates(facts: CommitFacts, index: ParentIndex, parent_side: CommitSet, commit_id: str) -> list[str]:
+    """The commits of ``node..parent`` touching exactly the commit's paths, oldest first: the only
+    ones that can have its patch, or be the similar change."""
+    return [c for c in index.by_paths.get(facts.paths(commit_id) or (), ()) if c in parent_side]
 
 
 def candidates(
@@ -211,11 +261,7 @@ def _sort_own_commits(
 
 def _parent_has(facts: CommitFacts, index: ParentIndex, parent_side: CommitSet, commit_id: str, key: str) -> str | None:
     """The (oldest) commit of ``node..parent`` with the same patch as ``commit_id``, if any."""
-    paths = facts.paths(commit_id)
-    for candidate in index.by_paths.get(paths or (), ()):
-        if candidate in parent_side and facts.match_key(candidate) == key:
-            return candidate
-    return None
+    return next((c for c in side_candidates(facts, index, parent_side, commit_id) if facts.match_key(c) == key), None)
 
 
 SIMILAR_FLOOR = 0.2
@@ -229,10 +275,9 @@ def _most_similar(
     mine = facts.full(commit_id)
     if mine is None or not mine.features:
         return None
-    paths = facts.paths(commit_id)
     others = []
-    for candidate in index.by_paths.get(paths or (), ()):
-        row = facts.full(candidate) if candidate in parent_side else None
+    for candidate in side_candidates(facts, index, parent_side, commit_id):
+        row = facts.full(candidate)
         if row is not None and row.features:
             others.append((candidate, frozenset(row.features)))
     if not others:

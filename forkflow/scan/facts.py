@@ -1,8 +1,10 @@
-"""Commit facts (touched paths, patch-id, line counts; author, dates, message) read through
-the store's cache.
+"""Commit facts (touched paths, patch-id, line counts, fingerprint; author, dates, message) read
+through the store's cache.
 
 Touched paths come from a tree-to-tree comparison and need no file contents; the patch-id
 needs the full diff.  None of it ever changes for a commit, so each is computed once and kept.
+The fingerprint is made only for the commits similar-change detection compares (a row without
+one has it made when it is asked for: :meth:`CommitFacts.full`).
 A shard keeps what its report needs of every commit (``record_infos``), so the machine that
 collects the shards' results reads it all from the store, without the commits' objects
 (``stored_only``).
@@ -16,6 +18,7 @@ from typing import Any
 
 from forkflow.errors import StoreError, UnreadableError
 from forkflow.gitrepo import CommitInfo, GitRepo, PatchFacts
+from forkflow.gitrepo.bulk import EVERY, Fingerprints
 from forkflow.scan.parallel import compute_in_parallel, facts_of_many, worker_count, worth_parallel
 from forkflow.store.store import CachedPatch, Store
 from forkflow.types import CommitId
@@ -53,31 +56,43 @@ class CommitFacts:
         for cid, row in self._store.patches(missing).items():
             if row.abbrev and row.abbrev != self._abbrev and not self._stored_only:
                 continue  # a binary patch-id made with a shorter abbreviation than git uses now
-            stale = row.full and row.features is None  # written before fingerprints: recompute
-            self._known[cid] = CachedPatch(row.paths, False, None, 0, 0, 0) if stale else row
+            self._known[cid] = row
 
     def prefetch(
-        self, full: Iterable[str], paths: Iterable[str] = (), *, on_progress: Callable[[int, int], None] | None = None
+        self,
+        full: Iterable[str],
+        paths: Iterable[str] = (),
+        *,
+        fingerprints: Fingerprints = EVERY,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> None:
         """Compute what is not known yet for many commits at once, on every core.
 
-        ``full`` need patch-ids, ``paths`` only touched paths; both oldest first.
+        ``full`` need patch-ids (and the fingerprints ``fingerprints`` wants), ``paths`` only
+        touched paths; both oldest first.
         """
-        want_full = [c for c in dict.fromkeys(full) if not self._is_full(c)]
+        want_full = [c for c in dict.fromkeys(full) if not self._is_full(c, fingerprints)]
         chosen = set(want_full)
         want_paths = [c for c in dict.fromkeys(paths) if c not in self._known and c not in chosen]
         total = len(want_full) + len(want_paths)
         if self._stored_only:  # the store has it, or the error names what to run
             for commit_id in want_full:
-                self.full(commit_id)
+                row = self.patch(commit_id)
+                if row is not None and fingerprints.wanted(commit_id, row.patch_id):
+                    self.full(commit_id)
             for commit_id in want_paths:
                 self.paths(commit_id)
             return
         if worth_parallel(total, self.workers):
-            results = compute_in_parallel(self._repo.git_dir, want_full, want_paths, workers=self.workers)
+            results = compute_in_parallel(
+                self._repo.git_dir, want_full, want_paths, workers=self.workers, fingerprints=fingerprints
+            )
         else:
             results = itertools.chain(
-                ((cid, True, found) for cid, found in facts_of_many(self._repo, want_full, full=True)),
+                (
+                    (cid, True, found)
+                    for cid, found in facts_of_many(self._repo, want_full, full=True, fingerprints=fingerprints)
+                ),
                 ((cid, False, found) for cid, found in facts_of_many(self._repo, want_paths, full=False)),
             )
         for done, (commit_id, is_full, result) in enumerate(results):
@@ -91,9 +106,14 @@ class CommitFacts:
             else:
                 self._remember(commit_id, CachedPatch(result, False, None, 0, 0, 0))
 
-    def _is_full(self, commit_id: str) -> bool:
+    def _is_full(self, commit_id: str, fingerprints: Fingerprints) -> bool:
+        """Whether the commit's patch facts are known, with its fingerprint when that is wanted."""
+        if commit_id in self.unreadable:
+            return True
         row = self._known.get(commit_id)
-        return (row is not None and row.full) or commit_id in self.unreadable
+        if row is None or not row.full:
+            return False
+        return row.features is not None or not fingerprints.wanted(commit_id, row.patch_id)
 
     def info(self, commit_id: str) -> CommitInfo:
         """Author, dates and message of a commit."""
@@ -111,16 +131,24 @@ class CommitFacts:
         return info
 
     def full(self, commit_id: str) -> CachedPatch | None:
-        """Patch-id and line counts, or None when the commit's objects are missing."""
+        """Patch-id, line counts and fingerprint, or None when the commit's objects are missing."""
+        return self._patch(commit_id, fingerprint=True)
+
+    def patch(self, commit_id: str) -> CachedPatch | None:
+        """Patch-id and line counts (the fingerprint only when known already), or None when the
+        commit's objects are missing."""
+        return self._patch(commit_id, fingerprint=False)
+
+    def _patch(self, commit_id: str, *, fingerprint: bool) -> CachedPatch | None:
         row = self._known.get(commit_id)
-        if row is not None and row.full:
+        if row is not None and row.full and (row.features is not None or not fingerprint):
             return row
         if commit_id in self.unreadable:
             return None
         if self._stored_only:
-            raise _not_stored(commit_id)
+            raise _not_stored(commit_id, "fingerprint" if row is not None and row.full else "")
         try:
-            facts = self._repo.patch_facts(commit_id)
+            facts = self._repo.patch_facts(commit_id, None if fingerprint else lambda _: False)
         except UnreadableError:
             self.unreadable.add(commit_id)
             return None
@@ -142,7 +170,7 @@ class CommitFacts:
 
     def match_key(self, commit_id: str) -> str | None:
         """What git cherry compares: the patch-id, or one shared key for every empty diff."""
-        row = self.full(commit_id)
+        row = self.patch(commit_id)
         if row is None:
             return None
         return row.patch_id if row.patch_id is not None else EMPTY_KEY
@@ -194,8 +222,12 @@ def _info_from_row(commit_id: str, row: dict[str, Any]) -> CommitInfo:
     )
 
 
-def _not_stored(commit_id: str) -> StoreError:
+def _not_stored(commit_id: str, what: str = "") -> StoreError:
+    known = (
+        f"the store has no {what} of commit {commit_id[:12]}"
+        if what
+        else f"the store knows nothing of commit {commit_id[:12]}"
+    )
     return StoreError(
-        f"the store knows nothing of commit {commit_id[:12]}: no shard recorded it; "
-        f"run every shard (forkflow scan --shard K/N) with this run id before collecting"
+        f"{known}: no shard recorded it; run every shard (forkflow scan --shard K/N) with this run id before collecting"
     )

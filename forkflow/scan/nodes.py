@@ -10,6 +10,7 @@ from forkflow import faultpoints
 from forkflow.changes.similar import upstream_threshold
 from forkflow.errors import GitError, StoreError, UnreadableError
 from forkflow.gitrepo import GitRepo
+from forkflow.gitrepo.bulk import NO_FINGERPRINTS
 from forkflow.model import (
     NodeReport,
     Problem,
@@ -22,9 +23,12 @@ from forkflow.scan.compare import (
     build_index,
     candidates,
     compare_heads,
+    fingerprints_wanted,
+    own_commits,
     parent_sides,
     planned_merges,
-    prefetch_facts,
+    read_paths,
+    similar_candidates,
 )
 from forkflow.scan.facts import CommitFacts
 from forkflow.scan.parallel import Merge, Prediction
@@ -177,13 +181,18 @@ def _compare_pairs(compared: Comparisons, todo: dict[tuple[str, str], str]) -> N
         if progress is not None:
             progress("reading commits", done, total)
 
-    prefetch_facts(graph, facts, spans, sides, reading)
+    read_paths(graph, facts, spans, sides, reading)
     index = build_index(graph, facts, sides)
     merged = {key: graph.merged_upstream(*key) for key in spans}
     # The commits the parents merged and their merges are in the report too: read in the same pass.
     reached = {commit for found in merged.values() for pair in found.items() for commit in pair}
     wanted = {*candidates(graph, facts, spans, sides, index), *reached}
-    facts.prefetch(sorted(wanted, key=graph.times.__getitem__), on_progress=reading)
+    facts.prefetch(sorted(wanted, key=graph.times.__getitem__), fingerprints=NO_FINGERPRINTS, on_progress=reading)
+    # Then the nodes' own commits, fingerprinted where they stay carried, and the parent commits
+    # those are compared with for similarity: no other commit needs a fingerprint.
+    fingerprints = fingerprints_wanted(facts, spans, sides, index)
+    facts.prefetch(own_commits(spans), fingerprints=fingerprints, on_progress=reading)
+    facts.prefetch(similar_candidates(graph, facts, spans, sides, index), on_progress=reading)
     merges = planned_merges(spans)
     for done, (key, span) in enumerate(spans.items()):
         if progress is not None:

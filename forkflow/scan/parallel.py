@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from forkflow.errors import UnreadableError
 from forkflow.gitrepo import GitRepo, PatchFacts
-from forkflow.gitrepo.bulk import many_patch_facts, many_touched_paths
+from forkflow.gitrepo.bulk import EVERY, NO_FINGERPRINTS, Fingerprints, many_patch_facts, many_touched_paths
 
 MIN_PARALLEL = 400
 """Below this many commits, one process is faster than starting workers."""
@@ -40,16 +40,19 @@ def _start(git_dir: str) -> None:
     _worker_repo = GitRepo(git_dir)
 
 
-def _facts(batch: tuple[list[str], bool]) -> list[tuple[str, Result]]:
+def _facts(batch: tuple[list[str], bool, Fingerprints]) -> list[tuple[str, Result]]:
     assert _worker_repo is not None
-    ids, full = batch
-    return list(facts_of_many(_worker_repo, ids, full=full))
+    ids, full, fingerprints = batch
+    return list(facts_of_many(_worker_repo, ids, full=full, fingerprints=fingerprints))
 
 
-def facts_of_many(repo: GitRepo, commit_ids: list[str], *, full: bool) -> Iterator[tuple[str, Result]]:
-    """Patch facts (``full``) or touched paths of many commits, in one pass of the git engine when there is one."""
+def facts_of_many(
+    repo: GitRepo, commit_ids: list[str], *, full: bool, fingerprints: Fingerprints = EVERY
+) -> Iterator[tuple[str, Result]]:
+    """Patch facts (``full``, with the fingerprints wanted) or touched paths of many commits, in
+    one pass of the git engine when there is one."""
     if full:
-        yield from many_patch_facts(repo, commit_ids)
+        yield from many_patch_facts(repo, commit_ids, fingerprints)
     else:
         yield from many_touched_paths(repo, commit_ids)
 
@@ -121,18 +124,18 @@ def worth_parallel(count: int, workers: int) -> bool:
 
 
 def compute_in_parallel(
-    git_dir: Path, full: list[str], paths: list[str], *, workers: int
+    git_dir: Path, full: list[str], paths: list[str], *, workers: int, fingerprints: Fingerprints = EVERY
 ) -> Iterator[tuple[str, bool, Result]]:
     """Yield (commit, full?, facts) for every commit given; None where objects are missing.
 
     Commits should come in an order where neighbours share trees (a node's commits oldest
     first): each worker takes runs of neighbouring commits.
     """
-    batches = [(chunk, True) for chunk in _chunks(full, workers)] + [
-        (chunk, False) for chunk in _chunks(paths, workers)
+    batches = [(chunk, True, fingerprints.of(chunk)) for chunk in _chunks(full, workers)] + [
+        (chunk, False, NO_FINGERPRINTS) for chunk in _chunks(paths, workers)
     ]
     with _pool(git_dir, workers) as pool:
-        for (_, is_full), results in zip(batches, pool.map(_facts, batches), strict=True):
+        for (_, is_full, _), results in zip(batches, pool.map(_facts, batches), strict=True):
             for commit_id, result in results:
                 yield commit_id, is_full, result
 

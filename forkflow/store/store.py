@@ -125,7 +125,8 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 'ON CONFLICT (commit_id) DO UPDATE SET paths=excluded.paths, "full"=excluded."full", '
                 "patch_id=excluded.patch_id, insertions=excluded.insertions, deletions=excluded.deletions, "
-                'abbrev=excluded.abbrev, features=excluded.features WHERE excluded."full" >= patch."full"',
+                "abbrev=excluded.abbrev, features=COALESCE(excluded.features, patch.features) "
+                'WHERE excluded."full" >= patch."full"',
                 [
                     (
                         cid,

@@ -4,6 +4,7 @@ agree with git's own commands."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,15 @@ import pytest
 from forkflow.changes.fingerprint import LINE_BUDGET
 from forkflow.errors import UnreadableError
 from forkflow.gitrepo import GitRepo, PatchFacts
-from forkflow.gitrepo.bulk import facts_of_diff, header_path, many_patch_facts, many_touched_paths, unquote
+from forkflow.gitrepo.bulk import (
+    NO_FINGERPRINTS,
+    Fingerprints,
+    facts_of_diff,
+    header_path,
+    many_patch_facts,
+    many_touched_paths,
+    unquote,
+)
 from forkflow.gitrepo.engine import ENGINE_VARIABLE, diffs, git_binary
 from tests.gitcli import Git
 from tests.gitrepo.kinds import every_kind
@@ -71,6 +80,47 @@ def test_without_git_patch_id_the_facts_of_gits_diff_text_are_computed_here(kind
     for commit, text in texts.items():
         assert text is not None
         assert facts_of_diff(text, repo.abbrev_length()) == repo.patch_facts(commit), commit
+
+
+def test_a_fingerprint_is_made_only_where_it_is_wanted(engine: str, kinds: tuple[Git, list[str]]) -> None:
+    """Wanted always, or unless the commit's patch-id is in every one of its sets; both engines."""
+    git, commits = kinds
+    repo = GitRepo(git.path)
+    eager, _ = one_by_one(repo, commits)
+    plain = [c for c in commits if len(git("rev-list", "--parents", "-n", "1", c).split()) <= 2]  # no merges
+    ids = {c: git.patch_id(c) for c in plain}
+    empty = next(c for c in plain if ids[c] is None)
+    first, met, half_met, unmet, *_ = [c for c in plain if ids[c] is not None]
+    choice = Fingerprints(
+        always=frozenset({first}),
+        unless={
+            met: (frozenset({ids[met], "0" * 40}),),
+            half_met: (frozenset({ids[half_met]}), frozenset({"0" * 40})),
+            unmet: (frozenset({ids[first]}),),
+            empty: (frozenset({None}),),  # an empty diff meets an empty diff
+        },
+    )
+    for chosen in (choice, choice.of([first, met, unmet, empty])):
+        lean = dict(many_patch_facts(repo, commits, chosen))
+        wanted = {c for c in plain if chosen.wanted(c, ids[c])}
+        assert wanted == ({first, half_met, unmet} if chosen is choice else {first, unmet})
+        for commit in commits:
+            facts = eager[commit]
+            assert facts is not None
+            expected = facts if commit in wanted or commit not in plain else replace(facts, fingerprint=None)
+            assert lean[commit] == expected, commit
+    assert all(
+        facts is not None and facts.fingerprint is None for c, facts in many_patch_facts(repo, plain, NO_FINGERPRINTS)
+    )
+
+
+def test_facts_of_diff_leave_out_only_the_fingerprint_when_asked(kinds: tuple[Git, list[str]]) -> None:
+    git, commits = kinds
+    repo = GitRepo(git.path)
+    for commit in commits:
+        text = repo.diff_text(commit)
+        full = facts_of_diff(text, repo.abbrev_length())
+        assert facts_of_diff(text, repo.abbrev_length(), fingerprint=False) == replace(full, fingerprint=None)
 
 
 def test_patch_ids_and_paths_are_gits(engine: str, kinds: tuple[Git, list[str]]) -> None:

@@ -48,6 +48,17 @@ def test_paths_only_rows_never_overwrite_full_ones(location: str) -> None:
     assert store.patches(["c1"])["c1"] == ROW
 
 
+def test_a_row_without_its_fingerprint_keeps_the_fingerprint_stored(location: str) -> None:
+    """A scan that needed only a commit's patch-id leaves the fingerprint another scan made."""
+    store = Store(location)
+    store.save_patches({"c1": ROW, "c2": ROW})
+    lean = CachedPatch(("a.py",), True, "f" * 40, 3, 1, 0, None)
+    store.save_patches({"c1": lean, "c3": lean})
+    assert store.patches(["c1", "c2", "c3"]) == {"c1": ROW, "c2": ROW, "c3": lean}
+    store.save_patches({"c3": ROW})
+    assert store.patches(["c3"])["c3"] == ROW
+
+
 def test_an_interrupted_write_leaves_nothing(location: str) -> None:
     store = Store(location)
     with pytest.raises(KeyboardInterrupt), store.transaction() as db:
