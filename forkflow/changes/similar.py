@@ -154,7 +154,7 @@ def find_similar(units: Sequence[Unit], threshold: float, *, messages: bool = Tr
     weights = Weights(units)
     scorer = _Scorer(weights, messages)
     overlaps = candidate_overlaps(units, weights)
-    every = {(i, j): scorer.score(units[i], units[j], overlap) for (i, j), overlap in overlaps.items()}
+    every = scorer.score_all(units, overlaps)
     threshold = raw_threshold(threshold, noise_level(units, scorer, _closest(every)))
     scored = {pair: score for pair, score in every.items() if score >= threshold}
     composites = _split_changes(units, overlaps, scored, weights, scorer, threshold)
@@ -216,6 +216,28 @@ class _Scorer:
         self.weights = weights
         self.messages = messages
         self._memo: dict[tuple[str, str], float] = {}
+
+    def score_all(
+        self, units: Sequence[Unit], overlaps: dict[tuple[int, int], Overlap]
+    ) -> dict[tuple[int, int], float]:
+        """:meth:`score` of every candidate pair, in one loop: the same numbers, from each unit's
+        mass and its powers computed once (a network of real changes has 200,000 such pairs)."""
+        masses = [self.weights.mass(unit.tokens) for unit in units]
+        powers = [(mass**BALANCE, mass ** (1 - BALANCE)) for mass in masses]
+        memo, messages, every = self._memo, self.messages, {}
+        for (i, j), (content, places) in overlaps.items():
+            a, b = units[i].key, units[j].key
+            key = (a, b) if a < b else (b, a)
+            known = memo.get(key)
+            if known is None:
+                shared = content + (places if places < content else content)  # evidence()
+                small, large = (i, j) if masses[i] <= masses[j] else (j, i)
+                known = round(shared / (powers[small][0] * powers[large][1]), 6) if shared else 0.0  # _score()
+                if messages and known > 0:
+                    known = min(1.0, known + MESSAGE_BONUS * message_similarity(units[i].message, units[j].message))
+                memo[key] = known
+            every[(i, j)] = known
+        return every
 
     def score(self, a: Unit, b: Unit, overlap: Overlap | None = None) -> float:
         """The pair's similarity; ``overlap`` is the weight they share, when it is known already."""

@@ -26,6 +26,10 @@ MIN_PARALLEL = 400
 MIN_PARALLEL_MERGES = 48
 """Below this many merges, likewise."""
 
+MERGE_CHUNKS = 8
+"""Merges go to the workers in chunks this many times smaller than a pass's chunks of commits:
+the caller, free before the workers are done, takes the last chunks none has begun."""
+
 Merge = tuple[str, str, str | None]
 """(ours, theirs, merge base or None to let libgit2 find it)."""
 
@@ -74,23 +78,35 @@ def _conflicts(repo: GitRepo, merge: Merge) -> list[str] | str:
 class Prediction:
     """:meth:`GitRepo.merge_conflicts` for many merges, under way in worker processes (when there
     are enough) while the caller goes on with work that needs none of it; :meth:`results` waits
-    for it (few merges: computed there)."""
+    for it, and meanwhile does the merges no worker has begun (few merges: all of them)."""
 
     def __init__(self, repo: GitRepo, merges: list[Merge], *, workers: int, beside: bool = False):
         self._repo = repo
         self._merges = merges
         self._pool: ProcessPoolExecutor | None = None
+        self._chunks: list[list[Merge]] = []
         self._futures: list[Future[list[list[str] | str]]] = []
         if workers >= 2 and len(merges) >= MIN_PARALLEL_MERGES:
             # beside: this process works meanwhile, on a core of its own
             self._pool = _pool(repo.git_dir, workers - 1 if beside else workers)
-            self._futures = [self._pool.submit(_merges, chunk) for chunk in _chunks(merges, workers)]
+            # Small chunks: the workers take them from the front, results() from the back.
+            self._chunks = _chunks(merges, workers * MERGE_CHUNKS, smallest=2)
+            self._futures = [self._pool.submit(_merges, chunk) for chunk in self._chunks]
 
     def results(self) -> list[list[str] | str]:
         if self._pool is None:
             return [_conflicts(self._repo, merge) for merge in self._merges]
         try:
-            return [result for future in self._futures for result in future.result()]
+            here: dict[int, list[list[str] | str]] = {}
+            for index in reversed(range(len(self._futures))):
+                if not self._futures[index].cancel():  # begun or done: so are all before it
+                    break
+                here[index] = [_conflicts(self._repo, merge) for merge in self._chunks[index]]
+            return [
+                result
+                for index, future in enumerate(self._futures)
+                for result in (here[index] if index in here else future.result())
+            ]
         finally:
             self.close()
 

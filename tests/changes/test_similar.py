@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 from forkflow.changes.fingerprint import LINE_ADDED, LINE_REMOVED, PATH, WORD_ADDED, fingerprint, kind, pack, unpack
-from forkflow.changes.similar import Unit, Weights, find_similar, similarity
+from forkflow.changes.overlap import candidate_overlaps
+from forkflow.changes.similar import Unit, Weights, _Scorer, find_similar, similarity
 
 
 def diff(path: str, removed: list[str], added: list[str]) -> list[bytes]:
@@ -100,3 +103,25 @@ def test_one_node_never_carries_two_members_of_a_group() -> None:
     same = diff("a.py", [], ["guard_empty(upload)"])
     groups = find_similar([unit("a", "n1", same), unit("b", "n1", same, 1), unit("c", "n2", same)], 0.5)
     assert len(groups) == 1 and sorted(u.key for u in groups[0].units) in (["a", "c"], ["b", "c"])
+
+
+def test_every_candidate_pair_scored_at_once_scores_as_one_pair_does() -> None:
+    """``score_all`` (the scan's loop over 200,000 pairs) gives :meth:`score`'s numbers, messages
+    and all, and remembers them as it does."""
+    draw = random.Random(7)
+    words = [f"name_{n}" for n in range(60)]
+    units = []
+    for number in range(40):
+        chosen = draw.sample(words, draw.randint(1, 8))
+        lines = diff(f"src/{draw.choice('abc')}.py", chosen[:2], [f"{w} = {draw.randint(0, 3)}" for w in chosen])
+        units.append(unit(f"u{number}", f"node{number % 9}", lines, message=f"Fix {draw.choice(words)} in {chosen[0]}"))
+    weights = Weights(units)
+    overlaps = candidate_overlaps(units, weights)
+    assert len(overlaps) > 100
+    for messages in (True, False):
+        one, every = _Scorer(weights, messages), _Scorer(weights, messages)
+        assert every.score_all(units, overlaps) == {
+            (i, j): one.score(units[i], units[j], overlap) for (i, j), overlap in overlaps.items()
+        }
+        assert every._memo == one._memo
+    assert any(score == 0.0 for score in _Scorer(weights, True).score_all(units, {(0, 1): (0, 5)}).values())
