@@ -54,7 +54,7 @@ class Weights:
         for unit in units:
             self.df.update(unit.tokens)
         total = max(1, len(units))
-        self._weight = {token: _weight(token, count, total) for token, count in self.df.items()}
+        self._weight = _weights(self.df, total)
         self._unknown = math.log(total + 1) / 0.5  # a token no unit has: as rare as can be
         self._masses: dict[frozenset[int], int] = {}
         self._places = frozenset(token for token in self.df if token & KIND_MASK in PLACE_KINDS)
@@ -83,6 +83,20 @@ class Weights:
             return sum(map(self._weight.__getitem__, tokens))  # the tokens of the units weighed: all known
         except KeyError:
             return sum(map(self.of, tokens))
+
+
+def _weights(df: Counter[int], total: int) -> dict[int, int]:
+    """Every token's weight: one per kind and count, computed once (a network's changes hold
+    hundreds of thousands of tokens, held by a few thousand different counts)."""
+    by_kind_and_count: dict[int, int] = {}
+    weights = {}
+    for token, count in df.items():
+        key = count << KIND_MASK.bit_length() | token & KIND_MASK
+        weight = by_kind_and_count.get(key)
+        if weight is None:
+            weight = by_kind_and_count[key] = _weight(token, count, total)
+        weights[token] = weight
+    return weights
 
 
 def _weight(token: int, count: int, total: int) -> int:

@@ -231,8 +231,18 @@ class PatchIds:
         self._process.stdout.close()
 
 
+MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728"
+"""For a pass's git (with glibc; other C libraries ignore it): the buffers of a big file's diff
+come from the heap and stay there for the next file, instead of a fresh mapping each time,
+every page of it faulted in anew.  On ember.js, ``diff-tree -p`` of 4,238 commits took 185,000
+page faults and 0.56 s of system time before, 34,000 and 0.15 s after (3.76 s to 3.14 s in
+all), its peak memory 171 MB to 179 MB.  A user's own GLIBC_TUNABLES is left as it is."""
+
+
 def _env() -> dict[str, str]:
     """git with no system-wide configuration, no pager, its messages in one language, and never a
-    fetch or a prompt (``GIT_NO_LAZY_FETCH``, git 2.44 on; older ones are kept from partial clones)."""
+    fetch or a prompt (``GIT_NO_LAZY_FETCH``, git 2.44 on; older ones are kept from partial
+    clones); its memory kept for reuse (:data:`MALLOC_TUNABLES`)."""
     quiet = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_ATTR_NOSYSTEM": "1", "LC_ALL": "C", "GIT_PAGER": "cat"}
-    return {**os.environ, **quiet, "GIT_NO_LAZY_FETCH": "1", "GIT_TERMINAL_PROMPT": "0"}
+    tuned = {"GLIBC_TUNABLES": os.environ.get("GLIBC_TUNABLES", MALLOC_TUNABLES)}
+    return {**os.environ, **quiet, **tuned, "GIT_NO_LAZY_FETCH": "1", "GIT_TERMINAL_PROMPT": "0"}

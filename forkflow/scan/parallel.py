@@ -7,6 +7,7 @@ more than it saves.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -41,6 +42,9 @@ T = TypeVar("T")
 
 def _start(git_dir: str) -> None:
     global _worker_repo  # noqa: PLW0603 (one repository per worker process)
+    # What a forked worker inherits is never collected here: left out of the collector, the
+    # scan's objects are neither walked nor copied page by page into every worker.
+    gc.freeze()
     _worker_repo = GitRepo(git_dir)
 
 

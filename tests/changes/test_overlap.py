@@ -3,11 +3,20 @@ intersecting the two fingerprints gives."""
 
 from __future__ import annotations
 
+import math
 import random
 from itertools import combinations
 
-from forkflow.changes.fingerprint import CONTEXT, LINE_ADDED, PATH, WORD_ADDED
-from forkflow.changes.overlap import MAX_POSTINGS, PLACE_KINDS, Weights, candidate_overlaps, evidence
+from forkflow.changes.fingerprint import CONTEXT, KIND_MASK, LINE_ADDED, PATH, WORD_ADDED
+from forkflow.changes.overlap import (
+    KIND_WEIGHTS,
+    MAX_POSTINGS,
+    PLACE_KINDS,
+    SCALE,
+    Weights,
+    candidate_overlaps,
+    evidence,
+)
 from forkflow.changes.similar import Unit
 
 
@@ -56,3 +65,16 @@ def test_no_shared_token_no_pair_and_tokens_of_every_size_are_taken_whole() -> N
     pair = [Unit(f"u{n}", frozenset([f"n{n}"]), (f"c{n}",), frozenset([big, token(n, WORD_ADDED)])) for n in range(2)]
     weights = Weights(pair)
     assert candidate_overlaps(pair, weights) == {(0, 1): (weights.of(big), 0)}
+
+
+def test_each_tokens_weight_is_its_kinds_and_counts() -> None:
+    """Weights made once per kind and count are every token's own: rarer weighs more, by kind."""
+    found = units(300)
+    weights = Weights(found)
+    total = len(found)
+    for unit in found:
+        for one in unit.tokens:
+            count = sum(1 for other in found if one in other.tokens)
+            rarity = math.log((total + 1) / (count + 0.5))
+            assert weights.of(one) == round(KIND_WEIGHTS[one & KIND_MASK] * max(rarity, 0.05) * SCALE)
+    assert len({weights.df[one] for unit in found for one in unit.tokens}) > 3  # several counts were weighed

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from forkflow.gitrepo.engine import ENGINE_VARIABLE, diffs, engine_name, git_binary
+from forkflow.gitrepo.engine import ENGINE_VARIABLE, MALLOC_TUNABLES, _env, diffs, engine_name, git_binary
 from tests.gitcli import Git
 from tests.gitrepo.kinds import every_kind
 
@@ -89,3 +89,11 @@ def test_what_is_not_a_commit_id_is_never_given_to_git(kinds: tuple[Git, dict[st
     git, made = kinds
     answers = dict(diffs(git.path / ".git", [("--output=/tmp/x", None), (made["root"], "HEAD")], patch=False))
     assert answers == {"--output=/tmp/x": None, made["root"]: None}
+
+
+def test_a_pass_keeps_its_memory_for_reuse_unless_the_user_tuned_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    assert _env()["GLIBC_TUNABLES"] == MALLOC_TUNABLES
+    assert _env()["GIT_TERMINAL_PROMPT"] == "0" and _env()["LC_ALL"] == "C"
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
+    assert _env()["GLIBC_TUNABLES"] == "glibc.malloc.arena_max=2"
