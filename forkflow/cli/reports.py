@@ -15,6 +15,7 @@ from forkflow.needs.figure import Weight, reweigh
 from forkflow.needs.kept import KeptTrend
 from forkflow.needs.trend import Period, Trend, build_trend
 from forkflow.report.document import ReportInput, report_html, report_markdown
+from forkflow.report.svg import trend_svg
 from forkflow.security.coverage import SecurityReport
 from forkflow.security.history import with_security
 from forkflow.workspace import Workspace
@@ -139,10 +140,8 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
         if html_file is None:
             click.echo(report_markdown(data), nl=False)
             return
-        from forkflow.report.chart import chart_svg
-
         built = with_security(_trend(space, current, before, period, weight), security, now_utc())
-        svg = chart_svg(built) if built.points or built.security else None
+        svg = trend_svg(built) if built.points or built.security else None
         try:
             html_file.write_text(report_html(data, svg), encoding="utf-8")
         except OSError as err:

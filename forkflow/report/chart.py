@@ -1,8 +1,8 @@
-"""The trend chart (PNG or SVG), drawn with matplotlib: the only module that imports it."""
+"""The trend chart as a PNG or SVG file, drawn with matplotlib: the only module that imports it.
+(The HTML report embeds the SVG :mod:`forkflow.report.svg` draws.)"""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -84,18 +84,6 @@ def write_chart(trend: Trend, path: Path) -> None:
     figure = _figure(trend)
     with rc_context({"svg.hashsalt": "forkflow"}):  # fixed SVG ids: the same history, the same bytes
         figure.savefig(path, format=path.suffix.lstrip(".").lower(), metadata=_metadata(path))
-
-
-def chart_svg(trend: Trend) -> str:
-    """The chart as an SVG document, for embedding in the HTML report."""
-    from matplotlib import rc_context
-
-    figure = _figure(trend)
-    out = io.StringIO()
-    with rc_context({"svg.hashsalt": "forkflow"}):  # fixed SVG ids: the same history, the same bytes
-        figure.savefig(out, format="svg", metadata={"Date": None})
-    text = out.getvalue()
-    return text[text.index("<svg") :]
 
 
 def _metadata(path: Path) -> dict[str, Any]:
