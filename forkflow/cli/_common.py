@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from forkflow.errors import GitError
+from forkflow.forge import Forge
+from forkflow.forge.choice import FORGES, open_forge
 from forkflow.model import ScanReport
 from forkflow.report.render import scan_markdown, scan_table, summary_lines
 from forkflow.scan.cached import ScanDocument, report_json
@@ -73,6 +75,23 @@ def workspace_options(func: F) -> F:
         help="The working repository (a clone, or a bare repository).",
     )(func)
     return func
+
+
+def forge_option(fallback: str = "local") -> Callable[[F], F]:
+    """``--forge``: where the command reads and writes proposals, comments, checks and forks."""
+    return click.option(
+        "--forge",
+        "forge_kind",
+        type=click.Choice(FORGES),
+        envvar="FORKFLOW_FORGE",
+        help="Where proposals, comments, checks and forks live: local (the store) or github "
+        f"(env FORKFLOW_FORGE; default: the manifest's [network] forge, else {fallback}).",
+    )
+
+
+def chosen_forge(space: Workspace, kind: str | None, *, fallback: str = "local", token: str | None = None) -> Forge:
+    """The forge ``--forge`` (or FORKFLOW_FORGE) names, else the manifest's, else ``fallback``."""
+    return open_forge(space, kind or space.manifest.network.forge or fallback, token=token, environ=os.environ)
 
 
 def _remember_store(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

@@ -11,12 +11,11 @@ from pathlib import Path
 import click
 
 from forkflow.bot import BotResult, run_bot
-from forkflow.cli._common import now_utc, open_space, workspace_options
+from forkflow.cli._common import chosen_forge, forge_option, now_utc, open_space, workspace_options
 from forkflow.cli.errors import handle_errors
 from forkflow.credential import Credential
 from forkflow.errors import EventError
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
-from forkflow.forge.choice import FORGES, open_forge
 from forkflow.propose.bubble_up import committer_for
 
 LIFECYCLE = ("provision", "merge", "retire")
@@ -24,7 +23,7 @@ LIFECYCLE = ("provision", "merge", "retire")
 
 @click.command()
 @workspace_options
-@click.option("--forge", "forge_kind", type=click.Choice(FORGES), default="github", show_default=True)
+@forge_option(fallback="github")
 @click.option("--token", envvar="GITHUB_TOKEN", help="GitHub token (default: $GITHUB_TOKEN); never printed.")
 @click.option("--dry-run", is_flag=True, help="Decide everything, change nothing.")
 @click.option("--command", "command", type=click.Choice(LIFECYCLE), help="A lifecycle command (workflow_dispatch).")
@@ -32,7 +31,7 @@ LIFECYCLE = ("provision", "merge", "retire")
 def bot(
     repo: Path,
     manifest: Path | None,
-    forge_kind: str,
+    forge_kind: str | None,
     token: str | None,
     dry_run: bool,
     command: str | None,
@@ -58,7 +57,7 @@ def bot(
         event_name = os.environ.get("GITHUB_EVENT_NAME", "workflow_dispatch")
         event = _event(os.environ.get("GITHUB_EVENT_PATH"))
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
-        forge = open_forge(space, forge_kind, token=token, environ=os.environ)
+        forge = chosen_forge(space, forge_kind, fallback="github", token=token)
         result = run_bot(
             space,
             forge,
@@ -74,12 +73,13 @@ def bot(
 
 
 def _run_lifecycle_command(
-    repo: Path, manifest: Path | None, forge_kind: str, dry_run: bool, command: str, args: str
+    repo: Path, manifest: Path | None, forge_kind: str | None, dry_run: bool, command: str, args: str
 ) -> None:
     extra = ["--dry-run"] if dry_run else ["--yes"]
     options = ["--repo", str(repo), *(["--manifest", str(manifest)] if manifest else [])]
-    if command in ("retire", "provision"):
-        options += ["--forge", forge_kind]
+    if command in ("retire", "provision"):  # the bot's forge: the option, else the manifest's, else GitHub
+        chosen = forge_kind or open_space(repo, manifest, read_only=True).manifest.network.forge or "github"
+        options += ["--forge", chosen]
     try:
         words = shlex.split(args)
     except ValueError as err:  # an unclosed quote

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from forkflow.cli._common import now_utc, open_space, run_scan, workspace_options
+from forkflow.cli._common import chosen_forge, forge_option, now_utc, open_space, run_scan, workspace_options
 from forkflow.cli.errors import handle_errors
 from forkflow.errors import NodeError
-from forkflow.forge.choice import FORGES, open_forge
 from forkflow.lifecycle import LifePlan, apply_lifecycle, plan_merge, plan_provision, plan_retire
 from forkflow.model import ScanReport
 from forkflow.propose.bubble_up import committer_for
@@ -55,7 +53,7 @@ def _carry_out(plan: LifePlan, *, yes: bool, dry_run: bool) -> None:
 @click.option("--parent", required=True, help="The node it descends from.")
 @click.option("--tier", type=click.Choice(["central", "decentralized", "developer"]), default="decentralized")
 @click.option("--path", "path", type=click.Path(path_type=Path), help="Where its repository goes (local forge).")
-@click.option("--forge", "forge_kind", type=click.Choice(FORGES), default="local", show_default=True)
+@forge_option()
 @click.option("--org", help="With --forge github: the organisation the fork goes to (default: the token's user).")
 @YES
 @DRY_RUN
@@ -66,7 +64,7 @@ def provision(
     parent: str,
     tier: str,
     path: Path | None,
-    forge_kind: str,
+    forge_kind: str | None,
     org: str | None,
     yes: bool,
     dry_run: bool,
@@ -75,11 +73,14 @@ def provision(
 
     Local forge: a new repository at --path.  GitHub forge: a fork of the parent's repository.
     """
-    if forge_kind == "local" and path is None:
-        raise click.UsageError("say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge")
     with handle_errors(usage=(NodeError,)):
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
-        github = open_forge(space, "github", environ=os.environ) if forge_kind == "github" else None
+        kind = forge_kind or space.manifest.network.forge or "local"
+        if kind == "local" and path is None:
+            raise click.UsageError(
+                "say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge"
+            )
+        github = chosen_forge(space, kind) if kind == "github" else None
         where = path.resolve() if path is not None else None
         plan = plan_provision(space, name, parent, tier, where, github=github, organization=org)  # type: ignore[arg-type]
         _carry_out(plan, yes=yes, dry_run=dry_run)
@@ -126,16 +127,17 @@ def merge_nodes(
 @click.command()
 @workspace_options
 @click.argument("name")
-@click.option("--forge", "forge_kind", type=click.Choice(FORGES), default="local", show_default=True)
+@forge_option()
 @YES
 @DRY_RUN
-def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str, yes: bool, dry_run: bool) -> None:
+def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str | None, yes: bool, dry_run: bool) -> None:
     """Retire a node: propose what it still carries to its parent, move its children up, archive its head."""
     with handle_errors(usage=(NodeError,)):
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         report = _planning_scan(space)
-        forge = open_forge(space, forge_kind, environ=os.environ)
-        github = forge if forge_kind == "github" else None
+        kind = forge_kind or space.manifest.network.forge or "local"
+        forge = chosen_forge(space, kind)
+        github = forge if kind == "github" else None
         committer = committer_for(space.repo)
         plan = plan_retire(space, report, forge, name, committer=committer, now=now_utc(), github=github)  # type: ignore[arg-type]
         _carry_out(plan, yes=yes, dry_run=dry_run)

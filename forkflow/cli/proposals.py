@@ -10,12 +10,19 @@ import click
 from rich import box
 from rich.table import Table
 
-from forkflow.cli._common import console_out, now_utc, open_space, run_scan, workspace_options
+from forkflow.cli._common import (
+    chosen_forge,
+    console_out,
+    forge_option,
+    now_utc,
+    open_space,
+    run_scan,
+    workspace_options,
+)
 from forkflow.cli.errors import handle_errors
 from forkflow.errors import NodeError
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
-from forkflow.forge import Proposal
-from forkflow.forge.local import LocalForge
+from forkflow.forge import Forge, Proposal
 from forkflow.model import SharedChange
 from forkflow.problems import StepProblem
 from forkflow.propose.bubble_up import Action, ProposalPlan, Step, apply_plan, committer_for, plan_proposals
@@ -23,8 +30,8 @@ from forkflow.propose.contribute import plan_contribution, resolve_contribution
 from forkflow.workspace import Workspace
 
 
-def _forge(space: Workspace) -> LocalForge:
-    return LocalForge(space.repo, space.store, space.manifest)
+def _forge(space: Workspace, kind: str | None) -> Forge:
+    return chosen_forge(space, kind)
 
 
 @click.command()
@@ -75,9 +82,10 @@ def _shared_table(changes: list[SharedChange]) -> Table:
 
 @click.command()
 @workspace_options
+@forge_option()
 @click.option("--dry-run", is_flag=True, help="Print the plan; open, update or mark nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan (or what was done) as JSON.")
-def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> None:
+def propose(repo: Path, manifest: Path | None, forge_kind: str | None, dry_run: bool, as_json: bool) -> None:
     """Open one bubble-up proposal per shared change that the policy says is ready.
 
     Each goes to the carriers' nearest common ancestor, on a branch forkflow/bubble-up/<id>
@@ -88,7 +96,7 @@ def propose(repo: Path, manifest: Path | None, dry_run: bool, as_json: bool) -> 
     with handle_errors():
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         report = run_scan(space)
-        forge = _forge(space)
+        forge = _forge(space, forge_kind)
         now = now_utc()
         plan = plan_proposals(
             report,
@@ -165,18 +173,19 @@ def _plan_line(action: Action, opened: int | None) -> str:
 
 @click.group()
 def proposals() -> None:
-    """List, show, close and merge the proposals forkflow opened (local forge)."""
+    """List, show, close and merge the proposals forkflow opened (on the chosen forge: --forge)."""
 
 
 @proposals.command("list")
 @workspace_options
+@forge_option()
 @click.option("--state", type=click.Choice(["open", "merged", "closed", "all"]), default="all", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
-def list_proposals(repo: Path, manifest: Path | None, state: str, as_json: bool) -> None:
+def list_proposals(repo: Path, manifest: Path | None, forge_kind: str | None, state: str, as_json: bool) -> None:
     """Every proposal, oldest first."""
     with handle_errors():
         space = open_space(repo, manifest, read_only=True)
-        found = [p for p in _forge(space).proposals() if state in ("all", p.state)]
+        found = [p for p in _forge(space, forge_kind).proposals() if state in ("all", p.state)]
         if as_json:
             click.echo(json.dumps([p.model_dump(mode="json") for p in found], indent=2))
             return
@@ -188,12 +197,13 @@ def list_proposals(repo: Path, manifest: Path | None, state: str, as_json: bool)
 
 @proposals.command("show")
 @workspace_options
+@forge_option()
 @click.argument("number", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
-def show_proposal(repo: Path, manifest: Path | None, number: int, as_json: bool) -> None:
+def show_proposal(repo: Path, manifest: Path | None, forge_kind: str | None, number: int, as_json: bool) -> None:
     """One proposal: its title, state, branch and the body a maintainer reads."""
     with handle_errors():
-        p = _forge(open_space(repo, manifest, read_only=True)).get(number)
+        p = _forge(open_space(repo, manifest, read_only=True), forge_kind).get(number)
         if as_json:
             click.echo(json.dumps(p.model_dump(mode="json"), indent=2))
             return
@@ -205,23 +215,26 @@ def show_proposal(repo: Path, manifest: Path | None, number: int, as_json: bool)
 
 @proposals.command("close")
 @workspace_options
+@forge_option()
 @click.argument("number", type=int)
-def close_proposal(repo: Path, manifest: Path | None, number: int) -> None:
+def close_proposal(repo: Path, manifest: Path | None, forge_kind: str | None, number: int) -> None:
     """Close a proposal; it is not reopened unless more nodes come to carry its change."""
     with handle_errors():
-        p = _forge(open_space(repo, manifest, writes=True)).close(number, now_utc().isoformat(timespec="seconds"))
+        forge = _forge(open_space(repo, manifest, writes=True), forge_kind)
+        p = forge.close(number, now_utc().isoformat(timespec="seconds"))
         click.echo(f"closed #{p.number}: {p.title}")
 
 
 @proposals.command("merge")
 @workspace_options
+@forge_option()
 @click.argument("number", type=int)
 @click.option("--dry-run", is_flag=True, help="Say what would be merged where; write nothing.")
-def merge_proposal(repo: Path, manifest: Path | None, number: int, dry_run: bool) -> None:
+def merge_proposal(repo: Path, manifest: Path | None, forge_kind: str | None, number: int, dry_run: bool) -> None:
     """Merge a proposal into its target node, as a maintainer's merge button would."""
     with handle_errors():
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
-        forge = _forge(space)
+        forge = _forge(space, forge_kind)
         p = forge.get(number)
         if dry_run:
             click.echo(f"would merge #{p.number} ({p.branch}, {p.head}) into {p.target}")
@@ -232,12 +245,19 @@ def merge_proposal(repo: Path, manifest: Path | None, number: int, dry_run: bool
 
 @click.command()
 @workspace_options
+@forge_option()
 @click.argument("revs", nargs=-1, metavar="[COMMITS|BRANCH]")
 @click.option("--node", help="The node the commits belong to (default: the node whose head is HEAD).")
 @click.option("--to", "to", metavar="PARENT|central", help="Propose to this node (default: the node's parent).")
 @click.option("--dry-run", is_flag=True, help="Show what would be proposed; open nothing.")
 def contribute(
-    repo: Path, manifest: Path | None, revs: tuple[str, ...], node: str | None, to: str | None, dry_run: bool
+    repo: Path,
+    manifest: Path | None,
+    forge_kind: str | None,
+    revs: tuple[str, ...],
+    node: str | None,
+    to: str | None,
+    dry_run: bool,
 ) -> None:
     """Propose one node's own change upstream, before anyone else carries it.
 
@@ -248,7 +268,7 @@ def contribute(
     with handle_errors(usage=(NodeError,)):
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         report = run_scan(space)
-        forge = _forge(space)
+        forge = _forge(space, forge_kind)
         name, target, commits = resolve_contribution(space.repo, space.network, report, list(revs), node, to)
         action, change = plan_contribution(
             report,

@@ -6,10 +6,17 @@ from pathlib import Path
 
 import click
 
-from forkflow.cli._common import console_out, now_utc, open_space, run_scan, workspace_options
+from forkflow.cli._common import (
+    chosen_forge,
+    console_out,
+    forge_option,
+    now_utc,
+    open_space,
+    run_scan,
+    workspace_options,
+)
 from forkflow.cli.errors import handle_errors
 from forkflow.errors import OutputError
-from forkflow.forge.local import LocalForge
 from forkflow.model import ScanReport
 from forkflow.needs.figure import Weight, reweigh
 from forkflow.needs.kept import KeptTrend
@@ -123,7 +130,10 @@ def _print_needs(built: Trend) -> None:
 @click.option(
     "--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML report here."
 )
-def report(repo: Path, manifest: Path | None, weight: str, period: str, html_file: Path | None) -> None:
+@forge_option()
+def report(
+    repo: Path, manifest: Path | None, weight: str, period: str, html_file: Path | None, forge_kind: str | None
+) -> None:
     """The figure, the network and what waits: Markdown on stdout, or a single HTML file.
 
     The Markdown suits a GitHub issue, a pull-request comment or an Actions step summary
@@ -134,7 +144,7 @@ def report(repo: Path, manifest: Path | None, weight: str, period: str, html_fil
         space = open_space(repo, manifest)
         current, before = _scan_with_history(space, weight)
         previous = _previous_figure(before, weight)
-        forge = LocalForge(space.repo, space.store, space.manifest)
+        forge = chosen_forge(space, forge_kind)
         security = _security(space)
         data = ReportInput(current, previous, forge.proposals(), space.policy, security)
         if html_file is None:

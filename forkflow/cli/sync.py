@@ -9,11 +9,10 @@ from pathlib import Path
 
 import click
 
-from forkflow.cli._common import now_utc, open_space, workspace_options
+from forkflow.cli._common import chosen_forge, forge_option, now_utc, open_space, workspace_options
 from forkflow.cli.errors import handle_errors, require_nodes
 from forkflow.credential import Credential
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
-from forkflow.forge.local import LocalForge
 from forkflow.problems import StepProblem
 from forkflow.propose.bubble_up import committer_for
 from forkflow.sync import SyncAction, SyncStep, apply_sync, plan_sync, subtree
@@ -22,6 +21,7 @@ from forkflow.workspace import Workspace
 
 @click.command()
 @workspace_options
+@forge_option()
 @click.option("--node", "nodes", multiple=True, metavar="NAME", help="Sync only this node (repeatable).")
 @click.option("--subtree", "subtrees", multiple=True, metavar="NAME", help="Sync this node and all beneath it.")
 @click.option("--force", is_flag=True, help="Reset central-tier nodes with local commits (their head is kept).")
@@ -30,6 +30,7 @@ from forkflow.workspace import Workspace
 def sync(
     repo: Path,
     manifest: Path | None,
+    forge_kind: str | None,
     nodes: tuple[str, ...],
     subtrees: tuple[str, ...],
     force: bool,
@@ -47,7 +48,7 @@ def sync(
     with handle_errors():
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         only = _chosen_nodes(space, nodes, subtrees)
-        forge = LocalForge(space.repo, space.store, space.manifest)
+        forge = chosen_forge(space, forge_kind)
         now = now_utc()
         actions = plan_sync(
             space.network,

@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -102,6 +102,7 @@ class NetworkSpec(BaseModel):
     name: str = "network"
     policy: str = "default"
     store: str | None = None  # a path, sqlite:///path or postgresql://user@host/db; default .forkflow/
+    forge: Literal["local", "github"] | None = None  # where proposals live; default: the command's own
 
     @field_validator("store")
     @classmethod

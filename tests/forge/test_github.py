@@ -354,3 +354,40 @@ def test_provision_forks_on_github_and_retire_archives(fake_github: FakeGitHub, 
     apply_lifecycle(retire)
     assert fake_github.repo(owner_of("epsilon"), "video").archived  # type: ignore[attr-defined]
     assert open_workspace(space.repo.workdir).manifest.node("epsilon").retired  # type: ignore[arg-type]
+
+
+def test_every_command_takes_the_forge_from_the_option_the_environment_or_the_manifest(
+    fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A maintainer's laptop sees what the bot would do on GitHub (propose --dry-run writes nothing
+    there), and proposals list shows GitHub's own pull requests."""
+    space = host(fake_github, tmp_path)
+    work = str(space.repo.workdir)
+    monkeypatch.setenv("GITHUB_API_URL", fake_github.url)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.delenv("FORKFLOW_FORGE", raising=False)
+    dry = CliRunner().invoke(main, ["propose", "--dry-run", "--json", "--forge", "github", "--repo", work])
+    assert dry.exit_code == 0, dry.output
+    planned = json.loads(dry.stdout)
+    assert planned["dry_run"] is True and sum(1 for a in planned["actions"] if a["step"] == "open") == 5
+    assert pulls(fake_github, f"{ORG}/video") == []  # nothing was opened on GitHub
+    assert CliRunner().invoke(main, ["proposals", "list", "--repo", work]).stdout.startswith("No proposals yet")
+    run_bot(space, forge_for(space, fake_github), "schedule", {}, credential=CREDENTIAL, committer=BOT, now=NOW)
+    on_github = sorted(p.number for p in forge_for(space, fake_github).proposals())
+    assert len(on_github) == 9
+    monkeypatch.setenv("FORKFLOW_FORGE", "github")
+    listed = CliRunner().invoke(main, ["proposals", "list", "--json", "--repo", work])
+    assert listed.exit_code == 0, listed.output
+    assert sorted(p["number"] for p in json.loads(listed.stdout)) == on_github
+    monkeypatch.delenv("FORKFLOW_FORGE")
+    manifest = space.repo.workdir / "forkflow.toml"  # type: ignore[operator]
+    manifest.write_text(manifest.read_text().replace('name = "hosted"', 'name = "hosted"\nforge = "github"', 1))
+    again = CliRunner().invoke(main, ["propose", "--dry-run", "--json", "--repo", work])
+    assert again.exit_code == 0, again.output
+    assert not any(a["step"] == "open" for a in json.loads(again.stdout)["actions"])  # GitHub has them all
+    local = CliRunner().invoke(main, ["proposals", "list", "--forge", "local", "--repo", work])
+    assert local.stdout.startswith("No proposals yet")  # the option wins over the manifest
+    assert TOKEN not in dry.output + listed.output + again.output
+    manifest.write_text(manifest.read_text().replace('forge = "github"', 'forge = "gitlab"'))
+    broken = CliRunner().invoke(main, ["proposals", "list", "--repo", work])
+    assert broken.exit_code != 0 and "forge" in broken.output and "forkflow.toml" in broken.output
