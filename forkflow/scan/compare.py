@@ -138,26 +138,6 @@ def fingerprints_wanted(
     return Fingerprints(always=frozenset(always), unless={c: tuple(m) for c, m in unless.items() if c not in always})
 
 
-def similar_candidates(
-    graph: CommitGraph,
-    facts: CommitFacts,
-    spans: dict[tuple[str, str], Range],
-    sides: dict[tuple[str, str], CommitSet],
-    index: ParentIndex,
-) -> list[str]:
-    """The parent commits the carried commits are compared with for similarity (those of the
-    node's ``node..parent`` touching the same paths), oldest first, once every patch-id is known."""
-    wanted: set[str] = set()
-    for key, side in sides.items():
-        span = spans[key]
-        for commit in (c for c in span.own if c not in span.merges):
-            mine = facts.match_key(commit)
-            found = side_candidates(facts, index, side, commit)
-            if mine is not None and all(facts.match_key(c) != mine for c in found):
-                wanted.update(found)
-    return sorted(wanted, key=graph.times.__getitem__)
-
-
 def side_candidates(facts: CommitFacts, index: ParentIndex, parent_side: CommitSet, commit_id: str) -> list[str]:
     """The commits of ``node..parent`` touching exactly the commit's paths, oldest first: the only
     ones that can have its patch, or be the similar change."""
@@ -170,16 +150,25 @@ def candidates(
     spans: dict[tuple[str, str], Range],
     sides: dict[tuple[str, str], CommitSet],
     index: ParentIndex,
+    *,
+    carried_only: bool = False,
 ) -> list[str]:
     """Parent commits touching exactly the paths of some node commit in that node's
-    ``node..parent``: the ones whose patch-id the comparisons will need, oldest first."""
+    ``node..parent``: the ones whose patch-id the comparisons will need, oldest first.
+
+    ``carried_only``: of the node commits no parent commit has the patch of (every patch-id
+    known by then): the ones the carried commits are compared with for similarity.
+    """
     wanted: set[str] = set()
     for key, side in sides.items():
         span = spans[key]
-        for commit in span.own:
-            paths = facts.paths(commit) if commit not in span.merges else None
-            if paths is not None:
-                wanted.update(c for c in index.by_paths.get(paths, ()) if c in side)
+        for commit in (c for c in span.own if c not in span.merges):
+            if facts.paths(commit) is None:
+                continue
+            found = side_candidates(facts, index, side, commit)
+            mine = facts.match_key(commit) if carried_only else None
+            if not carried_only or (mine is not None and all(facts.match_key(c) != mine for c in found)):
+                wanted.update(found)
     return sorted(wanted, key=graph.times.__getitem__)
 
 

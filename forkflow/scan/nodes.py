@@ -28,7 +28,6 @@ from forkflow.scan.compare import (
     parent_sides,
     planned_merges,
     read_paths,
-    similar_candidates,
 )
 from forkflow.scan.facts import CommitFacts
 from forkflow.scan.parallel import Merge, Prediction
@@ -192,7 +191,7 @@ def _compare_pairs(compared: Comparisons, todo: dict[tuple[str, str], str]) -> N
     # those are compared with for similarity: no other commit needs a fingerprint.
     fingerprints = fingerprints_wanted(facts, spans, sides, index)
     facts.prefetch(own_commits(spans), fingerprints=fingerprints, on_progress=reading)
-    facts.prefetch(similar_candidates(graph, facts, spans, sides, index), on_progress=reading)
+    facts.prefetch(candidates(graph, facts, spans, sides, index, carried_only=True), on_progress=reading)
     merges = planned_merges(spans)
     for done, (key, span) in enumerate(spans.items()):
         if progress is not None:
