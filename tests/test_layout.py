@@ -130,3 +130,13 @@ def test_the_tests_sit_beside_the_packages_they_test() -> None:
     folders = {path.parent.name for path in TESTS.glob("*/test_*.py")}
     assert folders - TEST_HELPERS <= packages, f"test folders with no package of that name: {folders - packages}"
     assert {"scan", "gitrepo", "cli", "store"} <= folders
+
+
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    """One command on a fresh Debian machine: the README's, which .ci/run runs word for word."""
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Run the tests**") :]
+    command = section[section.index("```sh\n") + len("```sh\n") :].split("\n", 1)[0]
+    assert command.startswith("sh tests/services.sh && ") and command.endswith("python -m pytest -n auto")
+    ci = (PACKAGE.parent / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert ci[-1] == command
