@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -28,6 +29,9 @@ Row = tuple[Any, ...]
 
 # SQLite's primary result codes that forkflow tells apart (https://sqlite.org/rescode.html).
 SQLITE_READONLY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 8, 10, 11, 13, 14, 26
+SQLITE_BUSY = 5
+WAIT = 30.0
+"""How long a SQLite store waits for another process's write (seconds)."""
 LOW_SPACE = 1 << 20
 """Below this much free space, a SQLite I/O error is the disk being full (SQLite cannot size its index file)."""
 
@@ -110,11 +114,33 @@ class SqliteDatabase:
         except OSError as err:
             raise StoreError(f"{path}: its folder cannot be made ({err.strerror}); name another --store PATH") from None
         try:
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db = sqlite3.connect(path, timeout=WAIT, isolation_level=None)
         except sqlite3.Error as err:
             raise StoreError(f"{path}: the store cannot be opened ({err})") from None
-        self.execute("PRAGMA journal_mode=WAL")
+        self._write_ahead()
         self.execute("PRAGMA synchronous=NORMAL")
+
+    def _write_ahead(self) -> None:
+        """Put the file in write-ahead-log mode, waiting for other processes as a write does.
+
+        SQLite does not call its busy handler for this switch while another connection is writing
+        in the old mode (it answers "database is locked" at once), which two commands opening a new
+        store together meet: so wait here, up to the same :data:`WAIT`.
+        """
+        deadline = time.monotonic() + WAIT
+        pause = 0.005
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL").fetchall()
+                return
+            except sqlite3.OperationalError as err:
+                busy = getattr(err, "sqlite_errorcode", 0) & 0xFF == SQLITE_BUSY
+                if not busy or time.monotonic() + pause > deadline:
+                    raise self._error(err) from err
+            except sqlite3.DatabaseError as err:
+                raise self._error(err) from err
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     def _in_memory(self, path: Path) -> sqlite3.Connection:
         """A copy of the file in memory (empty when there is no file yet); the file is opened read-only."""
@@ -125,7 +151,7 @@ class SqliteDatabase:
         # no -wal and -shm files. With one, a writer is at work: share its log read-only.
         quiet = "&immutable=1" if not Path(f"{path}-wal").exists() else ""
         try:
-            source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{quiet}", uri=True, timeout=30)
+            source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{quiet}", uri=True, timeout=WAIT)
             try:
                 source.backup(memory)
             finally:

@@ -160,6 +160,18 @@ def test_concurrent_writers_neither_corrupt_nor_duplicate(location: str, writers
     assert store.patches(["c000", "c199"]) == {"c000": ROW, "c199": ROW}
 
 
+def test_many_commands_make_a_new_store_at_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "fresh.sqlite")
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_write_everything, args=(path, n)) for n in range(6)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+    assert [p.exitcode for p in processes] == [0] * 6
+    assert len(Store(path).scans("net")) == 6 + 1
+
+
 def test_many_machines_create_the_tables_at_once(postgres_url: str) -> None:
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=Store, args=(postgres_url,)) for _ in range(4)]
