@@ -38,6 +38,7 @@ from forkflow.propose.bubble_up import ProposalPlan, Step, apply_plan, plan_prop
 from forkflow.report.document import ReportInput, report_markdown
 from forkflow.scan.nodes import resolve_heads
 from forkflow.scan.pipeline import scan_network
+from forkflow.scan.work import counting
 from forkflow.security.backport import apply_backports, plan_backports
 from forkflow.security.coverage import SecurityReport, head_security, network_security
 from forkflow.sync import SyncAction, apply_sync, move_node, plan_sync
@@ -56,6 +57,8 @@ class BotResult:
     problems: list[StepProblem] = field(default_factory=list)
     """The steps that failed, each once; the command exits 1 when there is any."""
     violations: int = 0
+    work: str = ""
+    """What the scans computed and what they read from the store (:meth:`ScanWork.line`)."""
 
 
 def run_bot(
@@ -76,9 +79,12 @@ def run_bot(
     to the forge's hosts, over https).
     """
     if event_name in SCHEDULED:
-        return scheduled_run(
-            space, forge, credential=credential, committer=committer, now=now, dry_run=dry_run, run_id=run_id
-        )
+        with counting() as work:
+            result = scheduled_run(
+                space, forge, credential=credential, committer=committer, now=now, dry_run=dry_run, run_id=run_id
+            )
+        result.work = work.line()
+        return result
     if event_name in PULL_REQUEST:
         return pull_request_run(space, forge, event, dry_run=dry_run, now=now)
     known = ", ".join(SCHEDULED + PULL_REQUEST)

@@ -12,7 +12,7 @@ from forkflow.manifest.spec import MANIFEST_NAME, Manifest, load_manifest, parse
 from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy, find_policy, load_policy
 from forkflow.store.db import is_url
-from forkflow.store.store import Store, local_folder
+from forkflow.store.store import STORE_NAME, Store, local_folder
 
 
 @dataclass
@@ -60,14 +60,29 @@ def _manifest_cache(repo: GitRepo, read_only: bool) -> Path | None:
         return None
 
 
-def _open_store(repo: GitRepo, manifest: Manifest, location: str | None, read_only: bool) -> Store:
+def store_location(
+    repo_path: str | Path = ".", manifest_path: str | Path | None = None, *, store: str | None = None
+) -> str:
+    """Where :func:`open_workspace` would find the store (a SQLite file's absolute path, or a
+    URL), without opening it or writing anything."""
+    repo = open_repository(repo_path)
+    return _store_location(repo, _find_manifest(repo, manifest_path, read_only=True), store)
+
+
+def _store_location(repo: GitRepo, manifest: Manifest, location: str | None) -> str:
     if location is None and manifest.network.store is not None:
         location = manifest.network.store
         if not is_url(location):  # a path in the manifest is relative to the manifest
             location = str(manifest.path.parent / location)
     if location is None:
+        return str(local_folder(repo.git_dir, repo.workdir, make=False).resolve() / STORE_NAME)
+    return location if is_url(location) else str(Path(location).resolve())
+
+
+def _open_store(repo: GitRepo, manifest: Manifest, location: str | None, read_only: bool) -> Store:
+    if location is None and manifest.network.store is None:
         return Store.for_repository(repo.git_dir, repo.workdir, read_only=read_only)
-    return Store(location, read_only=read_only)
+    return Store(_store_location(repo, manifest, location), read_only=read_only)
 
 
 def _find_manifest(repo: GitRepo, manifest_path: str | Path | None, *, read_only: bool = False) -> Manifest:

@@ -41,6 +41,7 @@ INPUTS = {
     "python-version": "3.11",
     "command": "",
     "args": "",
+    "cache": "true",
 }
 OUTPUTS = ["unmet-needs", "proposals-opened", "violations"]
 WRITE_PERMISSIONS = {
@@ -206,14 +207,26 @@ def test_outputs_map_to_the_bot_step(action: dict[str, Any]) -> None:
         assert match.groups() == (bot_step(action)["id"], name)
 
 
-def test_steps_set_up_python_install_forkflow_and_run_the_bot(action: dict[str, Any]) -> None:
-    setup, install, bot = action["runs"]["steps"]
+def test_steps_set_up_python_install_forkflow_and_run_the_bot_between_restoring_and_saving_the_store(
+    action: dict[str, Any],
+) -> None:
+    setup, install, find, restore, bot, save = action["runs"]["steps"]
     assert setup["uses"] == "actions/setup-python@v6"
     assert setup["with"]["python-version"] == "${{ inputs.python-version }}"
     assert "pip install" in install["run"] and '"${{ github.action_path }}"' in install["run"]
     assert bot == bot_step(action)
-    for step in (install, bot):
+    for step in (install, find, bot):
         assert step["shell"] == "bash"
+    assert find["if"] == "${{ inputs.cache == 'true' }}"
+    assert "forkflow store path" in find["run"]
+    assert (restore["uses"], save["uses"]) == ("actions/cache/restore@v5", "actions/cache/save@v5")
+    path = f"${{{{ steps.{find['id']}.outputs.path }}}}"
+    assert restore["with"]["path"] == save["with"]["path"] == path
+    # A key of its own per run (a cache entry is never overwritten), restored by its prefix: the newest.
+    assert restore["with"]["key"] == save["with"]["key"]
+    assert "${{ github.run_id }}-${{ github.run_attempt }}" in save["with"]["key"]
+    assert save["with"]["key"].startswith(restore["with"]["restore-keys"])
+    assert save["if"].startswith("always() && ")
 
 
 def test_the_token_goes_to_the_bot_in_its_environment_only(action: dict[str, Any]) -> None:
@@ -309,7 +322,7 @@ def test_workflows_check_out_the_whole_history_and_pin_major_versions(path: Path
     assert steps_of(workflow)[0]["with"]["fetch-depth"] == 0
     assert PUBLISHED in uses
     for name in [*uses, *(step["uses"] for step in load(ACTION)["runs"]["steps"] if "uses" in step)]:
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", name), name
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w.-]+)?@v\d+", name), name
     assert set(action_step(workflow).get("with", {})) <= set(INPUTS)
     assert "timeout-minutes" in next(iter(workflow["jobs"].values()))
 

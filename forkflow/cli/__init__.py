@@ -24,6 +24,7 @@ from forkflow.cli.proposals import contribute, proposals, propose, shared
 from forkflow.cli.reports import report, trend
 from forkflow.cli.scan import fetch, scan
 from forkflow.cli.security import security
+from forkflow.cli.store import store
 from forkflow.cli.sync import sync
 
 
@@ -68,6 +69,7 @@ for _command in (
     scan,
     security,
     shared,
+    store,
     sync,
     trend,
 ):

@@ -93,6 +93,8 @@ def _report_run(result: BotResult, event_name: str) -> None:
     _append(os.environ.get("GITHUB_STEP_SUMMARY"), result.summary)
     _append(os.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in result.outputs.items()))
     click.echo(result.summary, nl=False)
+    if result.work:
+        click.echo(result.work, err=True)
     for problem in result.problems:
         click.echo(f"error: {problem}", err=True)
     if result.problems:

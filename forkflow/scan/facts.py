@@ -20,6 +20,7 @@ from forkflow.errors import StoreError, UnreadableError
 from forkflow.gitrepo import CommitInfo, GitRepo, PatchFacts
 from forkflow.gitrepo.bulk import EVERY, Fingerprints
 from forkflow.scan.parallel import compute_in_parallel, facts_of_many, worker_count, worth_parallel
+from forkflow.scan.work import tally
 from forkflow.store.store import CachedPatch, Store
 from forkflow.types import CommitId
 
@@ -186,6 +187,9 @@ class CommitFacts:
 
     def _remember(self, commit_id: str, row: CachedPatch) -> None:
         self._known[commit_id] = row
+        work = tally()
+        if work is not None:
+            work.commits_read.add(commit_id)
         self._new[commit_id] = row
         if len(self._new) >= 2000:
             self.flush()

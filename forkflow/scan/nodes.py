@@ -31,6 +31,7 @@ from forkflow.scan.compare import (
 )
 from forkflow.scan.facts import CommitFacts
 from forkflow.scan.parallel import Merge, Prediction
+from forkflow.scan.work import tally
 from forkflow.store.store import Store
 
 SEEN_INCOMPLETE = -1
@@ -96,6 +97,10 @@ def compare_all(
     # shards, which has no objects, must find what the shards' repositories computed.
     cached = _stored_pairs(store, list(keys.values()), collect)
     todo = {key: name for name, key in keys.items() if key not in cached}
+    work = tally()
+    if work is not None:
+        work.pairs_read += len(keys) - len(todo)
+        work.pairs_compared += len(todo)
     if collect and todo:
         missing = ", ".join(sorted(todo.values()))
         raise StoreError(f"no shard has compared these nodes with their parents yet: {missing}; run their shards first")

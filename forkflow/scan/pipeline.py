@@ -39,6 +39,7 @@ from forkflow.scan.declared import declared_in, stored_declared
 from forkflow.scan.facts import CommitFacts
 from forkflow.scan.nodes import Progress, compare_all, node_report, resolve_heads
 from forkflow.scan.shards import DEFAULT_RUN, collected_heads
+from forkflow.scan.work import tally
 from forkflow.store.store import Store
 
 
@@ -92,6 +93,9 @@ def scan_document(
         if kept is None:
             return ScanDocument(report=report)
         return ScanDocument(report=report, text=kept.text, summary=kept.summary)
+    work = tally()
+    if work is not None:
+        work.reports_read += 1
     stamp = now.isoformat(timespec="seconds")
     summary = cached.summary.model_copy(update={"scanned_at": stamp})
     then = datetime.fromisoformat(cached.summary.scanned_at)
@@ -207,6 +211,10 @@ def _shared(
     carried = [[node.name, node.parent, node.carried, node.unreadable] for node in nodes]
     key = "shared:" + inputs.key("shared", heads=False, extra=carried)
     cached = store.cached_report(key) if store is not None else None
+    work = tally()
+    if work is not None:
+        work.groups_read += cached is not None
+        work.groups_computed += cached is None
     if cached is not None:
         return [SharedChange.model_validate(change) for change in json.loads(cached)], None
     network, similarity = inputs.network, inputs.policy.similarity

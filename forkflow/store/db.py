@@ -262,7 +262,7 @@ class PostgresDatabase:
         except ImportError:
             raise StoreError("a postgresql:// store needs psycopg: pip install 'forkflow[postgresql]'") from None
         self._psycopg = psycopg
-        self.location = _without_password(url)
+        self.location = without_password(url)
         try:
             self._db = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as err:
@@ -307,7 +307,7 @@ def _pyformat(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-def _without_password(url: str) -> str:
+def without_password(url: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 

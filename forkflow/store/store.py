@@ -38,6 +38,10 @@ class CachedPatch:
     features: tuple[int, ...] | None = None  # None: not computed yet (rows of an older forkflow)
 
 
+STORE_NAME = "store.sqlite"
+"""The store's file in :func:`local_folder`, when no other store is named."""
+
+
 def local_folder(git_dir: Path, workdir: Path | None, *, make: bool = True) -> Path:
     """forkflow's folder in a working repository: ``<work tree>/.forkflow/`` (which git ignores)
     or, in a bare repository, ``<git dir>/forkflow/``; made when missing, unless not ``make``."""
@@ -95,7 +99,7 @@ class Store:
     @classmethod
     def for_repository(cls, git_dir: Path, workdir: Path | None, *, read_only: bool = False) -> Store:
         """The store inside a working repository (in its :func:`local_folder`)."""
-        return cls(local_folder(git_dir, workdir, make=not read_only) / "store.sqlite", read_only=read_only)
+        return cls(local_folder(git_dir, workdir, make=not read_only) / STORE_NAME, read_only=read_only)
 
     def close(self) -> None:
         self._db.close()
