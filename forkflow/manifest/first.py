@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forkflow import faultpoints
 from forkflow.errors import ManifestError
 from forkflow.manifest.edit import check_manifest_text, toml_value
 from forkflow.manifest.refname import ref_component_problem
@@ -105,6 +106,7 @@ def write_new_manifest(path: Path, text: str) -> Manifest:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
+        faultpoints.reached("init.temporary-written")
         _link_or_rename(temporary, path)
     except FileExistsError:
         refuse_existing(path)

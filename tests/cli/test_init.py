@@ -28,7 +28,11 @@ def bare_copy(source: Git, path: Path) -> Path:
 
 @pytest.fixture
 def clone(tmp_path: Path) -> Git:
-    """A clone whose remotes are central (upstream), eng (two commits of its own) and Team/Med.School (none).
+    return build_clone(tmp_path)
+
+
+def build_clone(tmp_path: Path) -> Git:
+    """In ``tmp_path``: a clone (``work``) whose remotes are central (upstream), eng (two commits of its own) and Team/Med.School (none).
 
     eng is added by a relative path and its HEAD is known; Team/Med.School's HEAD is not (only its main was fetched).
     """
