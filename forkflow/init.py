@@ -51,8 +51,13 @@ def plan_from_remotes(repo: GitRepo, central: str | None = None, skip: Sequence[
     Raises :class:`PlanError` (nothing to write) when the clone has no remotes, the central
     remote is not among them, or a remote's url or default branch cannot be written.
     """
-    remotes = [remote for remote in list_remotes(repo) if remote.name not in skip]
+    listed = list_remotes(repo)
     where = repo.workdir or repo.git_dir
+    unknown = sorted(set(skip) - {remote.name for remote in listed})
+    if unknown:
+        names = ", ".join(repr(remote.name) for remote in listed) or "none"
+        raise PlanError(f"{where}: --skip {unknown[0]}: no remote has that name (the remotes: {names})")
+    remotes = [remote for remote in listed if remote.name not in skip]
     if not remotes:
         raise PlanError(
             f"{where}: this clone has no remotes{' left' if skip else ''}; add the forks with "

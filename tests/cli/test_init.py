@@ -53,6 +53,7 @@ def build_clone(tmp_path: Path) -> Git:
     work("remote", "set-head", "eng", "--auto")
     work("fetch", "-q", "Team/Med.School", "main")
     work("update-ref", "refs/remotes/Team/Med.School/main", "FETCH_HEAD")
+    work("remote", "set-head", "Team/Med.School", "--delete", check=False)  # git 2.48 and later may have set it
     return work
 
 
@@ -231,6 +232,12 @@ def test_a_remote_whose_default_branch_is_unknown(clone: Git, tmp_path: Path) ->
         "or leave it out with --skip vet\n"
     )
     assert not (clone.path / "forkflow.toml").exists()
+    typo = init(clone, "--skip", "vte")
+    assert (typo.exit_code, typo.stdout) == (1, "")
+    assert typo.stderr == (
+        f"error: {clone.path}: --skip vte: no remote has that name "
+        "(the remotes: 'Team/Med.School', 'eng', 'upstream', 'vet')\n"
+    )
     skipped = init(clone, "--skip", "vet", "--no-scan")
     assert skipped.exit_code == 0, skipped.output
     assert (clone.path / "forkflow.toml").read_text(encoding="utf-8") == expected_text(tmp_path)

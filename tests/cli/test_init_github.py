@@ -147,3 +147,11 @@ def test_an_org_keeps_only_its_forks(network: FakeGitHub, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert result.stdout == expected_text(network)  # slashy's forks are not eng's: not even listed
     assert result.stderr == f"dry run: nothing was written ({work.path / 'forkflow.toml'} would hold the above)\n"
+
+
+def test_a_central_github_does_not_know(network: FakeGitHub, tmp_path: Path) -> None:
+    work = Git.init(tmp_path / "work")
+    result = CliRunner().invoke(main, ["init", "--repo", str(work.path), "--from", "github:uni/nothing"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "error: reading uni/nothing: not found (or the token cannot see it)\n"
+    assert sorted(path.name for path in work.path.iterdir()) == [".git"]
