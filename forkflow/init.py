@@ -184,6 +184,8 @@ def plan_from_forge(found: Sequence[ForgeRepo], forge: str) -> FirstManifest:
     warnings: list[str] = []
     for repo in found:
         problem = _forge_problem(repo, names, central)
+        if problem is not None and repo is central:
+            raise PlanError(f"{forge} repository {central.full_name!r}, central: {problem}; nothing was written")
         if problem is not None:
             warnings.append(f"{forge} repository {repo.full_name!r}: {problem}; it was left out")
             continue
@@ -211,12 +213,18 @@ def _forge_node(repo: ForgeRepo, names: dict[str, str], central: ForgeRepo, forg
 
 
 def _forge_problem(repo: ForgeRepo, names: dict[str, str], central: ForgeRepo) -> str | None:
+    if not isinstance(repo.full_name, str) or "/" not in repo.full_name.strip("/"):
+        return "it has no owner/name"
     if repo is not central and (repo.parent is None or repo.parent not in names):
         return f"its parent {repo.parent!r} was left out"
+    if not isinstance(repo.url, str) or not isinstance(repo.owner, str):
+        return "its url or owner is not text"
     parts = urlsplit(repo.url)
     if "@" in parts.netloc:  # said without the url, which would show them
         return "its url holds credentials"
     if parts.scheme not in ("https", "http") or not parts.netloc or url_problem(repo.url) is not None:
         return f"its url {repo.url!r} is not a web address (https://...)"
-    problem = branch_problem(repo.branch) if repo.branch is not None else None
+    problem = (
+        None if repo.branch is None else branch_problem(repo.branch) if isinstance(repo.branch, str) else "is not text"
+    )
     return f"its default branch {repo.branch!r} {problem}" if problem else None

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from forkflow.errors import PlanError
 from forkflow.gitrepo import open_repository
 from forkflow.init import ForgeRepo, plan_from_forge, plan_from_remotes
 from tests.gitcli import Git
@@ -58,3 +62,34 @@ def test_remote_urls_are_cleaned(tmp_path: Path) -> None:
         "(forkflow gives the forge's host GITHUB_TOKEN when it fetches)",
     )
     assert first.network == "central"
+
+
+def test_a_central_that_cannot_be_written_stops_it() -> None:
+    central = ForgeRepo("uni/video", None, "ext::sh -c id", "main", "uni")
+    fork = ForgeRepo("eng/video", "uni/video", f"{WEB}/eng/video.git", "main", "eng")
+    with pytest.raises(PlanError) as raised:
+        plan_from_forge([central, fork], "GitHub")
+    assert str(raised.value) == (
+        "GitHub repository 'uni/video', central: its url 'ext::sh -c id' is not a web address (https://...); "
+        "nothing was written"
+    )
+
+
+def test_what_is_not_text_is_left_out() -> None:
+    """A hostile server's JSON may hold anything where github3.py reads a string."""
+    none: Any = None
+    seven: Any = 7
+    listed: Any = ["x"]
+    found = [
+        ForgeRepo("uni/video", None, f"{WEB}/uni/video.git", "main", "uni"),
+        ForgeRepo("o0/video", "uni/video", none, "main", "o0"),
+        ForgeRepo("o1/video", "uni/video", f"{WEB}/o1/video.git", seven, "o1"),
+        ForgeRepo("o2/video", "uni/video", f"{WEB}/o2/video.git", "main", listed),
+    ]
+    first = plan_from_forge(found, "GitHub")
+    assert [node.name for node in first.nodes] == ["uni"]
+    assert first.warnings == (
+        "GitHub repository 'o0/video': its url or owner is not text; it was left out",
+        "GitHub repository 'o1/video': its default branch 7 is not text; it was left out",
+        "GitHub repository 'o2/video': its url or owner is not text; it was left out",
+    )
