@@ -35,6 +35,7 @@ POINTS = {
     "sync.node-done": "one node is synced; the next is not",
     "lifecycle.repository-begun": "a new node's repository is made, its branch not pushed yet",
     "lifecycle.step-done": "one step of a lifecycle plan is done; the next is not",
+    "init.temporary-written": "the first manifest is written to its temporary file, not at its path yet",
 }
 
 _wanted: str | None = None

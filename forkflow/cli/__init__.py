@@ -18,6 +18,7 @@ from forkflow.cli.bot import bot, discover_forks
 from forkflow.cli.demo import demo
 from forkflow.cli.errors import handle_errors, sigterm_interrupts
 from forkflow.cli.hooks import hooks
+from forkflow.cli.init import init
 from forkflow.cli.lifecycle import merge_nodes, provision, retire
 from forkflow.cli.policy import policy
 from forkflow.cli.proposals import contribute, proposals, propose, shared
@@ -59,6 +60,7 @@ for _command in (
     discover_forks,
     fetch,
     hooks,
+    init,
     merge_nodes,
     policy,
     proposals,

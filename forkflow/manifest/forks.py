@@ -9,16 +9,15 @@ with a line that says why (and so are the forks under it); the others are added.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from forkflow.manifest.edit import append_node, toml_value
-from forkflow.manifest.refname import branch_problem, ref_component_problem
+from forkflow.manifest.first import valid_name
+from forkflow.manifest.refname import branch_problem
 from forkflow.manifest.spec import NodeSpec
 
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 FOUND_NOTE = "# found by forkflow discover"
 
 Found = tuple[str, str | None, str, str | None]
@@ -47,15 +46,7 @@ def network_header(name: str) -> str:
 
 def node_name(full_name: str, taken: set[str]) -> str:
     """A node name for ``owner/repo``: the owner, made a valid ref component and unique."""
-    owner = full_name.split("/", 1)[0].lower()
-    base = _SAFE.sub("-", owner).strip(".-") or "node"
-    if ref_component_problem(base):  # dots where git refuses them ("..", ".lock"): no dots at all
-        base = base.replace(".", "-").strip("-") or "node"
-    name, n = base, 2
-    while name in taken:
-        name, n = f"{base}-{n}", n + 1
-    taken.add(name)
-    return name
+    return valid_name(full_name.split("/", 1)[0], taken)
 
 
 def add_forks(text: str, existing: Sequence[NodeSpec], found: Sequence[Found], tier: str) -> ForksAdded:

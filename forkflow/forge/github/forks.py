@@ -16,13 +16,15 @@ class Fork:
     parent: str | None
     url: str
     branch: str
+    clone_url: str = ""  # where git fetches it (https://github.com/OWNER/NAME.git)
+    owner: str = ""
 
 
 def list_forks(client: GitHubClient, central: str, org: str | None = None) -> list[Fork]:
     """Central and every fork of it, forks of forks included (breadth first); with ``org``, only that org's forks."""
     owner, name = central.split("/", 1)
     root = client.call(lambda: client.gh.repository(owner, name), f"reading {central}")
-    found = [Fork(root.full_name, None, root.html_url, root.default_branch)]
+    found = [Fork(root.full_name, None, root.html_url, root.default_branch, root.clone_url, root.owner.login)]
     queue = [root]
     while queue:
         current = queue.pop(0)
@@ -30,6 +32,15 @@ def list_forks(client: GitHubClient, central: str, org: str | None = None) -> li
         for fork in sorted(forks, key=lambda f: f.full_name):
             if org is not None and fork.owner.login.lower() != org.lower() and current is root:
                 continue
-            found.append(Fork(fork.full_name, current.full_name, fork.html_url, fork.default_branch))
+            found.append(
+                Fork(
+                    fork.full_name,
+                    current.full_name,
+                    fork.html_url,
+                    fork.default_branch,
+                    fork.clone_url,
+                    fork.owner.login,
+                )
+            )
             queue.append(fork)
     return found
