@@ -42,7 +42,7 @@ def within(markdown: str, limit: int = SUMMARY_BUDGET) -> str:
         return markdown
     note = (
         "\n_The rest of this summary was left out: it would pass GitHub's 1 MiB limit. "
-        "`forkflow report --html FILE` and `forkflow scan --json` have all of it._\n"
+        "`forkflow report --html FILE` and `forkflow report --json` have all of it._\n"
     )
     room = limit - len(note.encode())
     kept: list[str] = []

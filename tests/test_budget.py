@@ -27,5 +27,5 @@ def test_within_cuts_between_lines_and_outside_code_blocks() -> None:
     assert kept.endswith("- line 49\n\n")  # the graph did not fit whole: it is left out whole
     assert "```" not in kept and "n0 --> n1" not in kept
     assert cut.endswith(
-        "it would pass GitHub's 1 MiB limit. `forkflow report --html FILE` and `forkflow scan --json` have all of it._\n"
+        "it would pass GitHub's 1 MiB limit. `forkflow report --html FILE` and `forkflow report --json` have all of it._\n"
     )

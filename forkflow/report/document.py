@@ -119,7 +119,7 @@ def _attention_markdown(flagged: dict[str, list[str]]) -> list[str]:
     if not flagged:
         return [*out, "None.", ""]
     rows = [f"- `{name}`: {'; '.join(reasons)}" for name, reasons in flagged.items()]
-    more = "- ... and {count} more (the HTML report and `forkflow scan` list them all)."
+    more = "- ... and {count} more (the HTML report and `forkflow report --json` list them all)."
     return [*out, *capped(rows, SECTION_BUDGET, more), ""]
 
 

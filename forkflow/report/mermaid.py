@@ -212,7 +212,7 @@ def graph_note(graph: Graph) -> list[str]:
         text += f" {graph.left_out} of central's children with nodes needing attention are not drawn, for room."
     text += (
         " Every node, with its figures, is in the HTML report (`forkflow report --html report.html`) and in "
-        "`forkflow scan --json`._"
+        "`forkflow report --json`._"
     )
     return [text]
 

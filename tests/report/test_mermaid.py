@@ -75,7 +75,7 @@ def test_a_thousand_nodes_draw_within_mermaids_limits(thousand: Thousand) -> Non
         f"to central. {len(boxes)} boxes stand for the other {NODES + 1 - len(nodes)}, subtrees with nothing to "
         "report."
     )
-    assert note.endswith("in the HTML report (`forkflow report --html report.html`) and in `forkflow scan --json`._")
+    assert note.endswith("in the HTML report (`forkflow report --html report.html`) and in `forkflow report --json`._")
     # Nodes needing attention come first.
     assert all(mark for _, mark in list(nodes.values())[: len(flagged)])
 

@@ -77,7 +77,7 @@ def test_the_markdown_report_of_a_thousand_nodes_fits_and_says_what_it_left_out(
     assert re.search(
         r"^_The graph draws \d+ of the 1001 nodes: those that need attention \(⚠\) and their path to central\. "
         r"\d+ boxes stand for the other \d+, subtrees with nothing to report\. Every node, with its figures, is in "
-        r"the HTML report \(`forkflow report --html report\.html`\) and in `forkflow scan --json`\._$",
+        r"the HTML report \(`forkflow report --html report\.html`\) and in `forkflow report --json`\._$",
         text,
         re.M,
     )
