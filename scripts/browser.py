@@ -114,10 +114,15 @@ class Browser:
         self._buffer = b""
         self._next = 0
         self.events: list[dict[str, Any]] = []
-        target = self.call("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
-        attached = self.call("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)
-        self._session: str = attached["sessionId"]
-        self.call("Page.enable")
+        self._session = ""
+        try:
+            target = self.call("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
+            attached = self.call("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)
+            self._session = attached["sessionId"]
+            self.call("Page.enable")
+        except BaseException:
+            self.close()  # no chromium nor profile left behind
+            raise
 
     def __enter__(self) -> Browser:
         return self

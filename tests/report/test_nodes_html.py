@@ -31,6 +31,9 @@ def test_the_html_report_sorts_and_filters_a_thousand_nodes_in_a_browser(thousan
     page = tmp_path / "report.html"
     result = CliRunner().invoke(main, ["report", "--repo", str(thousand.path), "--html", str(page)])
     assert result.stdout == f"report written to {page}\n"
+    text = page.read_text()
+    assert "<details><summary>The tree, drawn (1001 nodes)</summary>" in text  # folded: a tall drawing
+    assert not re.search(r'(src|href)="(https?:)?//', text)  # readable offline: nothing to fetch
     with Browser() as browser:
         browser.open(page)
         rows = shown(browser)
