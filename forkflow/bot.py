@@ -118,7 +118,7 @@ def scheduled_run(
     if security is not None:
         violations = security_violations(security.coverage) + violations
     result.violations = len(violations)
-    summary = report_markdown(ReportInput(report, previous, listed, space.policy, security))
+    summary = report_markdown(ReportInput(report, previous, listed, space.policy, security, space.network))
     result.summary = within(summary + problems_markdown(result.problems))  # GitHub's 1 MiB per step summary
     result.outputs = {
         "unmet-needs": f"{report.unmet_needs.percent:.1f}",

@@ -156,7 +156,7 @@ def report(
         previous = _previous_figure(before, weight)
         forge = chosen_forge(space, forge_kind)
         security = _security(space)
-        data = ReportInput(current, previous, forge.proposals(), space.policy, security)
+        data = ReportInput(current, previous, forge.proposals(), space.policy, security, space.network)
         if as_json:
             from forkflow.report.report_json import report_json
 

@@ -8,13 +8,14 @@ drawn as SVG and the trend chart, readable offline.  Pure functions: nothing her
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from forkflow.budget import SECTION_BUDGET, capped, short
 from forkflow.forge import Proposal, ProposalState
 from forkflow.model import ScanReport, SharedChange
 from forkflow.needs.figure import wholly_local
+from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy
 from forkflow.report.attention import attention
 from forkflow.report.mermaid import (
@@ -26,7 +27,6 @@ from forkflow.report.mermaid import (
     needs_line,
 )
 from forkflow.report.nodes_html import nodes_html
-from forkflow.report.render import node_flags
 from forkflow.security.coverage import Coverage, SecurityReport
 from forkflow.types import Tier
 
@@ -41,6 +41,7 @@ class ReportInput:
     proposals: Sequence[Proposal]
     policy: Policy
     security: SecurityReport | None = None  # the fixes central ships and who lacks them (None: not computed)
+    network: Network | None = None  # the manifest's network: each node's policy overrides, to judge drift
 
 
 def waiting(data: ReportInput) -> list[SharedChange]:
@@ -99,7 +100,7 @@ def report_markdown(data: ReportInput) -> str:
             f"({declared.unmet} of {declared.unmet + declared.met}).",
             "",
         ]
-    flagged = attention(report, data.policy, data.security)
+    flagged = attention(report, data.policy, data.security, data.network)
     out += _attention_markdown(flagged)
     graph = mermaid_graph(report, flagged)
     out += ["## The network", "", "```mermaid", *graph.lines, "```", ""]
@@ -198,9 +199,9 @@ def report_html(data: ReportInput, chart_svg: str | None) -> str:
         parts.append(f"<p>Declared needs (needs.toml): <b>{declared.percent:.1f}%</b> unmet.</p>")
     if chart_svg is not None:
         parts += ['<h2>The trend</h2><figure id="trend">', chart_svg, "</figure>"]
-    flagged = attention(report, data.policy, data.security)
+    flagged = attention(report, data.policy, data.security, data.network)
     parts.append(nodes_html(report, flagged))
-    drawn = ['<figure id="network">', network_svg(report), "</figure>", _legend()]
+    drawn = ['<figure id="network">', network_svg(report, flagged), "</figure>", _legend()]
     if len(report.nodes) > OPEN_TREE:  # a tall drawing: folded, so the page opens fast
         drawn = [f"<details><summary>The tree, drawn ({len(report.nodes)} nodes)</summary>", *drawn, "</details>"]
     parts += ["<h2>The network</h2>", *drawn]
@@ -253,7 +254,7 @@ def _tiers_html(report: ScanReport) -> str:
     return f"<table><tr><th>tier</th><th>unmet needs</th><th>unmet</th><th>met</th></tr>{rows}</table>"
 
 
-def network_svg(report: ScanReport) -> str:
+def network_svg(report: ScanReport, flagged: Mapping[str, list[str]]) -> str:
     """The tree left to right: one column per depth, one row per node; tiers coloured, problems outlined."""
     depth: dict[str, int] = {}
     for node in report.nodes:  # parents come before children
@@ -279,7 +280,7 @@ def network_svg(report: ScanReport) -> str:
     for node in report.nodes:
         x, y = places[node.name]
         colour = ROOT_COLOUR if node.parent is None else TIER_COLOURS[node.tier]
-        flags = node_flags(node)
+        flags = flagged.get(node.name, [])
         stroke = f' stroke="{PROBLEM_COLOUR}" stroke-width="4"' if flags else ""
         title = html.escape("; ".join(flags) or node.tier.value)
         out.append(f'<g class="node"><title>{title}</title>')

@@ -9,7 +9,7 @@ Otherwise the graph is summarised, each step only when the one before is still t
    hanging off a drawn node folds into one box with its count ("14 nodes, nothing to report");
 2. nodes deeper than a depth fold into their ancestor at that depth, from the deepest up;
 3. at depth 1, only the first children of central that fit are drawn (those with the most
-   nodes needing attention beneath them), the rest in one box.
+   nodes needing attention beneath them, then the most reasons), the rest in one box.
 
 Each step is linear in the number of nodes.  Text is only ever left out by whole statements.
 """
@@ -88,7 +88,10 @@ def _for_room(
 ) -> Graph:
     """Central and as many of its children as fit, those with the most needing attention first."""
     roots = [name for name in shown if tree.depth[name] == 0]
-    ranked = sorted((n for n in shown if tree.depth[n] == 1), key=lambda n: (-tree.flagged[n], tree.order[n]))
+    ranked = sorted(
+        (n for n in shown if tree.depth[n] == 1),
+        key=lambda n: (-tree.flagged[n], -len(attention.get(n, [])), tree.order[n]),
+    )
     low, high = 0, len(ranked)
     while low < high:  # the most children that still fit
         middle = (low + high + 1) // 2
@@ -97,7 +100,8 @@ def _for_room(
         else:
             high = middle - 1
     graph = _summary(tree, attention, [*roots, *ranked[:low]], 1)
-    return Graph(graph.lines, graph.total, graph.drawn, graph.folds, 1, len(ranked) - low)
+    folded = 1 if max(tree.depth.values()) > 1 else None  # nothing deeper: nothing folded by depth
+    return Graph(graph.lines, graph.total, graph.drawn, graph.folds, folded, len(ranked) - low)
 
 
 def _summary(tree: _Tree, attention: Mapping[str, list[str]], shown: list[str], depth: int | None) -> Graph:

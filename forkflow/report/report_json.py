@@ -30,7 +30,7 @@ REPORT_JSON_VERSION = 1
 def report_json(data: ReportInput) -> str:
     """The report as JSON (see the module's doc), nothing left out."""
     report = data.report
-    flagged = attention(report, data.policy, data.security)
+    flagged = attention(report, data.policy, data.security, data.network)
     graph = mermaid_graph(report, flagged)
     figure = report.unmet_needs
     document = {

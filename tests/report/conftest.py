@@ -17,6 +17,7 @@ from forkflow.scan.pipeline import scan_network
 from tests.scan.test_pipeline import NOW
 
 NODES = 1000
+EPOCH = str(int(NOW.timestamp()))  # SOURCE_DATE_EPOCH: the commands see the day the fixture's scan saw
 
 
 @dataclass(frozen=True)
@@ -24,19 +25,24 @@ class Thousand:
     path: Path
     report: ScanReport
     policy: Policy
+    network: Network
 
 
 @pytest.fixture(scope="session")
 def thousand(tmp_path_factory: pytest.TempPathFactory) -> Thousand:
     """1,000 nodes under central (a fifth of them departments of another node), each with 8
-    commits of its own: edits to src/, shared features (shared/feature<k>.py) and picks of
-    central's commits; a few of them would conflict on update.  Its policy protects two of the
-    shared features, so the nodes that carry them need attention too: a few dozen in all."""
+        commits of its own: edits to src/, shared features (shared/feature<k>.py) and picks of
+        central's commits; a few of them would conflict on update.  Its policy protects two of the
+        shared features, so the nodes that carry them need attention too: a few dozen in all (its
+    commits are from 2020: with no age limit, none is over the divergence limits)."""
     path = tmp_path_factory.mktemp("thousand") / "net"
     generate(path, nodes=NODES, carried=8, upstream=160)
-    (path / "policy.toml").write_text('protected_paths = ["shared/feature1.py", "shared/feature2.py"]\n')
+    (path / "policy.toml").write_text(
+        'protected_paths = ["shared/feature1.py", "shared/feature2.py"]\n\n[divergence]\nmax_age_days = 0\n'
+    )
     manifest = path / "forkflow.toml"
     manifest.write_text(manifest.read_text().replace('name = "bench"\n', 'name = "bench"\npolicy = "policy.toml"\n', 1))
     policy = load_policy(path / "policy.toml")
-    report = scan_network(Network(load_manifest(manifest)), GitRepo(path), None, policy=policy, now=NOW)
-    return Thousand(path, report, policy)
+    network = Network(load_manifest(manifest))
+    report = scan_network(network, GitRepo(path), None, policy=policy, now=NOW)
+    return Thousand(path, report, policy, network)

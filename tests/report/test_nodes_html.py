@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from forkflow.cli import main
 from forkflow.report.attention import attention
 from scripts.browser import Browser
-from tests.report.conftest import NODES, Thousand
+from tests.report.conftest import EPOCH, NODES, Thousand
 
 VISIBLE = (
     "Array.prototype.map.call(document.querySelectorAll('#nodes tbody tr:not([hidden])'),"
@@ -24,9 +25,12 @@ def shown(browser: Browser) -> list[list[object]]:
     return rows
 
 
-def test_the_html_report_sorts_and_filters_a_thousand_nodes_in_a_browser(thousand: Thousand, tmp_path: Path) -> None:
+def test_the_html_report_sorts_and_filters_a_thousand_nodes_in_a_browser(
+    thousand: Thousand, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     report = thousand.report
-    flagged = attention(report, thousand.policy, None)
+    flagged = attention(report, thousand.policy, None, thousand.network)
     order = [node.name for node in report.nodes]
     page = tmp_path / "report.html"
     result = CliRunner().invoke(main, ["report", "--repo", str(thousand.path), "--html", str(page)])
@@ -67,11 +71,14 @@ def test_the_html_report_sorts_and_filters_a_thousand_nodes_in_a_browser(thousan
         assert tiers == sorted(tiers, key=["root", "central", "decentralized", "developer"].index)
 
 
-def test_the_markdown_report_of_a_thousand_nodes_fits_and_says_what_it_left_out(thousand: Thousand) -> None:
+def test_the_markdown_report_of_a_thousand_nodes_fits_and_says_what_it_left_out(
+    thousand: Thousand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     result = CliRunner().invoke(main, ["report", "--repo", str(thousand.path)])
     assert result.exit_code == 0, result.output
     text = result.stdout
-    flagged = attention(thousand.report, thousand.policy, None)
+    flagged = attention(thousand.report, thousand.policy, None, thousand.network)
     graph = re.search(r"```mermaid\n(.*?)\n```", text, re.S)
     assert graph is not None and len(graph.group(1)) < 50_000
     assert f"## Needs attention ({len(flagged)})" in text

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from forkflow.cli import main
 from forkflow.report.attention import attention
 from tests.networks import build_small
-from tests.report.conftest import NODES, Thousand
+from tests.report.conftest import EPOCH, NODES, Thousand
 
 EXPECTED = Path(__file__).resolve().parents[1] / "data" / "small-report.json"
 
@@ -24,11 +24,14 @@ def test_the_small_network_in_full(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert result.stdout == EXPECTED.read_text()
 
 
-def test_a_thousand_nodes_every_one_with_why_it_needs_attention(thousand: Thousand) -> None:
+def test_a_thousand_nodes_every_one_with_why_it_needs_attention(
+    thousand: Thousand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     result = CliRunner().invoke(main, ["report", "--repo", str(thousand.path), "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    flagged = attention(thousand.report, thousand.policy, None)
+    flagged = attention(thousand.report, thousand.policy, None, thousand.network)
     assert len(document["nodes"]) == NODES + 1
     assert {node["name"]: node["attention"] for node in document["nodes"] if node["attention"]} == flagged
     graph = document["graph"]
