@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from forkflow.bot_event import PullRequestEvent, parse_pull_request_event
+from forkflow.budget import within
 from forkflow.credential import Credential
 from forkflow.errors import EventError, ForkflowError
 from forkflow.forge import BRANCH_PREFIX, Advisory, Forge, Proposal
@@ -123,8 +124,8 @@ def scheduled_run(
     if security is not None:
         violations = security_violations(security.coverage) + violations
     result.violations = len(violations)
-    result.summary = report_markdown(ReportInput(report, previous, listed, space.policy, security))
-    result.summary += problems_markdown(result.problems)
+    summary = report_markdown(ReportInput(report, previous, listed, space.policy, security, space.network))
+    result.summary = within(summary + problems_markdown(result.problems))  # GitHub's 1 MiB per step summary
     result.outputs = {
         "unmet-needs": f"{report.unmet_needs.percent:.1f}",
         "proposals-opened": str(opened),

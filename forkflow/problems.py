@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 from pydantic import BaseModel, ConfigDict
 
+from forkflow.budget import SECTION_BUDGET, capped
 from forkflow.errors import ForkflowError, RateLimited, StoreError
 
 
@@ -81,9 +82,11 @@ def problems_markdown(problems: list[StepProblem]) -> str:
         "| node | step | reason |",
         "| --- | --- | --- |",
     ]
+    lines = []
     for problem in problems:
         step_name = f"{problem.step} {problem.item}" if problem.item else problem.step
-        rows.append(f"| {_cell(problem.node or '')} | {_cell(step_name)} | {_cell(problem.reason)} |")
+        lines.append(f"| {_cell(problem.node or '')} | {_cell(step_name)} | {_cell(problem.reason)} |")
+    rows += capped(lines, SECTION_BUDGET, "\n... and {count} more (every one is on stderr, in the run's log).")
     return "\n".join(rows) + "\n"
 
 

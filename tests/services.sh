@@ -2,16 +2,23 @@
 # What the tests need beside Python, on a Debian machine (run as root, or with sudo):
 #   - chromium, headless, for the HTML report's test;
 #   - a PostgreSQL server on loopback, with a role that may create databases, for the
-#     shared store's tests (each test creates its own database and drops it).
+#     shared store's tests (each test creates its own database and drops it);
+#   - Mermaid (from npm, pinned), which the report's tests run in chromium to check that the
+#     Markdown report's graph renders within Mermaid's default limits, as GitHub draws it.
 # Installs what is missing and starts PostgreSQL; running it again changes nothing.
 set -eu
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$missing postgresql"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -n "$missing" ]; then
     apt-get update -qq
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
+mermaid="${FORKFLOW_MERMAID_DIR:-/usr/local/share/forkflow-tests}"  # tests/report/mermaidjs.py reads it
+if [ ! -f "$mermaid/node_modules/mermaid/dist/mermaid.min.js" ]; then
+    npm install --silent --no-audit --no-fund --prefix "$mermaid" mermaid@11.17.2 >/dev/null
 fi
 if ! pg_lsclusters -h | grep -q .; then
     version="$(ls /usr/lib/postgresql | sort -n | tail -1)"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.gennet import generate
+from forkflow.budget import STEP_SUMMARY_LIMIT, SUMMARY_BUDGET
 from forkflow.cli import main
 from forkflow.store.store import Store
+from tests.gitcli import Git
 from tests.sharednet import SharedNet, build_shared_network, manifest_text
 
 
@@ -132,3 +136,40 @@ def test_a_step_that_fails_is_reported_in_the_summary_and_the_run_goes_on(
     assert "\n## Problems\n\n1 step(s) failed; the rest of the run went on, and the exit code is 1.\n" in summary
     assert "| central | propose exact-68c11339eee8 | proposal branch forkflow/bubble-up/exact-68c11339eee8 " in summary
     assert len(Store(net.git.path / ".forkflow" / "store.sqlite").proposals("shared")) == 4
+
+
+def test_the_step_summary_of_a_thousand_nodes_lacking_forty_fixes_fits_in_github_s_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40,000 fix x node pairs missing: the summary lists what fits, says how many more, and stays under 1 MiB."""
+    repo = tmp_path / "net"
+    generate(repo, nodes=1000, carried=3, upstream=160)
+    git = Git(repo)
+    git.checkout("main")
+    for k in range(40):  # central hardens a file every node has, after every node forked
+        module = repo / "src" / "pkg0" / "mod0.py"
+        git.commit(
+            f"Harden input {k}\n\nForkflow-Security: CVE-2026-{1000 + k}",
+            {"src/pkg0/mod0.py": module.read_text() + f"# {k}\n"},
+        )
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "schedule")
+    result = CliRunner().invoke(main, ["bot", "--repo", str(repo), "--forge", "local", "--dry-run"])
+    text = summary.read_text()
+    assert text == result.stdout
+    assert len(text.encode()) < SUMMARY_BUDGET < STEP_SUMMARY_LIMIT
+    covered = re.search(r"^\*\*Security coverage: [\d.]+%\*\*: (\d+) of 40000 fix x node", text, re.M)
+    assert covered is not None
+    missing = 40_000 - int(covered.group(1))
+    lacking = re.findall(r"^\| CVE-2026-\d+ \| n\d+ \|", text, re.M)
+    assert 1000 < len(lacking) < missing
+    assert f"\n... and {missing - len(lacking)} more node(s) lacking a fix (`forkflow security`).\n" in text
+    flagged = re.search(r"^## Needs attention \((\d+)\)$", text, re.M)
+    section = text.split("## Needs attention")[1].split("## The network")[0]
+    listed = re.findall(r"^- `n\d+`: .*security fix", section, re.M)
+    assert flagged is not None and int(flagged.group(1)) == len(listed) > 990  # short reasons: all of them fit
+    problems = re.findall(r"^- `n\d+` lacks security fix", text, re.M)
+    assert f"- ... and {missing - len(problems)} more (`forkflow policy check` lists them all)." in text
+    graph = re.search(r"```mermaid\n(.*?)\n```", text, re.S)
+    assert graph is not None and len(graph.group(1)) < 50_000

@@ -130,23 +130,38 @@ def _print_needs(built: Trend) -> None:
 @click.option(
     "--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML report here."
 )
+@click.option("--json", "as_json", is_flag=True, help="Print every node, change and problem as JSON.")
 @forge_option()
 def report(
-    repo: Path, manifest: Path | None, weight: str, period: str, html_file: Path | None, forge_kind: str | None
+    repo: Path,
+    manifest: Path | None,
+    weight: str,
+    period: str,
+    html_file: Path | None,
+    as_json: bool,
+    forge_kind: str | None,
 ) -> None:
     """The figure, the network and what waits: Markdown on stdout, or a single HTML file.
 
     The Markdown suits a GitHub issue, a pull-request comment or an Actions step summary
-    (the network is a Mermaid graph).  --html FILE writes the same with the trend chart,
-    readable offline.
+    (the network is a Mermaid graph, summarised to fit Mermaid's limits on a large network).
+    --html FILE writes the same with the trend chart and a table of every node, readable
+    offline; --json prints all of it, nothing summarised.
     """
+    if as_json and html_file is not None:
+        raise click.UsageError("--json and --html are one or the other")
     with handle_errors():
         space = open_space(repo, manifest)
         current, before = _scan_with_history(space, weight)
         previous = _previous_figure(before, weight)
         forge = chosen_forge(space, forge_kind)
         security = _security(space)
-        data = ReportInput(current, previous, forge.proposals(), space.policy, security)
+        data = ReportInput(current, previous, forge.proposals(), space.policy, security, space.network)
+        if as_json:
+            from forkflow.report.report_json import report_json
+
+            click.echo(report_json(data), nl=False)
+            return
         if html_file is None:
             click.echo(report_markdown(data), nl=False)
             return

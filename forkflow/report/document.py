@@ -8,21 +8,30 @@ drawn as SVG and the trend chart, readable offline.  Pure functions: nothing her
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from forkflow.budget import SECTION_BUDGET, capped, short
 from forkflow.forge import Proposal, ProposalState
-from forkflow.model import NodeReport, ScanReport, SharedChange
+from forkflow.model import ScanReport, SharedChange
 from forkflow.needs.figure import wholly_local
+from forkflow.network.tree import Network
 from forkflow.policy.rules import Policy
-from forkflow.report.render import node_flags
+from forkflow.report.attention import attention
+from forkflow.report.mermaid import (
+    PROBLEM_COLOUR,
+    ROOT_COLOUR,
+    TIER_COLOURS,
+    graph_note,
+    mermaid_graph,
+    needs_line,
+)
+from forkflow.report.nodes_html import nodes_html
 from forkflow.security.coverage import Coverage, SecurityReport
 from forkflow.types import Tier
 
-TIER_COLOURS = {Tier.CENTRAL: "#0969da", Tier.DECENTRALIZED: "#1a7f37", Tier.DEVELOPER: "#8250df"}
-ROOT_COLOUR = "#24292f"
-PROBLEM_COLOUR = "#cf222e"
 TOP_SHARED = 10
+OPEN_TREE = 200  # nodes up to which the HTML report shows the tree drawn, open
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,7 @@ class ReportInput:
     proposals: Sequence[Proposal]
     policy: Policy
     security: SecurityReport | None = None  # the fixes central ships and who lacks them (None: not computed)
+    network: Network | None = None  # the manifest's network: each node's policy overrides, to judge drift
 
 
 def waiting(data: ReportInput) -> list[SharedChange]:
@@ -76,7 +86,9 @@ def headline(data: ReportInput) -> str:
 
 
 def report_markdown(data: ReportInput) -> str:
-    """The report as GitHub-flavoured Markdown."""
+    """The report as GitHub-flavoured Markdown, within what GitHub renders at any network size:
+    nodes needing attention first, the graph summarised to fit Mermaid's limits, long lists cut
+    at a byte budget with a line saying how many were left out."""
     report = data.report
     out = [f"# {report.network}: unmet needs and drift", "", headline(data), ""]
     out += _security_markdown(data.security)
@@ -88,13 +100,28 @@ def report_markdown(data: ReportInput) -> str:
             f"({declared.unmet} of {declared.unmet + declared.met}).",
             "",
         ]
-    out += ["## The network", "", "```mermaid", *mermaid_graph(report), "```", ""]
+    flagged = attention(report, data.policy, data.security, data.network)
+    out += _attention_markdown(flagged)
+    graph = mermaid_graph(report, flagged)
+    out += ["## The network", "", "```mermaid", *graph.lines, "```", ""]
+    note = graph_note(graph)
+    out += [*note, ""] if note else []
     out += _waiting_markdown(waiting(data))
     problems = policy_problems(data)
     out += ["## Policy problems", ""]
-    out += [f"- {problem}" for problem in problems] if problems else ["None."]
+    more = "- ... and {count} more (`forkflow policy check` lists them all)."
+    out += capped([f"- {problem}" for problem in problems], SECTION_BUDGET, more) if problems else ["None."]
     out += ["", f"_Scanned {report.scanned_at}._"]
     return "\n".join(out) + "\n"
+
+
+def _attention_markdown(flagged: dict[str, list[str]]) -> list[str]:
+    out = [f"## Needs attention ({len(flagged)})", ""]
+    if not flagged:
+        return [*out, "None.", ""]
+    rows = [f"- `{name}`: {'; '.join(reasons)}" for name, reasons in flagged.items()]
+    more = "- ... and {count} more (the HTML report and `forkflow report --json` list them all)."
+    return [*out, *capped(rows, SECTION_BUDGET, more), ""]
 
 
 def security_line(security: SecurityReport) -> str:
@@ -117,13 +144,13 @@ def _security_markdown(security: SecurityReport | None) -> list[str]:
     rows = lacking(security)
     if rows:
         out += ["| fix | node | tier | days | deadline |", "| --- | --- | --- | ---: | --- |"]
-        for c in rows:
-            deadline = _deadline(c)
-            out.append(
-                f"| {_cell(c.fix)} | {_cell(c.node)} | {c.tier} | {c.days} | "
-                + (f"**{deadline}, past**" if c.overdue else deadline)
-                + " |"
-            )
+        lines = [
+            f"| {_cell(c.fix)} | {_cell(c.node)} | {c.tier} | {c.days} | "
+            + (f"**{_deadline(c)}, past**" if c.overdue else _deadline(c))
+            + " |"
+            for c in rows
+        ]
+        out += capped(lines, SECTION_BUDGET, "\n... and {count} more node(s) lacking a fix (`forkflow security`).")
         out.append("")
     return out
 
@@ -142,40 +169,12 @@ def _waiting_markdown(changes: list[SharedChange]) -> list[str]:
     out += ["| change | kind | nodes | to | summary |", "| --- | --- | ---: | --- | --- |"]
     for change in changes[:TOP_SHARED]:
         out.append(
-            f"| `{change.id}` | {change.kind} | {len(change.nodes)} | {change.target or ''} | {_cell(change.summary)} |"
+            f"| `{change.id}` | {change.kind} | {len(change.nodes)} | {_cell(change.target or '')} "
+            f"| {_cell(short(change.summary))} |"
         )
     if len(changes) > TOP_SHARED:
         out.append(f"\n... and {len(changes) - TOP_SHARED} more (`forkflow shared`).")
     return [*out, ""]
-
-
-def mermaid_graph(report: ScanReport) -> list[str]:
-    """The network as Mermaid: tiers coloured, edges labelled ahead/behind, problem nodes marked."""
-    lines = ["graph LR"]
-    ids = {node.name: f"n{index}" for index, node in enumerate(report.nodes)}
-    for node in report.nodes:
-        flags = node_flags(node)
-        mark = " ⚠" if flags else ""
-        lines.append(f'  {ids[node.name]}["{node.name}{mark}<br/>{_needs_line(node)}"]')
-    for node in report.nodes:
-        if node.parent is not None and node.parent in ids:
-            lines.append(f"  {ids[node.parent]} -->|{node.ahead} ahead / {node.behind} behind| {ids[node.name]}")
-    lines.append(f"  classDef root fill:{ROOT_COLOUR},color:#fff,stroke:{ROOT_COLOUR}")
-    for tier, colour in TIER_COLOURS.items():
-        lines.append(f"  classDef {tier.value} fill:{colour},color:#fff,stroke:{colour}")
-    lines.append(f"  classDef problem stroke:{PROBLEM_COLOUR},stroke-width:4px")
-    for node in report.nodes:
-        kind = "root" if node.parent is None else node.tier.value
-        lines.append(f"  class {ids[node.name]} {kind}")
-        if node_flags(node):
-            lines.append(f"  class {ids[node.name]} problem")
-    return lines
-
-
-def _needs_line(node: NodeReport) -> str:
-    if node.parent is None:
-        return "central"
-    return f"{node.needs.unmet} unmet / {node.needs.unmet + node.needs.met}"
 
 
 def _cell(text: str) -> str:
@@ -200,8 +199,12 @@ def report_html(data: ReportInput, chart_svg: str | None) -> str:
         parts.append(f"<p>Declared needs (needs.toml): <b>{declared.percent:.1f}%</b> unmet.</p>")
     if chart_svg is not None:
         parts += ['<h2>The trend</h2><figure id="trend">', chart_svg, "</figure>"]
-    parts += ['<h2>The network</h2><figure id="network">', network_svg(report), "</figure>"]
-    parts.append(_legend())
+    flagged = attention(report, data.policy, data.security, data.network)
+    parts.append(nodes_html(report, flagged))
+    drawn = ['<figure id="network">', network_svg(report, flagged), "</figure>", _legend()]
+    if len(report.nodes) > OPEN_TREE:  # a tall drawing: folded, so the page opens fast
+        drawn = [f"<details><summary>The tree, drawn ({len(report.nodes)} nodes)</summary>", *drawn, "</details>"]
+    parts += ["<h2>The network</h2>", *drawn]
     changes = waiting(data)
     parts.append(f"<h2>Shared changes waiting for a proposal ({len(changes)})</h2>")
     if changes:
@@ -251,7 +254,7 @@ def _tiers_html(report: ScanReport) -> str:
     return f"<table><tr><th>tier</th><th>unmet needs</th><th>unmet</th><th>met</th></tr>{rows}</table>"
 
 
-def network_svg(report: ScanReport) -> str:
+def network_svg(report: ScanReport, flagged: Mapping[str, list[str]]) -> str:
     """The tree left to right: one column per depth, one row per node; tiers coloured, problems outlined."""
     depth: dict[str, int] = {}
     for node in report.nodes:  # parents come before children
@@ -277,16 +280,14 @@ def network_svg(report: ScanReport) -> str:
     for node in report.nodes:
         x, y = places[node.name]
         colour = ROOT_COLOUR if node.parent is None else TIER_COLOURS[node.tier]
-        flags = node_flags(node)
+        flags = flagged.get(node.name, [])
         stroke = f' stroke="{PROBLEM_COLOUR}" stroke-width="4"' if flags else ""
         title = html.escape("; ".join(flags) or node.tier.value)
         out.append(f'<g class="node"><title>{title}</title>')
         out.append(f'<rect x="{x}" y="{y}" width="{width}" height="{height}" rx="6" fill="{colour}"{stroke}/>')
         label = html.escape(node.name) + (" ⚠" if flags else "")
         out.append(f'<text x="{x + 10}" y="{y + 15}" font-size="13" fill="#fff" font-weight="bold">{label}</text>')
-        out.append(
-            f'<text x="{x + 10}" y="{y + 28}" font-size="10" fill="#fff">{html.escape(_needs_line(node))}</text>'
-        )
+        out.append(f'<text x="{x + 10}" y="{y + 28}" font-size="10" fill="#fff">{html.escape(needs_line(node))}</text>')
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
@@ -318,5 +319,7 @@ td,th{border:1px solid #d0d7de;padding:.3em .7em;text-align:left;vertical-align:
 figure{margin:0;overflow-x:auto}svg{max-width:100%;height:auto}
 .legend .key{display:inline-block;color:#fff;border-radius:4px;padding:.1em .5em;margin-right:.5em;font-size:.85em}
 .legend .problem{background:#fff;color:#cf222e;border:3px solid #cf222e}
+#controls{margin:.5em 0}#controls label{margin-right:1em}#shown{color:#57606a}
+tr.flagged td:first-child{border-left:4px solid #cf222e}
 footer{margin-top:2em;color:#57606a;font-size:.85em}
 """
