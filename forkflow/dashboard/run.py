@@ -96,9 +96,11 @@ def publish_board(
         with step(problems, "record dashboard action", item=held.id):
             space.store.save_fact(_done_key(space, held.id), stamp)
     notes = board.notes + [
-        f"`{held.id}` was ticked and tried, but did not happen (see the run's problems); tick it again to retry"
+        f"`{held.id}` is ticked: a run that is not a dry run carries it out"
+        if dry_run
+        else f"`{held.id}` was ticked and tried, but did not happen (see the run's problems); tick it again to retry"
         for held in board.released
-        if held not in done and not dry_run
+        if held not in done
     ]
     view = View(
         network=space.network.name,
@@ -118,20 +120,21 @@ def publish_board(
     if not board.read:
         return ""  # the problem is said already: reading it failed
     with step(problems, "write dashboard", node=space.network.root):
-        _write(space, forge, board, body)
+        saved = _write(space, forge, board, body)
+        return f"\nThe dashboard: {saved.url or f'#{saved.number}'}\n"
     return ""
 
 
-def _write(space: Workspace, forge: Forge, board: Board, body: str) -> None:
+def _write(space: Workspace, forge: Forge, board: Board, body: str) -> DashboardIssue:
     title = dashboard_title(space.network.name)
     if board.issue is not None:
-        forge.save_dashboard(title, body, number=board.issue.number)
-        return
+        return forge.save_dashboard(title, body, number=board.issue.number)
     made = forge.save_dashboard(title, body)
     space.store.save_fact(_remembered_key(space, forge), made.number)
     again = forge.dashboard(board.marker, remembered=made.number)  # another run made one too: the oldest stays
     if again is not None and again.number != made.number:
-        forge.save_dashboard(title, body, number=again.number)
+        return forge.save_dashboard(title, body, number=again.number)
+    return made
 
 
 def _attention(space: Workspace, scene: Scene) -> list[tuple[str, str]]:

@@ -110,7 +110,7 @@ def test_a_box_ticked_in_the_file_is_carried_out_by_the_next_run_and_only_once(n
         f"## Done this run\n\n- [x] ~~sync central -> beta by force: reset to central's head; 4 commit(s) kept at refs/forkflow/backup/beta/{beta[:12]}~~ (`{force}`)\n"
         in done
     )
-    assert force not in out  # a real run writes the dashboard; the summary is the report
+    assert force not in out and f"\nThe dashboard: {board.as_uri()}\n" in out  # the summary links it
     board.write_text(done + f"\n- [x] <!-- forkflow:action {force} -->\n")  # ticked again by hand
     assert bot(net)[0] == 0
     last = board.read_text()

@@ -102,8 +102,9 @@ def test_the_dashboard_is_created_once_then_updated_and_a_ticked_box_is_carried_
     fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
     space = host(fake_github, tmp_path)
-    run(space, fake_github, NOW)
+    summary = run(space, fake_github, NOW).summary
     [board] = dashboards(fake_github)
+    assert f"\nThe dashboard: {fake_github.url}/{ORG}/video/issues/{board.number}\n" in summary
     first = board.body or ""
     assert first.splitlines()[0] == "<!-- forkflow:dashboard network=hosted -->"
     assert board.title == "forkflow dashboard: hosted" and board.user.login == "robot"
@@ -208,3 +209,14 @@ def test_a_second_dashboard_from_a_racing_run_is_closed_and_a_closed_one_reopene
     assert "duplicate of the forkflow dashboard" in str(
         fake_github.state.comments_of(fake_github.repo(ORG, "video"), twin.number)[0].body
     )
+
+
+def test_a_run_that_does_not_remember_the_dashboard_finds_it_on_github(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    space = host(fake_github, tmp_path)
+    run(space, fake_github, NOW)
+    [board] = dashboards(fake_github)
+    assert space.repo.workdir is not None
+    forgetful = open_workspace(space.repo.workdir, store=str(tmp_path / "new-store.sqlite"))  # as if stopped before
+    run(forgetful, fake_github, NOW + timedelta(hours=1))
+    [again] = dashboards(fake_github)
+    assert again.number == board.number and "at 2026-01-01T01:00:00+00:00" in (again.body or "")
