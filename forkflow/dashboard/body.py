@@ -15,6 +15,10 @@ from forkflow.dashboard.held import ACTION_ID, Held, one_line
 from forkflow.forge import Proposal
 
 MARKER = "forkflow:dashboard"
+SHOWN = 30
+"""At most this many lines a section (five sections of them stay under the 65,536 characters GitHub allows a body)."""
+LONGEST = 300
+"""At most this many characters of a line's text (a commit's summary can be long)."""
 ACTION_MARKER = "forkflow:action"
 _BOX = re.compile(rf"^\s*[-*] \[([ xX])\] <!-- {ACTION_MARKER} ({ACTION_ID}) -->")
 
@@ -59,26 +63,38 @@ def render(view: View) -> str:
     """The whole body, Markdown."""
     lines = [marker_line(view.network), f"# {dashboard_title(view.network)}", "", _headline(view), ""]
     lines += ["## Nodes needing attention", ""]
-    lines += [f"- `{node}`: {one_line(text)}" for node, text in view.attention] or ["None."]
+    lines += _first([f"- `{_clip(node)}`: {_clip(text)}" for node, text in view.attention]) or ["None."]
     lines += ["", f"## Proposals waiting ({len(view.waiting)})", ""]
-    lines += [_waiting(p) for p in view.waiting] or ["None."]
+    lines += _first([_waiting(p) for p in view.waiting]) or ["None."]
     lines += ["", "## Held for a person", ""]
     if view.held:
         lines += [
             "Tick a box: the next run (or this issue's edit, where the workflow listens to it) carries it out.",
             "",
         ]
-        lines += [_box(h, h.id in view.ticked) for h in view.held]
+        lines += _first([_box(h, h.id in view.ticked) for h in view.held], "the others appear as these are done")
     else:
         lines.append("Nothing: the policy holds no action back.")
     if view.done:
         lines += ["", "## Done this run", ""]
-        lines += [f"- [x] ~~{one_line(h.text)}~~ (`{h.id}`)" for h in view.done]
+        lines += _first([f"- [x] ~~{_clip(h.text)}~~ (`{h.id}`)" for h in view.done])
     if view.notes:
         lines += ["", "## Not carried out", ""]
-        lines += [f"- {one_line(note)}" for note in view.notes]
+        lines += _first([f"- {_clip(note)}" for note in view.notes])
     lines += ["", f"_Written by forkflow at {view.stamp}. Only the boxes above are read; the rest is rewritten._"]
     return "\n".join(lines) + "\n"
+
+
+def _first(lines: list[str], then: str = "") -> list[str]:
+    """The first :data:`SHOWN` lines, and how many more there are."""
+    if len(lines) <= SHOWN:
+        return lines
+    return [*lines[:SHOWN], f"- ... and {len(lines) - SHOWN} more" + (f": {then}" if then else "")]
+
+
+def _clip(text: str) -> str:
+    line = one_line(text)
+    return line if len(line) <= LONGEST else line[: LONGEST - 3] + "..."
 
 
 def _headline(view: View) -> str:
@@ -93,10 +109,12 @@ def _headline(view: View) -> str:
 
 
 def _waiting(proposal: Proposal) -> str:
-    title = one_line(proposal.title)
-    where = f"[#{proposal.number}]({proposal.url})" if proposal.url else f"#{proposal.number}"
+    title = _clip(proposal.title)
+    url = proposal.url or ""
+    linked = 0 < len(url) <= LONGEST and re.fullmatch(r"https?://[^\s()<>]+", url) is not None  # the forge's answer
+    where = f"[#{proposal.number}]({url})" if linked else f"#{proposal.number}"
     return f"- {where} {title} -> `{proposal.target}`"
 
 
 def _box(held: Held, ticked: bool) -> str:
-    return f"- [{'x' if ticked else ' '}] <!-- {ACTION_MARKER} {held.id} --> {one_line(held.text)}"
+    return f"- [{'x' if ticked else ' '}] <!-- {ACTION_MARKER} {held.id} --> {_clip(held.text)}"
