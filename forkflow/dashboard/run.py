@@ -95,13 +95,6 @@ def publish_board(
     for held in done:
         with step(problems, "record dashboard action", item=held.id):
             space.store.save_fact(_done_key(space, held.id), stamp)
-    notes = board.notes + [
-        f"`{held.id}` is ticked: a run that is not a dry run carries it out"
-        if dry_run
-        else f"`{held.id}` was ticked and tried, but did not happen (see the run's problems); tick it again to retry"
-        for held in board.released
-        if held not in done
-    ]
     view = View(
         network=space.network.name,
         percent=scene.report.unmet_needs.percent,
@@ -111,7 +104,7 @@ def publish_board(
         held=[held for held in board.held if held not in done],
         ticked=[held.id for held in board.released] if dry_run else [],
         done=done,
-        notes=notes,
+        notes=board.notes + _undone(board, done, dry_run),
         stamp=stamp,
     )
     body = render(view)
@@ -123,6 +116,17 @@ def publish_board(
         saved = _write(space, forge, board, body)
         return f"\nThe dashboard: {saved.url or f'#{saved.number}'}\n"
     return ""
+
+
+def _undone(board: Board, done: list[Held], dry_run: bool) -> list[str]:
+    """What the run says of the ticked actions it did not carry out."""
+    if dry_run:
+        return [f"`{held.id}` is ticked: a run that is not a dry run carries it out" for held in board.released]
+    return [
+        f"`{held.id}` was ticked and tried, but did not happen (see the run's problems); tick it again to retry"
+        for held in board.released
+        if held not in done
+    ]
 
 
 def _write(space: Workspace, forge: Forge, board: Board, body: str) -> DashboardIssue:

@@ -220,3 +220,22 @@ def test_a_run_that_does_not_remember_the_dashboard_finds_it_on_github(fake_gith
     run(forgetful, fake_github, NOW + timedelta(hours=1))
     [again] = dashboards(fake_github)
     assert again.number == board.number and "at 2026-01-01T01:00:00+00:00" in (again.body or "")
+
+
+def test_a_dry_run_shows_the_dashboard_and_what_a_ticked_box_would_do_and_writes_nothing(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    space = host(fake_github, tmp_path)
+    forge = GitHubForge(space.repo, space.manifest, GitHubClient(Credentials(token=TOKEN), fake_github.url))
+    dry = run_bot(space, forge, "schedule", {}, credential=CREDENTIAL, committer=BOT, now=NOW, dry_run=True)
+    assert "\n## Dashboard (dry run: not written)\n\n<!-- forkflow:dashboard network=hosted -->\n" in dry.summary
+    assert dashboards(fake_github) == []
+    run(space, fake_github, NOW)
+    [board] = dashboards(fake_github)
+    propose = next(i for i in boxes(board.body or "") if i.startswith("propose:"))
+    tick(fake_github, board.number, propose)
+    ticked = fake_github.issue(ORG, "video", board.number).body
+    dry = run_bot(space, forge, "schedule", {}, credential=CREDENTIAL, committer=BOT, now=NOW, dry_run=True)
+    assert f"- `{propose}` is ticked: a run that is not a dry run carries it out\n" in dry.summary
+    assert boxes(dry.summary)[propose] == "x"
+    assert fake_github.issue(ORG, "video", board.number).body == ticked and central_pulls(fake_github) == []
