@@ -140,3 +140,12 @@ def test_an_issues_event_on_the_local_dashboard_carries_out_the_ticked_proposal(
         in text
     )
     assert "Add 0.5x and 0.75x playback speeds -> `central`" in text.split("## Held for a person")[0]
+
+
+def test_no_sync_by_force_is_offered_where_the_policy_forbids_it(net: SharedNet) -> None:
+    policy = net.git.path / "held.toml"
+    policy.write_text(policy.read_text().replace("force_reset = true", "force_reset = false"))
+    assert bot(net)[0] == 0
+    text = (net.git.path / BOARD).read_text()
+    assert "sync-force:" not in text and "- [ ] <!-- forkflow:action propose:exact-90e33fc99211 -->" in text
+    assert "- `beta`: sync: has 4 commit(s) central lacks; not overwritten" in text  # still a node needing attention
