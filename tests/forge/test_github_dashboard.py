@@ -172,6 +172,20 @@ def test_the_dashboard_is_created_once_then_updated_and_a_ticked_box_is_carried_
     assert fake_github.branch_sha(owner_of("beta"), "video", "main") == central_head
     assert len(dashboards(fake_github)) == 1
 
+    # on a runner whose store is new each run: the plan holds neither action any more, so neither is done again
+    assert space.repo.workdir is not None
+    fresh = open_workspace(space.repo.workdir, store=str(tmp_path / "fresh.sqlite"))
+    body = tick(
+        fake_github,
+        board.number,
+        extra=f"\n- [x] <!-- forkflow:action {force} -->\n- [x] <!-- forkflow:action {propose} -->\n",
+    )
+    run(fresh, fake_github, NOW + timedelta(hours=4))
+    text = fake_github.issue(ORG, "video", board.number).body or ""
+    for action_id in (force, propose):
+        assert f"`{action_id}` is ticked, but the plan holds no such action now: nothing done" in text
+    assert len(central_pulls(fake_github)) == 1 and "## Done this run" not in text
+
 
 def test_an_issues_event_that_ticks_nothing_runs_nothing(fake_github: FakeGitHub, tmp_path: Path) -> None:
     space = host(fake_github, tmp_path)
