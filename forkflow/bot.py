@@ -84,7 +84,7 @@ def run_bot(
     if event_name in PULL_REQUEST:
         return pull_request_run(space, forge, event, dry_run=dry_run, now=now)
     if event_name == "issues":
-        why_not = dashboard_edit_ignored(event, space.network.name)
+        why_not = dashboard_edit_ignored(event, space.network.name, enabled=space.policy.dashboard.enabled)
         if why_not is not None:
             outputs = {"unmet-needs": "", "proposals-opened": "0", "violations": "0"}
             return BotResult(summary=f"Nothing to do: {why_not}.\n", outputs=outputs)

@@ -51,11 +51,13 @@ class IssuesEvent(_Event):
     issue: EventIssue
 
 
-def dashboard_edit_ignored(event: dict[str, Any], network: str) -> str | None:
+def dashboard_edit_ignored(event: dict[str, Any], network: str, *, enabled: bool = True) -> str | None:
     """Why an ``issues`` event calls for no run (None: it is an edit of the dashboard with a box ticked)."""
     from forkflow.dashboard.body import marker_line, ticked_ids
 
     parsed = _parse(IssuesEvent, event, "issues")
+    if not enabled:
+        return "the policy turns the dashboard off (dashboard.enabled = false)"
     if parsed.action != "edited":
         return f"the issues event is {parsed.action!r}, and only an edit of the dashboard ticks a box"
     body = parsed.issue.body or ""

@@ -50,7 +50,9 @@ def read_board(
     dry_run: bool,
     problems: list[StepProblem],
 ) -> tuple[Board, list[SyncAction], ProposalPlan]:
-    """The board, and the plan with the ticked held actions in it (unchanged in a dry run)."""
+    """The board, and the plan with the ticked held actions in it (unchanged in a dry run, or with no dashboard)."""
+    if not space.policy.dashboard.enabled:
+        return Board(marker_line(space.network.name), []), syncs, plan
     board = Board(marker_line(space.network.name), held_actions(space, syncs, plan, committer=committer, now=now))
     with step(problems, "read dashboard", node=space.network.root):
         board.issue = forge.dashboard(board.marker, remembered=_remembered(space, forge), repair=not dry_run)
@@ -90,6 +92,8 @@ def publish_board(
     problems: list[StepProblem],
 ) -> str:
     """Write the dashboard (a dry run returns its body, for the summary, instead); records what was done."""
+    if not space.policy.dashboard.enabled:
+        return ""
     stamp = now.isoformat(timespec="seconds")
     done = [] if dry_run else [held for held in board.released if _carried_out(space, held, scene.listed)]
     for held in done:

@@ -149,3 +149,18 @@ def test_no_sync_by_force_is_offered_where_the_policy_forbids_it(net: SharedNet)
     text = (net.git.path / BOARD).read_text()
     assert "sync-force:" not in text and "- [ ] <!-- forkflow:action propose:exact-90e33fc99211 -->" in text
     assert "- `beta`: sync: has 4 commit(s) central lacks; not overwritten" in text  # still a node needing attention
+
+
+def test_the_policy_can_turn_the_dashboard_off(net: SharedNet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = net.git.path / "held.toml"
+    policy.write_text(policy.read_text() + "\n[dashboard]\nenabled = false\n")
+    code, out = bot(net, "--dry-run")
+    assert code == 0 and "## Dashboard" not in out
+    assert bot(net)[0] == 0
+    assert not (net.git.path / BOARD).exists()
+    event = tmp_path / "event.json"
+    body = "<!-- forkflow:dashboard network=shared -->\n- [x] <!-- forkflow:action propose:exact-dc8da1f0115c -->\n"
+    event.write_text(json.dumps({"action": "edited", "issue": {"number": 1, "body": body}}))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "issues")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    assert bot(net) == (0, "Nothing to do: the policy turns the dashboard off (dashboard.enabled = false).\n")
