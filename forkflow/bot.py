@@ -1,6 +1,7 @@
 """``forkflow bot``: what the GitHub Actions bot does for the event that woke it.
 
 - ``schedule``, ``workflow_dispatch`` (no command), ``push``: fetch, scan, sync, propose, security backports, report;
+- ``issues`` (edited, on the dashboard, with a box ticked): the scheduled run, which carries the ticked action out;
 - ``pull_request``: the policy check on the pull request's own commits, as a check run (or a
   commit status) and, when it fails, a comment that says why; on a bubble-up pull request, a
   comment that lists the carriers (refreshed, not repeated).
@@ -23,9 +24,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from forkflow.bot_event import PullRequestEvent, parse_pull_request_event
+from forkflow.bot_event import PullRequestEvent, dashboard_edit_ignored, parse_pull_request_event
 from forkflow.budget import within
 from forkflow.credential import Credential
+from forkflow.dashboard.run import Scene, publish_board, read_board
 from forkflow.errors import EventError, ForkflowError
 from forkflow.forge import BRANCH_PREFIX, Advisory, Forge, Proposal
 from forkflow.gitrepo import Person
@@ -79,7 +81,12 @@ def run_bot(
     ``credential`` answers the git servers that ask for one while fetching (its token goes only
     to the forge's hosts, over https).
     """
-    if event_name in SCHEDULED:
+    if event_name == "issues":
+        why_not = dashboard_edit_ignored(event, space.network.name, enabled=space.policy.dashboard.enabled)
+        if why_not is not None:
+            outputs = {"unmet-needs": "", "proposals-opened": "0", "violations": "0"}
+            return BotResult(summary=f"Nothing to do: {why_not}.\n", outputs=outputs)
+    if event_name in SCHEDULED or event_name == "issues":  # a ticked dashboard box: the scheduled work
         with counting() as work:
             result = scheduled_run(
                 space, forge, credential=credential, committer=committer, now=now, dry_run=dry_run, run_id=run_id
@@ -88,7 +95,7 @@ def run_bot(
         return result
     if event_name in PULL_REQUEST:
         return pull_request_run(space, forge, event, dry_run=dry_run, now=now)
-    known = ", ".join(SCHEDULED + PULL_REQUEST)
+    known = ", ".join((*SCHEDULED, "issues", *PULL_REQUEST))
     raise EventError(f"forkflow bot does not act on {event_name!r} events (it knows: {known})")
 
 
@@ -112,6 +119,9 @@ def scheduled_run(
     problems += forge.problems  # repositories or pull requests it could not read; later ones join at the end
     syncs = plan_sync(space.network, space.repo, space.policy, existing, committer=committer, now=now)
     plan = plan_proposals(report, space.network, space.repo, space.policy, existing, committer=committer, now=now)
+    board, syncs, plan = read_board(
+        space, forge, syncs, plan, committer=committer, now=now, dry_run=dry_run, problems=problems
+    )  # a ticked box of the dashboard puts its held action into the plan
     opened = 0
     if not dry_run:
         opened = _apply(space, forge, syncs, plan, now, problems, credential)
@@ -119,13 +129,15 @@ def scheduled_run(
     security = _security(space, forge, committer, now, dry_run, problems, credential)
     listed = _listed(forge, existing, problems)
     problems += [StepProblem(node=p.node, step="scan", reason=one_line(p.message)) for p in report.problems]
+    scene = Scene(report, previous, listed, syncs)
+    board_text = publish_board(board, space, forge, scene, now=now, dry_run=dry_run, problems=problems)
     result = BotResult(problems=unique([*problems, *forge.problems]))
     violations = check_policy(report, space.network, space.policy)
     if security is not None:
         violations = security_violations(security.coverage) + violations
     result.violations = len(violations)
     summary = report_markdown(ReportInput(report, previous, listed, space.policy, security, space.network))
-    result.summary = within(summary + problems_markdown(result.problems))  # GitHub's 1 MiB per step summary
+    result.summary = within(summary + board_text + problems_markdown(result.problems))  # GitHub's 1 MiB a summary
     result.outputs = {
         "unmet-needs": f"{report.unmet_needs.percent:.1f}",
         "proposals-opened": str(opened),

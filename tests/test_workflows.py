@@ -330,7 +330,9 @@ def test_workflows_check_out_the_whole_history_and_pin_major_versions(path: Path
 def test_the_scheduled_workflow(action: dict[str, Any]) -> None:
     workflow = load(SCHEDULED)
     on = triggers(workflow)
-    assert set(on) == {"schedule", "workflow_dispatch"}
+    assert set(on) == {"schedule", "workflow_dispatch", "issues"}
+    assert on["issues"] == {"types": ["edited"]}  # a box ticked on the dashboard
+    assert "'forkflow:dashboard'" in next(iter(workflow["jobs"].values()))["if"]
     assert len(on["schedule"][0]["cron"].split()) == 5
     assert workflow["permissions"] == WRITE_PERMISSIONS
     steps = steps_of(workflow)

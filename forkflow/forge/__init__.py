@@ -15,6 +15,7 @@ from forkflow.problems import StepProblem
 
 BUBBLE_UP_LABEL = "forkflow:bubble-up"
 SECURITY_LABEL = "forkflow:security"
+DASHBOARD_LABEL = "forkflow:dashboard"
 BRANCH_PREFIX = "forkflow/bubble-up/"
 
 
@@ -68,6 +69,17 @@ class Advisory(BaseModel):
     published_at: datetime | None = None
 
 
+class DashboardIssue(BaseModel):
+    """The one issue that shows the network's state and the actions held for a person (its body is untrusted)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    title: str
+    body: str
+    url: str | None = None
+
+
 class Forge(Protocol):
     """What forkflow needs from a forge."""
 
@@ -115,4 +127,13 @@ class Forge(Protocol):
 
     def advisories(self, node: str) -> list[Advisory]:
         """The published advisories of ``node``'s repository (none where the forge has no such thing)."""
+        ...
+
+    def dashboard(self, marker: str, *, remembered: int | None = None, repair: bool = True) -> DashboardIssue | None:
+        """The dashboard whose body holds ``marker`` (``remembered``: its number as last seen), or None; with
+        ``repair``, duplicates (two runs that raced) are closed and a closed dashboard is reopened."""
+        ...
+
+    def save_dashboard(self, title: str, body: str, *, number: int | None = None) -> DashboardIssue:
+        """Create the dashboard (``number`` None) or replace its title and body; returns it as it is now."""
         ...

@@ -1,5 +1,8 @@
 """The local forge: proposal branches in the working repository, records in the store.
 
+The dashboard is a Markdown file, ``.forkflow/dashboard-<network>.md`` (``forkflow/`` of the git
+directory in a bare repository): a person ticks a box by editing it.  It is replaced in one rename.
+
 A proposal's branch is ``refs/heads/forkflow/bubble-up/<change id>``; merging it writes a
 merge commit onto the target node: pushed to the node's url when it has one (and its
 ``refs/forkflow/nodes/`` ref moved along, so the next scan sees it without a fetch), or
@@ -8,18 +11,22 @@ written to the node's ref in this repository.
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from forkflow import faultpoints
 from forkflow.errors import ForgeError, GitError
-from forkflow.forge import Advisory, Proposal, ProposalState
+from forkflow.forge import Advisory, DashboardIssue, Proposal, ProposalState
 from forkflow.gitrepo import GitRepo, Person, is_ancestor, merge_into
 from forkflow.gitrepo.build import HistoryBuilder
 from forkflow.manifest.spec import Manifest, NodeSpec
 from forkflow.problems import StepProblem
-from forkflow.store.store import Store
+from forkflow.store.store import Store, local_folder
 
 
 class LocalForge:
@@ -127,6 +134,36 @@ class LocalForge:
     def advisories(self, node: str) -> list[Advisory]:
         """The local forge publishes no advisories: security.toml is the register here."""
         return []
+
+    def dashboard(self, marker: str, *, remembered: int | None = None, repair: bool = True) -> DashboardIssue | None:
+        """The dashboard file, when it is there and holds the marker."""
+        path = self._dashboard_path(make=False)
+        try:
+            body = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as err:
+            raise ForgeError(f"{path}: the dashboard cannot be read ({err})") from err
+        if marker not in body.splitlines():
+            return None  # not forkflow's any more: it is written anew
+        title = body.splitlines()[1].lstrip("# ") if len(body.splitlines()) > 1 else ""
+        return DashboardIssue(number=1, title=title, body=body, url=path.as_uri())
+
+    def save_dashboard(self, title: str, body: str, *, number: int | None = None) -> DashboardIssue:
+        """Write the dashboard file in one rename (a run stopped half-way leaves the old one whole)."""
+        path = self._dashboard_path(make=True)
+        try:
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".dashboard-", suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(body)
+            os.replace(temporary, path)
+        except OSError as err:
+            raise ForgeError(f"{path}: the dashboard cannot be written ({err.strerror})") from err
+        return DashboardIssue(number=1, title=title, body=body, url=path.as_uri())
+
+    def _dashboard_path(self, *, make: bool) -> Path:
+        folder = local_folder(self._repo.git_dir, self._repo.workdir, make=make)
+        return folder / f"dashboard-{re.sub(r'[^A-Za-z0-9._-]', '_', self._network)}.md"
 
     @staticmethod
     def branch_ref(proposal: Proposal) -> str:

@@ -33,6 +33,14 @@ class BubbleUp(BaseModel):
     max_proposals: int = Field(10, ge=0, description="new proposals per run, biggest impact first")
 
 
+class Dashboard(BaseModel):
+    """The bot's dashboard issue in central's repository."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(True, description="keep the dashboard up to date and carry out the boxes ticked on it")
+
+
 class Similarity(BaseModel):
     """How similar two changes must be to count as the same change."""
 
@@ -159,6 +167,7 @@ class Policy(BaseModel):
     )
     bubble_up: BubbleUp = BubbleUp()
     similarity: Similarity = Similarity()
+    dashboard: Dashboard = Dashboard()
     source: str = Field("<built-in>", exclude=True, description="where the policy was read from")
 
     def protected(self, paths: list[str] | tuple[str, ...]) -> list[str]:

@@ -43,6 +43,8 @@ class Action:
     change_id: str
     reason: str
     proposal: Proposal | None = None
+    held: Proposal | None = None
+    """The proposal a skip would have opened (or reopened, when it has a number), had the limit not held it."""
 
 
 @dataclass
@@ -84,7 +86,8 @@ def plan_proposals(
         if action.step in (Step.OPEN, Step.REOPEN):
             if opened >= policy.bubble_up.max_proposals:
                 limit = policy.bubble_up.max_proposals
-                action = Action(Step.SKIP, change.id, f"over this run's limit (bubble_up.max_proposals = {limit})")
+                why = f"over this run's limit (bubble_up.max_proposals = {limit})"
+                action = Action(Step.SKIP, change.id, why, held=action.proposal)
             else:
                 opened += 1
         plan.actions.append(action)

@@ -19,9 +19,10 @@ from github3.exceptions import (
 )
 
 from forkflow.errors import ForgeError, GitError, RateLimited
-from forkflow.forge import Advisory, Proposal, ProposalState
+from forkflow.forge import Advisory, DashboardIssue, Proposal, ProposalState
 from forkflow.forge.github.advisories import published_advisories
 from forkflow.forge.github.client import GitHubClient
+from forkflow.forge.github.dashboard import as_dashboard, create_dashboard, edit_dashboard, find_dashboard
 from forkflow.forge.github.issues import ISSUE_KINDS, close_issue, edit_issue, open_issue, proposal_issues
 from forkflow.forge.meta import MetaError, issue_proposal, meta_block, proposal_of, repo_of
 from forkflow.gitrepo import GitRepo, Person
@@ -222,6 +223,19 @@ class GitHubForge:
         self.problems += [StepProblem(node=node, step="read advisories", reason=reason) for reason in unread]
         return found
 
+    def dashboard(self, marker: str, *, remembered: int | None = None, repair: bool = True) -> DashboardIssue | None:
+        """The dashboard issue in central's repository (see :mod:`forkflow.forge.github.dashboard`)."""
+        repository = self._repository(self._manifest_root())
+        found = find_dashboard(self._client, repository, marker, remembered, repair=repair)
+        return as_dashboard(found) if found is not None else None
+
+    def save_dashboard(self, title: str, body: str, *, number: int | None = None) -> DashboardIssue:
+        repository = self._repository(self._manifest_root())
+        if number is None:
+            return as_dashboard(create_dashboard(self._client, repository, title, body))
+        issue = self._client.call(lambda: repository.issue(number), f"reading the dashboard #{number}")
+        return as_dashboard(edit_dashboard(self._client, issue, title, body))
+
     # repositories (the life of nodes) ---------------------------------------------------
 
     def fork_for(self, parent: str, organization: str | None) -> tuple[str, str]:
@@ -243,6 +257,9 @@ class GitHubForge:
         if spec is None:
             raise ForgeError(f"node {name!r} is not in {self._manifest.path.name}")
         return spec
+
+    def _manifest_root(self) -> str:
+        return next(spec.name for spec in self._manifest.nodes if spec.parent is None)
 
     def _spec(self, name: str) -> NodeSpec | None:
         return self._manifest.find(name)
