@@ -11,9 +11,10 @@ whose pull requests cannot be listed, a push or a pull request the forge refuses
 scan stops a run when it fails (nothing after it can be decided without it), and so does an
 exhausted rate limit.
 
-The Markdown report goes to ``GITHUB_STEP_SUMMARY`` and the figures (``unmet-needs``,
-``proposals-opened``, ``violations``) to ``GITHUB_OUTPUT``: :func:`run_bot` returns them and the
-command line writes them.
+On GitHub Actions the Markdown report goes to ``GITHUB_STEP_SUMMARY`` and the figures
+(``unmet-needs``, ``proposals-opened``, ``violations``) to ``GITHUB_OUTPUT``; on any other CI
+(:mod:`forkflow.ci`) they go to files in a folder, with the HTML and JUnit reports:
+:func:`run_bot` returns them and the command line writes them.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ class BotResult:
     problems: list[StepProblem] = field(default_factory=list)
     """The steps that failed, each once; the command exits 1 when there is any."""
     violations: int = 0
+    report: ReportInput | None = None
+    """What the report says, for the report files (None: a pull-request run)."""
+    found: list[Violation] = field(default_factory=list)
+    """The policy violations of a scheduled run, for the JUnit report."""
 
 
 def run_bot(
@@ -116,8 +121,9 @@ def scheduled_run(
     violations = check_policy(report, space.network, space.policy)
     if security is not None:
         violations = security_violations(security.coverage) + violations
-    result.violations = len(violations)
-    result.summary = report_markdown(ReportInput(report, previous, listed, space.policy, security))
+    result.violations, result.found = len(violations), violations
+    result.report = ReportInput(report, previous, listed, space.policy, security)
+    result.summary = report_markdown(result.report)
     result.summary += problems_markdown(result.problems)
     result.outputs = {
         "unmet-needs": f"{report.unmet_needs.percent:.1f}",
