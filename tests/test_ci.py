@@ -5,6 +5,7 @@ the report folder's files (the JUnit against the JUnit XSD Jenkins reads), the e
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -242,3 +243,21 @@ def test_a_gitlab_merge_request_that_changes_a_protected_path_exits_4(tmp_path: 
     assert sorted(p.name for p in folder.iterdir()) == ["figures.json", "report.md"]
     found = figures(folder)
     assert (found["ci"], found["event"], found["violations"], found["exit_code"]) == ("gitlab", "pull_request", "1", 4)
+
+
+def test_the_exit_codes_in_bot_help_and_the_readme_are_forkflow_s() -> None:
+    """Every code ``bot --help`` and the README's CI section list is one forkflow/exitcodes.py defines."""
+    from click.testing import CliRunner
+
+    from forkflow import exitcodes
+    from forkflow.cli import main
+
+    shown = CliRunner().invoke(main, ["bot", "--help"], terminal_width=100).stdout
+    table = shown.split("Exit codes, on every CI:\n", 1)[1].split("FORKFLOW_GITHUB_TIMEOUT", 1)[0]
+    codes = [int(line.split()[0]) for line in table.splitlines() if line.strip()]
+    defined = [exitcodes.EXIT_OK, exitcodes.EXIT_ERROR, exitcodes.EXIT_USAGE, exitcodes.EXIT_UNEXPECTED]
+    assert codes == [*defined, exitcodes.EXIT_FINDING, exitcodes.EXIT_INTERRUPTED]
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Jenkins, GitLab CI and any other CI\n", 1)[1].split("\n## ", 1)[0]
+    said = section.split("The exit codes are the same on every CI", 1)[1].split("\n\n", 1)[0]
+    assert [int(code) for code in re.findall(r"\*\*(\d+)\*\*", said)] == codes
