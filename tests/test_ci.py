@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +241,23 @@ def test_a_gitlab_merge_request_that_changes_a_protected_path_exits_4(tmp_path: 
     assert done.returncode == 4, done.stderr
     assert f"{head[:12]} Add CI: .github/workflows/ci.yml" in done.stdout
     folder = git.path / "forkflow-report"
-    assert sorted(p.name for p in folder.iterdir()) == ["figures.json", "report.md"]
+    assert sorted(p.name for p in folder.iterdir()) == ["figures.json", "junit.xml", "report.md"]
+    assert (folder / "report.md").read_text() == done.stdout
+    SCHEMA.validate(folder / "junit.xml")
+    [suite] = ET.parse(folder / "junit.xml").getroot()
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("pull request 12", "2", "1")
+    failure = suite.find("testcase[@name='policy: protected paths']/failure")
+    assert failure is not None and failure.get("type") == "protected_paths"
+    assert failure.get("message") == (
+        "example-u/video-platform: 1 commit(s) change paths only central may change (protected_paths). Fix: "
+        f"propose it upstream with `forkflow contribute {head[:12]} --to central`, and take it out of this branch "
+        "(git rebase -i)"
+    )
+    assert failure.text == (  # the manifest, untracked, went into the branch's commit too: central's alone
+        f"protected_paths: 1 commit(s) change paths only central may change\ncommit: {head}\n"
+        "file: .github/workflows/ci.yml\nfile: forkflow.toml"
+    )
+    assert suite.find("testcase[@name='policy: security fixes']/failure") is None
     found = figures(folder)
     assert (found["ci"], found["event"], found["violations"], found["exit_code"]) == ("gitlab", "pull_request", "1", 4)
 

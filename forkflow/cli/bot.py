@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -21,7 +22,7 @@ from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING, EXIT_OK
 from forkflow.propose.bubble_up import committer_for
 from forkflow.report.document import ReportInput, report_html
 from forkflow.report.files import write_folder
-from forkflow.report.junit import report_junit
+from forkflow.report.junit import pull_request_junit, report_junit
 
 LIFECYCLE = ("provision", "merge", "retire")
 DEFAULT_REPORT_DIR = "forkflow-report"
@@ -105,7 +106,7 @@ def bot(
         run = ci_run(kind, os.environ, event_name=event_name)
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         forge = chosen_forge(space, forge_kind, fallback="github", token=token)
-        before = space.store.scans(space.network.name)
+        before, now = space.store.scans(space.network.name), now_utc()
         result = run_bot(
             space,
             forge,
@@ -113,12 +114,13 @@ def bot(
             run.event,
             credential=Credential.from_env(os.environ, token),
             committer=committer_for(space.repo),
-            now=now_utc(),
+            now=now,
             dry_run=dry_run,
             run_id=run.run_id,
         )
         folder = report_dir or (None if kind is CiKind.GITHUB else repo / DEFAULT_REPORT_DIR)
-        _report_run(result, run, folder, lambda data: html_trend(space, data, before, "month", "changes"))
+        trend = lambda data: html_trend(space, data, before, "month", "changes")  # noqa: E731  # only when written
+        _report_run(result, folder, Files(run, space.network.name, now.isoformat(), trend))
 
 
 def _run_lifecycle_command(
@@ -137,14 +139,24 @@ def _run_lifecycle_command(
     root.main(args=[command, *words, *options, *extra], prog_name="forkflow")
 
 
-def _report_run(result: BotResult, run: CiRun, folder: Path | None, trend: Callable[[ReportInput], str | None]) -> None:
+@dataclass(frozen=True)
+class Files:
+    """What the report folder's files say besides the run's result: the run, the network, the time, the trend."""
+
+    run: CiRun
+    network: str
+    when: str
+    trend: Callable[[ReportInput], str | None]
+
+
+def _report_run(result: BotResult, folder: Path | None, files: Files) -> None:
     """The report where the CI reads it (GitHub's files, or the report folder), on stdout too, and the exit code."""
-    code = exit_code(result, run.event_name)
-    if run.kind is CiKind.GITHUB:
+    code = exit_code(result, files.run.event_name)
+    if files.run.kind is CiKind.GITHUB:
         _append(os.environ.get("GITHUB_STEP_SUMMARY"), result.summary)
         _append(os.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in result.outputs.items()))
     if folder is not None:
-        write_folder(folder, report_files(result, run, code, trend))
+        write_folder(folder, report_files(result, code, files))
     click.echo(result.summary, nl=False)
     for problem in result.problems:
         click.echo(f"error: {problem}", err=True)
@@ -163,10 +175,9 @@ def exit_code(result: BotResult, event_name: str) -> int:
     return EXIT_OK
 
 
-def report_files(
-    result: BotResult, run: CiRun, code: int, trend: Callable[[ReportInput], str | None]
-) -> dict[str, bytes]:
-    """The report folder's files: the Markdown, the figures and, for a scheduled run, the HTML and JUnit."""
+def report_files(result: BotResult, code: int, files: Files) -> dict[str, bytes]:
+    """The report folder's files: the Markdown, the JUnit, the figures and, for a scheduled run, the HTML."""
+    run = files.run
     figures = {
         "ci": run.kind.value,
         "event": run.event_name,
@@ -175,12 +186,14 @@ def report_files(
         "problems": [str(p) for p in result.problems],
         "exit_code": code,
     }
-    files = {"report.md": result.summary.encode()}
+    out = {"report.md": result.summary.encode()}
     if result.report is not None:
-        files["report.html"] = report_html(result.report, trend(result.report)).encode()
-        files["junit.xml"] = report_junit(result.report, result.found)
-    files["figures.json"] = (json.dumps(figures, indent=2) + "\n").encode()
-    return files
+        out["report.html"] = report_html(result.report, files.trend(result.report)).encode()
+        out["junit.xml"] = report_junit(result.report, result.found)
+    elif result.pull_request is not None:
+        out["junit.xml"] = pull_request_junit(files.network, result.pull_request, files.when, result.found)
+    out["figures.json"] = (json.dumps(figures, indent=2) + "\n").encode()
+    return out
 
 
 def _append(path: str | None, text: str) -> None:

@@ -134,6 +134,41 @@ def report_junit(data: ReportInput, violations: Sequence[Violation]) -> bytes:
     return text + b"\n"
 
 
+def pull_request_junit(network: str, number: int, when: str, found: Sequence[Violation]) -> bytes:
+    """A pull request's (a merge request's) policy check as JUnit XML: one suite, one case per rule."""
+    top = ET.Element("testsuites", name=xml_text(f"forkflow: {network}"))
+    cases = [
+        _pull_request_case("policy: protected paths", [v for v in found if v.rule == "protected_paths"]),
+        _pull_request_case("policy: security fixes", [v for v in found if v.rule.startswith("security.")]),
+    ]
+    failures = sum(1 for c in cases if c.failure)
+    suite = ET.SubElement(
+        top, "testsuite", name=f"pull request {number}", tests="2", failures=str(failures), errors="0"
+    )
+    suite.set("timestamp", xml_text(when))
+    for case in cases:
+        element = ET.SubElement(suite, "testcase", name=case.name, classname=xml_text(f"{network}.pull-request"))
+        if case.failure is not None:
+            failed = ET.SubElement(element, "failure", message=xml_text(case.failure), type=xml_text(case.kind))
+            failed.text = xml_text("\n".join(case.details))
+    top.set("tests", "2")
+    top.set("failures", str(failures))
+    top.set("errors", "0")
+    ET.indent(top)
+    text: bytes = ET.tostring(top, encoding="utf-8", xml_declaration=True)
+    return text + b"\n"
+
+
+def _pull_request_case(name: str, found: Sequence[Violation]) -> Case:
+    if not found:
+        return Case(name)
+    message = "; ".join(f"{v.node}: {v.message} ({v.rule})" for v in found)
+    fixes = "; ".join(dict.fromkeys(v.fix for v in found))
+    details = [line for v in found for line in [f"{v.rule}: {v.message}", *_listed("commit", v.commits)]]
+    details += [line for v in found for line in _listed("file", v.paths)]
+    return Case(name, f"{message}. Fix: {fixes}", ",".join(v.rule for v in found), details)
+
+
 def _suite(top: ET.Element, network: str, when: str, node: NodeReport, cases: list[Case]) -> tuple[int, int, int]:
     failures = sum(1 for c in cases if c.failure and not c.error)
     errors = sum(1 for c in cases if c.error)
