@@ -180,6 +180,19 @@ def test_a_generic_ci_run_writes_the_report_files_and_a_rerun_replaces_them(work
     assert checked_folder(folder, second.stdout)["proposals-opened"] == "0"
 
 
+def test_a_dry_run_writes_the_report_files_only_to_a_folder_it_is_given(work: Path, tmp_path: Path) -> None:
+    dry = forkflow_run(work, "bot", "--ci", "generic", "--forge", "local", "--dry-run", env=ci_env())
+    assert (dry.returncode, dry.stderr) == (0, "")
+    assert sorted(p.name for p in work.iterdir()) == [".git", "forkflow.toml"]  # no report folder, no store
+    out = tmp_path / "dry-report"
+    asked = forkflow_run(
+        work, "bot", "--ci", "generic", "--forge", "local", "--dry-run", env=ci_env(FORKFLOW_REPORT_DIR=str(out))
+    )
+    assert asked.returncode == 0, asked.stderr
+    assert checked_folder(out, asked.stdout)["proposals-opened"] == "0"  # decided, not opened
+    assert sorted(p.name for p in work.iterdir()) == [".git", "forkflow.toml"]
+
+
 def test_jenkins_is_detected_and_its_build_tag_names_the_run(work: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     env = ci_env(

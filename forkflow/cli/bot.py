@@ -82,7 +82,8 @@ def bot(
     On GitHub Actions the report goes to GITHUB_STEP_SUMMARY and unmet-needs, proposals-opened
     and violations to GITHUB_OUTPUT.  Elsewhere (or with --report-dir) the report is written to
     files in the report folder: report.md, report.html, junit.xml (one suite per node, one case
-    per check) and figures.json (the figures and the exit code); each file is written whole.
+    per check) and figures.json (the figures and the exit code); each file is written whole.  A
+    --dry-run writes them only to a folder named by --report-dir or FORKFLOW_REPORT_DIR.
 
     Each step succeeds or fails on its own: a node that cannot be fetched, a push or a pull
     request the forge refuses, a pull request whose forkflow block cannot be read, is reported
@@ -118,7 +119,8 @@ def bot(
             dry_run=dry_run,
             run_id=run.run_id,
         )
-        folder = report_dir or (None if kind is CiKind.GITHUB else repo / DEFAULT_REPORT_DIR)
+        # A dry run writes nothing it was not asked to: the folder only when named (option or variable).
+        folder = report_dir or (None if kind is CiKind.GITHUB or dry_run else repo / DEFAULT_REPORT_DIR)
         trend = lambda data: html_trend(space, data, before, "month", "changes")  # noqa: E731  # only when written
         _report_run(result, folder, Files(run, space.network.name, now.isoformat(), trend))
 
