@@ -12,14 +12,15 @@ whose pull requests cannot be listed, a push or a pull request the forge refuses
 scan stops a run when it fails (nothing after it can be decided without it), and so does an
 exhausted rate limit.
 
-The Markdown report goes to ``GITHUB_STEP_SUMMARY`` and the figures (``unmet-needs``,
-``proposals-opened``, ``violations``) to ``GITHUB_OUTPUT``: :func:`run_bot` returns them and the
-command line writes them.
+On GitHub Actions the Markdown report goes to ``GITHUB_STEP_SUMMARY`` and the figures
+(``unmet-needs``, ``proposals-opened``, ``violations``) to ``GITHUB_OUTPUT``; on any other CI
+(:mod:`forkflow.ci`) they go to files in a folder, with the HTML and JUnit reports:
+:func:`run_bot` returns them and the command line writes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +32,7 @@ from forkflow.dashboard.run import Scene, publish_board, read_board
 from forkflow.errors import EventError, ForkflowError
 from forkflow.forge import BRANCH_PREFIX, Advisory, Forge, Proposal
 from forkflow.gitrepo import Person
-from forkflow.hooks import protected_refusals, refusal_message
+from forkflow.hooks import Refusal, protected_refusals, refusal_message
 from forkflow.model import ScanReport
 from forkflow.needs.figure import scan_summary
 from forkflow.network.fetch import apply_fetch, plan_fetch
@@ -62,6 +63,12 @@ class BotResult:
     violations: int = 0
     work: str = ""
     """What the scans computed and what they read from the store (:meth:`ScanWork.line`)."""
+    report: ReportInput | None = None
+    """What the report says, for the report files (None: a pull-request run)."""
+    found: list[Violation] = field(default_factory=list)
+    """The policy violations the run found, for the JUnit report."""
+    pull_request: int | None = None
+    """The pull request (merge request) a pull-request run checked."""
 
 
 def run_bot(
@@ -135,9 +142,10 @@ def scheduled_run(
     violations = check_policy(report, space.network, space.policy)
     if security is not None:
         violations = security_violations(security.coverage) + violations
-    result.violations = len(violations)
-    summary = report_markdown(ReportInput(report, previous, listed, space.policy, security, space.network))
-    result.summary = within(summary + board_text + problems_markdown(result.problems))  # GitHub's 1 MiB a summary
+    result.violations, result.found = len(violations), violations
+    result.report = ReportInput(report, previous, listed, space.policy, security, space.network)
+    summary = report_markdown(result.report) + board_text + problems_markdown(result.problems)
+    result.summary = within(summary)  # GitHub's 1 MiB a step summary
     result.outputs = {
         "unmet-needs": f"{report.unmet_needs.percent:.1f}",
         "proposals-opened": str(opened),
@@ -240,12 +248,32 @@ def pull_request_run(
     violations = len(refusals) + len(late)
     result = BotResult(summary=f"## forkflow policy\n\n{title}\n\n```\n{summary}\n```\n", violations=violations)
     result.problems = problems
+    result.found = _refusal_violations(node or parsed.repository.full_name, refusals) + late
+    result.pull_request = parsed.pull_request.number
     result.outputs = {"unmet-needs": "", "proposals-opened": "0", "violations": str(violations)}
     if dry_run or node is None:
         return result
     _answer_pull_request(space, forge, parsed, node, ok, title, summary, result.problems)
     result.summary += problems_markdown(result.problems)
     return result
+
+
+def _refusal_violations(node: str, refusals: Sequence[Refusal]) -> list[Violation]:
+    """A pull request's commits that change protected paths, as one violation (for the JUnit report)."""
+    if not refusals:
+        return []
+    first = refusals[0].commit[:12]
+    return [
+        Violation(
+            node=node,
+            rule="protected_paths",
+            message=f"{len(refusals)} commit(s) change paths only central may change",
+            commits=[r.commit for r in refusals],
+            paths=sorted({p for r in refusals for p in r.paths}),
+            fix=f"propose it upstream with `forkflow contribute {first} --to central`, and take it out of this "
+            "branch (git rebase -i)",
+        )
+    ]
 
 
 def _check_title(refused: int, late: int) -> str:

@@ -1,4 +1,4 @@
-"""The command line for the GitHub Actions bot: bot."""
+"""The command line for the bot, on GitHub Actions, GitLab CI, Jenkins or any CI: bot; and discover."""
 
 from __future__ import annotations
 
@@ -6,19 +6,26 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from forkflow.bot import BotResult, run_bot
+from forkflow.bot import PULL_REQUEST, BotResult, run_bot
+from forkflow.ci import CiKind, CiRun, ci_run, detect_ci
 from forkflow.cli._common import chosen_forge, forge_option, now_utc, open_space, workspace_options
 from forkflow.cli.errors import handle_errors
+from forkflow.cli.reports import html_trend
 from forkflow.credential import Credential
-from forkflow.errors import EventError
-from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING
+from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING, EXIT_OK
 from forkflow.propose.bubble_up import committer_for
+from forkflow.report.document import ReportInput, report_html
+from forkflow.report.files import write_folder
+from forkflow.report.junit import pull_request_junit, report_junit
 
 LIFECYCLE = ("provision", "merge", "retire")
+DEFAULT_REPORT_DIR = "forkflow-report"
 
 
 @click.command()
@@ -28,6 +35,29 @@ LIFECYCLE = ("provision", "merge", "retire")
 @click.option("--dry-run", is_flag=True, help="Decide everything, change nothing.")
 @click.option("--command", "command", type=click.Choice(LIFECYCLE), help="A lifecycle command (workflow_dispatch).")
 @click.option("--args", "args", default="", help="Its arguments, as one string.")
+@click.option(
+    "--ci",
+    "ci",
+    type=click.Choice(["auto", *(k.value for k in CiKind)]),
+    default="auto",
+    show_default=True,
+    envvar="FORKFLOW_CI",
+    help="The CI that runs the bot (env FORKFLOW_CI); auto: from its own variables, else generic.",
+)
+@click.option(
+    "--event",
+    "event_name",
+    envvar="FORKFLOW_EVENT",
+    help="The event to act on (schedule, push, pull_request, ...), instead of the CI's own (env FORKFLOW_EVENT).",
+)
+@click.option(
+    "--report-dir",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="FORKFLOW_REPORT_DIR",
+    help="Write the report files here (env FORKFLOW_REPORT_DIR; default off GitHub Actions: forkflow-report/ "
+    "in the working repository).",
+)
 def bot(
     repo: Path,
     manifest: Path | None,
@@ -36,40 +66,63 @@ def bot(
     dry_run: bool,
     command: str | None,
     args: str,
+    ci: str,
+    event_name: str | None,
+    report_dir: Path | None,
 ) -> None:
-    """Do what the GitHub event calls for (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH).
+    """Do what the CI's event calls for: GitHub Actions, GitLab CI, Jenkins or any other.
 
     schedule / workflow_dispatch / push: fetch, scan, sync, propose, report.  pull_request: the
     policy check on the pull request's commits (a check run, and a comment when it fails); on a
-    bubble-up pull request, a comment listing the carriers.  The report goes to
-    GITHUB_STEP_SUMMARY and unmet-needs, proposals-opened and violations to GITHUB_OUTPUT.
+    bubble-up pull request, a comment listing the carriers.  The event comes from the CI's
+    variables: GitHub's GITHUB_EVENT_NAME and GITHUB_EVENT_PATH; GitLab's CI_PIPELINE_SOURCE
+    (schedule, web, api, trigger, pipeline: the scheduled run; push; merge_request_event: the
+    pull-request check); on Jenkins and elsewhere every run is the scheduled run.
+
+    On GitHub Actions the report goes to GITHUB_STEP_SUMMARY and unmet-needs, proposals-opened
+    and violations to GITHUB_OUTPUT.  Elsewhere (or with --report-dir) the report is written to
+    files in the report folder: report.md, report.html, junit.xml (one suite per node, one case
+    per check) and figures.json (the figures and the exit code); each file is written whole.  A
+    --dry-run writes them only to a folder named by --report-dir or FORKFLOW_REPORT_DIR.
 
     Each step succeeds or fails on its own: a node that cannot be fetched, a push or a pull
-    request GitHub refuses, a pull request whose forkflow block cannot be read, is reported
-    (node, step, reason) on stderr and in the summary, and the run goes on.  Exit code 1 when
-    any step failed (or the run stopped: an exhausted rate limit); else 4 when a pull request
-    breaks the policy.  FORKFLOW_GITHUB_TIMEOUT: seconds to wait for one answer (default 30).
+    request the forge refuses, a pull request whose forkflow block cannot be read, is reported
+    (node, step, reason) on stderr and in the report, and the run goes on.
+
+    \b
+    Exit codes, on every CI:
+      0    the run is done; findings (drift, policy) are in the report, a JUnit failure each
+      1    a step failed, or the run stopped (an exhausted rate limit); the report says which
+      2    a usage mistake (an option that is malformed or names nothing)
+      3    unexpected: the traceback is in a log file, a line says where
+      4    a pull request (a merge request) breaks the policy
+      130  interrupted
+    FORKFLOW_GITHUB_TIMEOUT: seconds to wait for one answer from GitHub (default 30).
     """
     if command is not None:  # a lifecycle button: the command itself, confirmed by the button press
         _run_lifecycle_command(repo, manifest, forge_kind, dry_run, command, args)
         return
     with handle_errors():
-        event_name = os.environ.get("GITHUB_EVENT_NAME", "workflow_dispatch")
-        event = _event(os.environ.get("GITHUB_EVENT_PATH"))
+        kind = detect_ci(os.environ) if ci == "auto" else CiKind(ci)
+        run = ci_run(kind, os.environ, event_name=event_name)
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
         forge = chosen_forge(space, forge_kind, fallback="github", token=token)
+        before, now = space.store.scans(space.network.name), now_utc()
         result = run_bot(
             space,
             forge,
-            event_name,
-            event,
+            run.event_name,
+            run.event,
             credential=Credential.from_env(os.environ, token),
             committer=committer_for(space.repo),
-            now=now_utc(),
+            now=now,
             dry_run=dry_run,
-            run_id=os.environ.get("GITHUB_RUN_ID"),
+            run_id=run.run_id,
         )
-        _report_run(result, event_name)
+        # A dry run writes nothing it was not asked to: the folder only when named (option or variable).
+        folder = report_dir or (None if kind is CiKind.GITHUB or dry_run else repo / DEFAULT_REPORT_DIR)
+        trend = lambda data: html_trend(space, data, before, "month", "changes")  # noqa: E731  # only when written
+        _report_run(result, folder, Files(run, space.network.name, now.isoformat(), trend))
 
 
 def _run_lifecycle_command(
@@ -88,29 +141,63 @@ def _run_lifecycle_command(
     root.main(args=[command, *words, *options, *extra], prog_name="forkflow")
 
 
-def _report_run(result: BotResult, event_name: str) -> None:
-    """The summary and outputs where the workflow reads them, the summary on stdout, and the exit code."""
-    _append(os.environ.get("GITHUB_STEP_SUMMARY"), result.summary)
-    _append(os.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in result.outputs.items()))
+@dataclass(frozen=True)
+class Files:
+    """What the report folder's files say besides the run's result: the run, the network, the time, the trend."""
+
+    run: CiRun
+    network: str
+    when: str
+    trend: Callable[[ReportInput], str | None]
+
+
+def _report_run(result: BotResult, folder: Path | None, files: Files) -> None:
+    """The report where the CI reads it (GitHub's files, or the report folder), on stdout too, and the exit code."""
+    code = exit_code(result, files.run.event_name)
+    if files.run.kind is CiKind.GITHUB:
+        _append(os.environ.get("GITHUB_STEP_SUMMARY"), result.summary)
+        _append(os.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in result.outputs.items()))
+    if folder is not None:
+        write_folder(folder, report_files(result, code, files))
     click.echo(result.summary, nl=False)
     if result.work:
         click.echo(result.work, err=True)
     for problem in result.problems:
         click.echo(f"error: {problem}", err=True)
+    if folder is not None:
+        click.echo(f"report written to {folder}", err=True)
+    if code:
+        sys.exit(code)
+
+
+def exit_code(result: BotResult, event_name: str) -> int:
+    """1 when any step failed, else 4 when a pull request breaks the policy, else 0."""
     if result.problems:
-        sys.exit(EXIT_ERROR)
-    if event_name in ("pull_request", "pull_request_target") and result.violations:
-        sys.exit(EXIT_FINDING)
+        return EXIT_ERROR
+    if event_name in PULL_REQUEST and result.violations:
+        return EXIT_FINDING
+    return EXIT_OK
 
 
-def _event(path: str | None) -> dict[str, object]:
-    if not path:
-        return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise EventError(f"GITHUB_EVENT_PATH {path}: cannot be read as JSON ({err})") from err
-    return data if isinstance(data, dict) else {}
+def report_files(result: BotResult, code: int, files: Files) -> dict[str, bytes]:
+    """The report folder's files: the Markdown, the JUnit, the figures and, for a scheduled run, the HTML."""
+    run = files.run
+    figures = {
+        "ci": run.kind.value,
+        "event": run.event_name,
+        "run_id": run.run_id,
+        **result.outputs,
+        "problems": [str(p) for p in result.problems],
+        "exit_code": code,
+    }
+    out = {"report.md": result.summary.encode()}
+    if result.report is not None:
+        out["report.html"] = report_html(result.report, files.trend(result.report)).encode()
+        out["junit.xml"] = report_junit(result.report, result.found)
+    elif result.pull_request is not None:
+        out["junit.xml"] = pull_request_junit(files.network, result.pull_request, files.when, result.found)
+    out["figures.json"] = (json.dumps(figures, indent=2) + "\n").encode()
+    return out
 
 
 def _append(path: str | None, text: str) -> None:

@@ -21,7 +21,10 @@ from forkflow.model import ScanReport
 from forkflow.needs.figure import Weight, reweigh
 from forkflow.needs.kept import KeptTrend
 from forkflow.needs.trend import Period, Trend, build_trend
+from forkflow.policy.check import Violation, check_policy, security_violations
 from forkflow.report.document import ReportInput, report_html, report_markdown
+from forkflow.report.files import write_whole
+from forkflow.report.junit import report_junit
 from forkflow.report.svg import trend_svg
 from forkflow.security.coverage import SecurityReport
 from forkflow.security.history import with_security
@@ -131,6 +134,12 @@ def _print_needs(built: Trend) -> None:
     "--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML report here."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print every node, change and problem as JSON.")
+@click.option(
+    "--junit",
+    "junit_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the checks as JUnit XML here (one suite per node, one case per check).",
+)
 @forge_option()
 def report(
     repo: Path,
@@ -139,17 +148,24 @@ def report(
     period: str,
     html_file: Path | None,
     as_json: bool,
+    junit_file: Path | None,
     forge_kind: str | None,
 ) -> None:
-    """The figure, the network and what waits: Markdown on stdout, or a single HTML file.
+    """The figure, the network and what waits: Markdown on stdout, or files.
 
     The Markdown suits a GitHub issue, a pull-request comment or an Actions step summary
     (the network is a Mermaid graph, summarised to fit Mermaid's limits on a large network).
     --html FILE writes the same with the trend chart and a table of every node, readable
-    offline; --json prints all of it, nothing summarised.
+    offline; --json prints all of it, nothing summarised.  --junit FILE writes one test
+    suite per node and one test case per check (scanned, drift within limits, each policy
+    rule, conflict prediction, proposals waiting), a failing case naming the evidence and
+    the fix: Jenkins, GitLab CI and most CI systems show it.  A failing check is in the
+    file, not in the exit code (0).
     """
     if as_json and html_file is not None:
         raise click.UsageError("--json and --html are one or the other")
+    if as_json and junit_file is not None:
+        raise click.UsageError("--json and --junit are one or the other")
     with handle_errors():
         space = open_space(repo, manifest)
         current, before = _scan_with_history(space, weight)
@@ -162,16 +178,29 @@ def report(
 
             click.echo(report_json(data), nl=False)
             return
-        if html_file is None:
+        if html_file is None and junit_file is None:
             click.echo(report_markdown(data), nl=False)
             return
-        built = with_security(_trend(space, current, before, period, weight), security, now_utc())
-        svg = trend_svg(built) if built.points or built.security else None
-        try:
-            html_file.write_text(report_html(data, svg), encoding="utf-8")
-        except OSError as err:
-            raise OutputError(f"{html_file}: the report cannot be written ({err})") from err
-        click.echo(f"report written to {html_file}")
+        if html_file is not None:
+            write_whole(html_file, report_html(data, html_trend(space, data, before, period, weight)).encode())
+            click.echo(f"report written to {html_file}")
+        if junit_file is not None:
+            write_whole(junit_file, report_junit(data, violations_of(space, data)))
+            click.echo(f"JUnit report written to {junit_file}")
+
+
+def html_trend(
+    space: Workspace, data: ReportInput, before: list[dict[str, object]], period: str, weight: str
+) -> str | None:
+    """The trend chart the HTML report embeds (None: nothing to draw yet)."""
+    built = with_security(_trend(space, data.report, before, period, weight), data.security, now_utc())
+    return trend_svg(built) if built.points or built.security else None
+
+
+def violations_of(space: Workspace, data: ReportInput) -> list[Violation]:
+    """Every policy violation of the report: overdue security fixes first, as ``policy check`` lists them."""
+    found = check_policy(data.report, space.network, space.policy)
+    return (security_violations(data.security.coverage) if data.security is not None else []) + found
 
 
 def _previous_figure(before: list[dict[str, object]], weight: str) -> float | None:
