@@ -14,7 +14,8 @@ import re
 import stat
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from forkflow.errors import ManifestError
@@ -103,7 +104,18 @@ def write_manifest(path: Path, text: str) -> Manifest:
     new one, never half of one.  The file keeps its permissions.
     """
     check_manifest_text(path, text)
-    mode = _mode_of(path)
+    try:
+        with synced_temporary(path, text, mode_of(path)) as temporary:
+            os.replace(temporary, path)
+    except OSError as err:
+        raise ManifestError(str(path), f"cannot be written: {err}; the file was left as it was") from err
+    return load_manifest(path)
+
+
+@contextmanager
+def synced_temporary(path: Path, text: str, mode: int) -> Iterator[str]:
+    """A temporary file beside ``path`` holding ``text``, on the disk and with ``mode``, to be
+    moved or linked to ``path``; whatever is left of it is removed on the way out."""
     handle, temporary = tempfile.mkstemp(prefix=".forkflow-", suffix=".toml", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -111,13 +123,9 @@ def write_manifest(path: Path, text: str) -> Manifest:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as err:
-        raise ManifestError(str(path), f"cannot be written: {err}; the file was left as it was") from err
+        yield temporary
     finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return load_manifest(path)
+        Path(temporary).unlink(missing_ok=True)
 
 
 def check_manifest_text(path: Path, text: str) -> Manifest:
@@ -129,7 +137,7 @@ def check_manifest_text(path: Path, text: str) -> Manifest:
     return parse_manifest(raw, path)
 
 
-def _mode_of(path: Path) -> int:
+def mode_of(path: Path) -> int:
     """The file's permissions, or a new file's (what the umask leaves of rw-rw-rw-)."""
     try:
         return stat.S_IMODE(path.stat().st_mode)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import errno
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from forkflow import faultpoints
 from forkflow.errors import ManifestError
-from forkflow.manifest.edit import check_manifest_text, toml_value
+from forkflow.manifest.edit import check_manifest_text, mode_of, synced_temporary, toml_value
 from forkflow.manifest.refname import ref_component_problem
 from forkflow.manifest.spec import Manifest
 
@@ -97,24 +96,15 @@ def write_new_manifest(path: Path, text: str) -> Manifest:
     """
     manifest = check_manifest_text(path, text)
     refuse_existing(path)
-    handle, temporary = tempfile.mkstemp(prefix=".forkflow-", suffix=".toml", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        faultpoints.reached("init.temporary-written")
-        _link_or_rename(temporary, path)
+        with synced_temporary(path, text, mode_of(path)) as temporary:
+            faultpoints.reached("init.temporary-written")
+            _link_or_rename(temporary, path)
     except FileExistsError:
         refuse_existing(path)
         raise
     except OSError as err:
         raise ManifestError(str(path), f"cannot be written: {err}; nothing was written") from err
-    finally:
-        Path(temporary).unlink(missing_ok=True)
     return manifest
 
 

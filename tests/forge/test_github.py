@@ -35,16 +35,28 @@ def owner_of(node: str) -> str:
     return f"{node}-u"
 
 
-def host(fake: FakeGitHub, tmp_path: Path) -> Workspace:
-    """The shared network on the fake GitHub: central in the org, each node a fork of its parent."""
+def host(
+    fake: FakeGitHub,
+    tmp_path: Path,
+    *,
+    tiers: dict[str, str] | None = None,
+    policy: str | None = None,
+    owners: bool = True,
+) -> Workspace:
+    """The shared network on the fake GitHub: central in the org, each node a fork of its parent.
+
+    ``tiers`` overrides some nodes' tiers; ``policy`` is the text of the network's policy file
+    (default: the shipped default); ``owners``: each node names its fork's owner.
+    """
     src = build_shared_network(tmp_path / "src")
     src.git.commit("Central update", {"README.md": "# video\n"})  # every node is behind by one
     fake.add_user("robot", TOKEN)
     fake.add_org(ORG)
     central = fake.add_repo(ORG, "video", source_path=src.git.path)
     repos = {"central": f"{ORG}/video"}
+    policy_line = 'policy = "policy.toml"\n' if policy is not None else ""
     manifest = [
-        '[network]\nname = "hosted"\n',
+        f'[network]\nname = "hosted"\n{policy_line}',
         f'[[node]]\nname = "central"\nurl = "file://{central.path}"\nbranch = "main"\n',
     ]
     for name, parent, tier in NODES:
@@ -54,12 +66,16 @@ def host(fake: FakeGitHub, tmp_path: Path) -> Workspace:
         subprocess.run(
             ["git", "--git-dir", str(fork.path), "update-ref", "refs/heads/main", sha], check=True, env=git_env()
         )
+        chosen = (tiers or {}).get(name, tier)
+        owned = f'owners = ["@{owner_of(name)}"]\n' if owners else ""
         manifest.append(
-            f'[[node]]\nname = "{name}"\nparent = "{parent}"\ntier = "{tier}"\nurl = "file://{fork.path}"\n'
-            f'branch = "main"\nowners = ["@{owner_of(name)}"]\n'
+            f'[[node]]\nname = "{name}"\nparent = "{parent}"\ntier = "{chosen}"\nurl = "file://{fork.path}"\n'
+            f'branch = "main"\n{owned}'
         )
     work = Git.init(tmp_path / "work")
     (work.path / "forkflow.toml").write_text("\n".join(manifest))
+    if policy is not None:
+        (work.path / "policy.toml").write_text(policy)
     space = open_workspace(work.path)
     assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), credential=CREDENTIAL))
     return space

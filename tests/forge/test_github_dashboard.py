@@ -10,14 +10,13 @@ from pathlib import Path
 
 from forkflow.bot import BotResult, run_bot
 from forkflow.forge.github import Credentials, GitHubClient, GitHubForge
-from forkflow.network.fetch import apply_fetch, plan_fetch
 from forkflow.workspace import Workspace, open_workspace
 from tests.fakegithub.fixture import fake_github_fixture  # noqa: F401 (the fixture)
 from tests.fakegithub.server import FakeGitHub
 from tests.fakegithub.state import Issue
 from tests.forge.test_github import BOT, CREDENTIAL, ORG, TOKEN, owner_of
-from tests.gitcli import Git, git_env
-from tests.sharednet import NODES, build_shared_network
+from tests.forge.test_github import host as hosted
+from tests.gitcli import git_env
 
 MAINTAINER = "ghp_maintainertoken0123456789ab"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -26,37 +25,10 @@ CENTRAL_TIER = {"beta"}  # a central-tier node with commits central lacks: its s
 
 def host(fake: FakeGitHub, tmp_path: Path) -> Workspace:
     """The shared network on the fake GitHub, beta on the central tier, every proposal held (max_proposals = 0)."""
-    src = build_shared_network(tmp_path / "src")
-    src.git.commit("Central update", {"README.md": "# video\n"})
-    fake.add_user("robot", TOKEN)
     fake.add_user("maintainer", MAINTAINER)
-    fake.add_org(ORG)
-    central = fake.add_repo(ORG, "video", source_path=src.git.path)
-    repos = {"central": f"{ORG}/video"}
-    manifest = [
-        '[network]\nname = "hosted"\npolicy = "held.toml"\n',
-        f'[[node]]\nname = "central"\nurl = "file://{central.path}"\nbranch = "main"\n',
-    ]
-    for name, parent, tier in NODES:
-        fork = fake.add_repo(owner_of(name), "video", fork_of=repos[parent])
-        repos[name] = fork.full_name
-        subprocess.run(
-            ["git", "--git-dir", str(fork.path), "update-ref", "refs/heads/main", src.git.head(name)],
-            check=True,
-            env=git_env(),
-        )
-        chosen = "central" if name in CENTRAL_TIER else tier
-        manifest.append(
-            f'[[node]]\nname = "{name}"\nparent = "{parent}"\ntier = "{chosen}"\nurl = "file://{fork.path}"\n'
-            'branch = "main"\n'
-        )
-    work = Git.init(tmp_path / "work")
-    (work.path / "forkflow.toml").write_text("\n".join(manifest))
     policy = (Path(__file__).parents[2] / "policies" / "default.toml").read_text()
-    (work.path / "held.toml").write_text(policy.replace("max_proposals = 10", "max_proposals = 0"))
-    space = open_workspace(work.path)
-    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), credential=CREDENTIAL))
-    return space
+    held = policy.replace("max_proposals = 10", "max_proposals = 0")
+    return hosted(fake, tmp_path, tiers=dict.fromkeys(CENTRAL_TIER, "central"), policy=held, owners=False)
 
 
 def run(
