@@ -107,7 +107,8 @@ def bot(
         kind = detect_ci(os.environ) if ci == "auto" else CiKind(ci)
         run = ci_run(kind, os.environ, event_name=event_name)
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
-        forge = chosen_forge(space, forge_kind, fallback="github", token=token)
+        fallback = "gitlab" if kind is CiKind.GITLAB else "github"  # a GitLab pipeline's forge is GitLab
+        forge = chosen_forge(space, forge_kind, fallback=fallback, token=token)
         before, now = space.store.scans(space.network.name), now_utc()
         result = run_bot(
             space,

@@ -21,7 +21,10 @@ from requests.adapters import HTTPAdapter
 from forkflow.credential import GITLAB_TOKEN_USER, JOB_TOKEN_USER, Credential, gitlab_url
 from forkflow.errors import ForgeError, RateLimited
 from forkflow.forge.http import DEFAULT_TIMEOUT, rate_limit_message, retries, shorten, timeout_from_env
+from forkflow.forge.meta import project_path
 from forkflow.urls import Transport, authority, transport_of
+
+__all__ = ["GitLabClient", "client_from_env", "project_path"]
 
 T = TypeVar("T")
 API_SCOPE = "a project access token with the api scope and the Developer role"
@@ -127,20 +130,3 @@ def client_from_env(environ: Mapping[str, str]) -> GitLabClient:
     if environ.get("GITLAB_TOKEN"):
         return GitLabClient(url, environ["GITLAB_TOKEN"], timeout=timeout)
     return GitLabClient(url, environ.get("CI_JOB_TOKEN"), job_token=True, timeout=timeout)
-
-
-def project_path(url: str) -> str:
-    """The project's full path (``group/subgroup/name``) in a node's url (https or ssh)."""
-    text = url.strip()
-    try:
-        transport = transport_of(text)
-    except ValueError:
-        transport = Transport.LOCAL
-    if transport is Transport.LOCAL:
-        raise ForgeError(f"{url}: not a GitLab project url (https://gitlab.example/GROUP/NAME)")
-    # https://host/group/name.git, or git@host:group/name.git
-    path = text.split("://", 1)[1].partition("/")[2] if "://" in text else text.partition(":")[2]
-    path = path.split("?", 1)[0].split("#", 1)[0].strip("/").removesuffix(".git")
-    if "/" not in path:
-        raise ForgeError(f"{url}: not a GitLab project url (https://gitlab.example/GROUP/NAME)")
-    return path
