@@ -25,7 +25,8 @@ def list_forks(client: GitLabClient, central: str, group: str | None = None) -> 
     while queue:
         current = queue.pop(0)
         forks: list[Any] = client.call(
-            lambda c=current: c.forks.list(get_all=True),  # type: ignore[misc]
+            # a listed fork has no managers of its own: its forks are read through a lazy project
+            lambda c=current: client.gl.projects.get(int(c.id), lazy=True).forks.list(get_all=True),  # type: ignore[misc]
             f"listing the forks of {current.path_with_namespace}",
             needs="read access",
         )
