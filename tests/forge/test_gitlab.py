@@ -21,7 +21,6 @@ from forkflow.errors import ForgeError, RateLimited
 from forkflow.forge import Proposal
 from forkflow.forge.gitlab import GitLabClient, GitLabForge
 from forkflow.gitrepo import Person
-from forkflow.lifecycle import apply_lifecycle, plan_provision
 from forkflow.network.fetch import apply_fetch, plan_fetch
 from forkflow.urls import authority
 from forkflow.workspace import Workspace, open_workspace
@@ -147,7 +146,9 @@ def test_an_exhausted_rate_limit_stops_the_run_without_the_token(fake_gitlab: Fa
     fake_gitlab.rate_limit(times=20, retry_after=0)
     with pytest.raises(RateLimited) as stopped:
         forge_for(space, fake_gitlab).proposals()
-    assert "GitLab's rate limit" in str(stopped.value) or "HTTP 429" in str(stopped.value)
+    message = str(stopped.value)
+    assert message.startswith("reading example-u/video: GitLab's rate limit is exhausted until 20")
+    assert message.endswith("; run again then")
     assert TOKEN not in str(stopped.value)
 
 
@@ -192,13 +193,21 @@ def test_provision_forks_into_a_group_waiting_for_the_import_and_retire_archives
 ) -> None:
     space = host(fake_gitlab, tmp_path)
     fake_gitlab.add_group("newcollege", members=("robot",))
-    forge = forge_for(space, fake_gitlab)
-    plan = plan_provision(space, "zeta", "alpha", "developer", None, github=forge, organization="newcollege")
-    first = plan.pending[0].what
-    assert first == "fork alpha's repository on GitLab into newcollege; add zeta to the manifest"
-    list(apply_lifecycle(plan))
-    zeta = space.manifest.node("zeta")
-    assert zeta.url == fake_gitlab.clone_url("newcollege/video")
+    work = str(space.repo.workdir)
+    env = {"GITLAB_URL": fake_gitlab.url, "GITLAB_TOKEN": TOKEN, "FORKFLOW_FORGE": None}
+    args = ["provision", "zeta", "--parent", "alpha", "--tier", "developer", "--namespace", "newcollege", "--yes"]
+    made = CliRunner().invoke(main, [*args, "--repo", work], env=env)  # the forge is the manifest's: gitlab
+    assert made.exit_code == 0, made.output
+    assert "done: fork alpha's repository on GitLab into newcollege; add zeta to the manifest\n" in made.output
     assert fake_gitlab.project("newcollege/video").import_status == "finished"
-    forge_for(space, fake_gitlab).archive("zeta")  # the manifest as provision left it
+    assert f'url = "{fake_gitlab.clone_url("newcollege/video")}"' in (tmp_path / "work" / "forkflow.toml").read_text()
+    retired = CliRunner().invoke(main, ["retire", "zeta", "--yes", "--repo", work], env=env)
+    assert retired.exit_code == 0, retired.output
+    assert "done: archive zeta's repository on GitLab\n" in retired.output
     assert fake_gitlab.project("newcollege/video").archived
+    assert TOKEN not in made.output + retired.output
+    wrong = CliRunner().invoke(main, ["provision", "eta", "--parent", "alpha", "--org", "x", "--repo", work], env=env)
+    assert (wrong.exit_code, wrong.output.splitlines()[-1]) == (
+        2,
+        "Error: --org goes with --forge github, --namespace with --forge gitlab",
+    )

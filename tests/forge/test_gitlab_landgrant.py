@@ -123,3 +123,5 @@ def test_the_first_scheduled_run_opens_bubble_up_and_sync_merge_requests_and_the
     assert second.outputs["proposals-opened"] == "0" and second.problems == []
     assert len(merge_requests(tls_gitlab, f"{GROUP}/video")) == 5
     assert TOKEN not in json.dumps(second.outputs) + second.summary + first.summary + first.work
+    sent = tls_gitlab.requests
+    assert sent and all(r.auth == "private" and TOKEN not in r.path + r.query for r in sent)  # a header, never a URL
