@@ -20,6 +20,7 @@ On GitHub Actions the Markdown report goes to ``GITHUB_STEP_SUMMARY`` and the fi
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -337,16 +338,16 @@ def carriers_text(space: Workspace, proposal: Proposal) -> str:
 
 
 def node_of_repository(space: Workspace, full_name: str) -> str | None:
-    """The node whose url is the repository ``owner/name`` (None when none is)."""
-    from forkflow.forge.meta import repo_of
+    """The node whose url is the repository ``owner/name`` (on GitLab, ``group/subgroup/name``); None when none is."""
+    from forkflow.forge.meta import project_path, repo_of
 
     for spec in space.manifest.nodes:
         if spec.url is None:
             continue
-        try:
-            owner, name = repo_of(spec.url)
-        except ForkflowError:
-            continue
-        if f"{owner}/{name}".lower() == full_name.lower():
+        names: set[str] = set()
+        for read in (lambda url: "/".join(repo_of(url)), project_path):
+            with contextlib.suppress(ForkflowError):  # a url of the other forge's shape, or a path
+                names.add(read(spec.url).lower())
+        if full_name.lower() in names:
             return spec.name
     return None

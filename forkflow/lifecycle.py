@@ -120,7 +120,8 @@ def plan_provision(
     github: GitHubLike | None = None,
     organization: str | None = None,
 ) -> LifePlan:
-    """A new node: a repository at ``path`` (local), or a fork on GitHub (``github`` with ``organization``)."""
+    """A new node: a repository at ``path`` (local), or a fork on the forge (``github``: GitHub's or GitLab's,
+    into ``organization``, an organisation or a group)."""
     names = _names(space)
     plan = LifePlan(f"provision {name}")
     if name in names and space.manifest.node(name).parent != parent:
@@ -136,11 +137,18 @@ def plan_provision(
     elif path is not None:
         plan.steps = _repository_steps(space, name, head, path, parent, tier)
     else:
-        raise PlanError("say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge")
+        raise PlanError(
+            "say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge "
+            "(--namespace GROUP with the GitLab forge)"
+        )
     return plan
 
 
 class GitHubLike(Protocol):
+    """A forge that forks and archives repositories (GitHub's, GitLab's)."""
+
+    name: str
+
     def fork_for(self, parent: str, organization: str | None) -> tuple[str, str]: ...
 
     def archive(self, node: str) -> None: ...
@@ -160,8 +168,11 @@ def _fork_steps(
         space.manifest = write_manifest(space.manifest.path, append_node(text, fields, f"added by forkflow ({name})"))
 
     where = f" into {organization}" if organization else ""
+    forge = "GitLab" if github.name == "gitlab" else "GitHub"
     return [
-        LifeStep(f"fork {parent}'s repository on GitHub{where}; add {name} to the manifest", in_manifest, fork_and_add),
+        LifeStep(
+            f"fork {parent}'s repository on {forge}{where}; add {name} to the manifest", in_manifest, fork_and_add
+        ),
         LifeStep(
             f"point {ref} at {head[:12]}", space.repo.resolve(ref) is not None, lambda: space.repo.set_ref(ref, head)
         ),
@@ -190,7 +201,8 @@ def plan_retire(
     plan.steps += _move_children(space, name, spec.parent)
     if github is not None and spec.url is not None:
         archived = names[name]  # the repository is archived before the node is marked retired
-        plan.steps.append(LifeStep(f"archive {name}'s repository on GitHub", archived, lambda: github.archive(name)))
+        where = "GitLab" if github.name == "gitlab" else "GitHub"
+        plan.steps.append(LifeStep(f"archive {name}'s repository on {where}", archived, lambda: github.archive(name)))
     plan.steps += _archive_and_retire(space, name)
     return plan
 

@@ -232,6 +232,17 @@ def test_a_gitlab_schedule_runs_and_an_unknown_source_is_refused(work: Path) -> 
     assert (refused.returncode, refused.stderr.splitlines()[0][:40]) == (1, "error: CI_PIPELINE_SOURCE 'external': fo")
 
 
+def test_a_gitlab_pipeline_s_bot_takes_the_gitlab_forge_and_never_github_s_token(work: Path) -> None:
+    env = ci_env(GITLAB_CI="true", CI_PIPELINE_SOURCE="schedule", GITHUB_TOKEN="ghp_notforgitlab0123456789")
+    env.pop("FORKFLOW_FORGE", None)
+    done = forkflow_run(work, "bot", env=env)  # no forge named, none in the manifest: a GitLab pipeline's is GitLab
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: no GitLab credentials: set GITLAB_TOKEN (an access token with the api scope), or run in a GitLab "
+        "CI job (CI_JOB_TOKEN)\n"
+    )
+
+
 def test_a_step_that_fails_is_exit_1_with_the_report_written(work: Path) -> None:
     shutil.rmtree(work.parent / "forge" / "beta.git")  # beta cannot be fetched: the rest of the run goes on
     done = forkflow_run(work, "bot", "--ci", "generic", "--forge", "local", env=ci_env())

@@ -125,7 +125,7 @@ USAGE = [
     (["merge", "eng", "eng", "--into", "x", "--path", "{tmp}/x.git"], "merging a node with itself: name two different nodes"),
     (["merge", "eng", "agri", "--into", "x", "--path", "{tmp}/x.git", "--prefer", "vet"], "--prefer 'vet': name one of the two nodes, 'eng' or 'agri'"),
     (["bot", "--command", "retire", "--args", "eng 'unclosed"], "Invalid value for '--args': No closing quotation"),
-    (["bot", "--forge", "gitlab"], "Invalid value for '--forge': 'gitlab' is not one of 'local', 'github'."),
+    (["bot", "--forge", "gitlub"], "Invalid value for '--forge': 'gitlub' is not one of 'local', 'github', 'gitlab'."),
 ]  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 - the core never imports the command line (``forkflow.cli``);
 - each outside library is imported in one place: pygit2 in ``gitrepo/``, github3 in the GitHub
-  forge, matplotlib in the chart, Dask's distributed in ``scale/``;
+  forge, python-gitlab (``gitlab``) in the GitLab forge, matplotlib in the chart, Dask's distributed in ``scale/``;
 - no command module imports another's private names;
 - the modules' import-time imports form no circle.
 """
@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "forkflow"
 ONLY_IN = {
     "pygit2": ("forkflow.gitrepo.",),
     "github3": ("forkflow.forge.github.",),
+    "gitlab": ("forkflow.forge.gitlab.",),
     "matplotlib": ("forkflow.report.chart",),
     "distributed": ("forkflow.scale.",),
 }
@@ -122,7 +123,11 @@ def test_the_import_time_imports_form_no_circle() -> None:
 
 
 TESTS = Path(__file__).resolve().parent
-TEST_HELPERS = {"fakegithub", "faults"}  # the fake forge's own tests; the fault suite, run as real processes
+TEST_HELPERS = {
+    "fakegithub",
+    "fakegitlab",
+    "faults",
+}  # the fake forges' own tests; the fault suite, run as real processes
 
 
 def test_the_tests_sit_beside_the_packages_they_test() -> None:

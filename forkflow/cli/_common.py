@@ -84,7 +84,7 @@ def forge_option(fallback: str = "local") -> Callable[[F], F]:
         "forge_kind",
         type=click.Choice(FORGES),
         envvar="FORKFLOW_FORGE",
-        help="Where proposals, comments, checks and forks live: local (the store) or github "
+        help="Where proposals, comments, checks and forks live: local (the store), github or gitlab "
         f"(env FORKFLOW_FORGE; default: the manifest's [network] forge, else {fallback}).",
     )
 

@@ -19,6 +19,7 @@ from forkflow.cli.errors import handle_errors
 from forkflow.cli.reports import html_trend
 from forkflow.credential import Credential
 from forkflow.exitcodes import EXIT_ERROR, EXIT_FINDING, EXIT_OK
+from forkflow.forge.fork import Fork
 from forkflow.propose.bubble_up import committer_for
 from forkflow.report.document import ReportInput, report_html
 from forkflow.report.files import write_folder
@@ -106,14 +107,15 @@ def bot(
         kind = detect_ci(os.environ) if ci == "auto" else CiKind(ci)
         run = ci_run(kind, os.environ, event_name=event_name)
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
-        forge = chosen_forge(space, forge_kind, fallback="github", token=token)
+        fallback = "gitlab" if kind is CiKind.GITLAB else "github"  # a GitLab pipeline's forge is GitLab
+        forge = chosen_forge(space, forge_kind, fallback=fallback, token=token)
         before, now = space.store.scans(space.network.name), now_utc()
         result = run_bot(
             space,
             forge,
             run.event_name,
             run.event,
-            credential=Credential.from_env(os.environ, token),
+            credential=Credential.from_env(os.environ, token, forge=forge.name),
             committer=committer_for(space.repo),
             now=now,
             dry_run=dry_run,
@@ -200,6 +202,26 @@ def report_files(result: BotResult, code: int, files: Files) -> dict[str, bytes]
     return out
 
 
+def _node_url(fork: Fork, forge_kind: str) -> str:
+    """A node's url: GitHub's page (git takes it), GitLab's clone url (``.git``: git over https everywhere)."""
+    return fork.clone_url if forge_kind == "gitlab" and fork.clone_url else fork.url
+
+
+def _forks_of(forge_kind: str, central: str, org: str | None, token: str | None) -> list[Fork]:
+    """Central and its forks, from GitHub (``token``, GITHUB_TOKEN) or GitLab (GITLAB_TOKEN, CI_JOB_TOKEN)."""
+    if forge_kind == "gitlab":
+        from forkflow.forge.gitlab import client_from_env
+        from forkflow.forge.gitlab import list_forks as gitlab_forks
+
+        return gitlab_forks(client_from_env(os.environ), central, org)
+    from forkflow.forge.github import PUBLIC_API, GitHubClient, credentials_from_env, list_forks
+    from forkflow.forge.http import timeout_from_env
+
+    api = os.environ.get("GITHUB_API_URL", PUBLIC_API)
+    client = GitHubClient(credentials_from_env(dict(os.environ), token), api, timeout=timeout_from_env(os.environ))
+    return list_forks(client, central, org)
+
+
 def _append(path: str | None, text: str) -> None:
     if path and text:
         with open(path, "a", encoding="utf-8") as handle:
@@ -207,41 +229,54 @@ def _append(path: str | None, text: str) -> None:
 
 
 @click.command("discover")
-@click.option("--central", required=True, metavar="OWNER/NAME", help="The central repository on GitHub.")
-@click.option("--org", help="Only forks owned by this organisation (and their forks).")
+@click.option(
+    "--central", required=True, metavar="OWNER/NAME", help="The central repository (on GitLab: GROUP/.../NAME)."
+)
+@click.option("--org", help="Only forks owned by this organisation, or GitLab group (and their forks).")
+@click.option(
+    "--forge",
+    "forge_kind",
+    type=click.Choice(["github", "gitlab"]),
+    default="github",
+    show_default=True,
+    help="Where central lives: GitHub (GITHUB_API_URL) or GitLab (GITLAB_URL, else CI_SERVER_URL, else gitlab.com).",
+)
 @click.option("--tier", type=click.Choice(["central", "decentralized", "developer"]), default="decentralized")
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=Path("forkflow.toml"))
 @click.option("--write", is_flag=True, help="Append the new nodes to the manifest (default: print them).")
 @click.option("--token", envvar="GITHUB_TOKEN", help="GitHub token (default: $GITHUB_TOKEN); never printed.")
-def discover_forks(central: str, org: str | None, tier: str, manifest: Path, write: bool, token: str | None) -> None:
-    """Find central's forks on GitHub (forks of forks too) and add the new ones to forkflow.toml.
+def discover_forks(
+    central: str, org: str | None, forge_kind: str, tier: str, manifest: Path, write: bool, token: str | None
+) -> None:
+    """Find central's forks on GitHub or GitLab (forks of forks too) and add the new ones to forkflow.toml.
 
     Nodes already in the manifest (by url) are left alone; new ones are appended as [[node]]
     tables, so the file's comments and order are kept.  The file is checked, then replaced in
     one rename: a bad result never reaches it.  A fork whose url or default branch cannot be
     written is left out with a line that says why (exit code 1); the others are added.
-    GITHUB_API_URL selects GitHub Enterprise.
+    GITHUB_API_URL selects GitHub Enterprise; on GitLab, the token is GITLAB_TOKEN (else CI_JOB_TOKEN).
     """
-    from forkflow.forge.github import PUBLIC_API, GitHubClient, credentials_from_env, list_forks
-    from forkflow.forge.http import timeout_from_env
     from forkflow.manifest.edit import write_manifest
     from forkflow.manifest.forks import add_forks, network_header
     from forkflow.manifest.spec import NodeSpec, load_manifest
 
     owner, _, name = central.partition("/")
-    if not owner or not name or "/" in name:
-        raise click.UsageError("--central takes OWNER/NAME")
+    if not owner or not name or ("/" in name and forge_kind == "github") or "" in central.split("/"):
+        raise click.UsageError(
+            "--central takes OWNER/NAME" + (" (or GROUP/SUBGROUP/NAME)" if forge_kind == "gitlab" else "")
+        )
+    name = central.rsplit("/", 1)[1]
     with handle_errors():
-        api = os.environ.get("GITHUB_API_URL", PUBLIC_API)
-        client = GitHubClient(credentials_from_env(dict(os.environ), token), api, timeout=timeout_from_env(os.environ))
-        found = list_forks(client, central, org)
+        found = _forks_of(forge_kind, central, org, token)
         existing: tuple[NodeSpec, ...] = ()
-        text = network_header(name)
+        text = network_header(name) + ('forge = "gitlab"\n' if forge_kind == "gitlab" else "")
         if manifest.exists():
             text = manifest.read_text(encoding="utf-8")
             has_nodes = "[[node]]" in text  # a new manifest may have only its [network] table yet
             existing = load_manifest(manifest).nodes if has_nodes else ()
-        done = add_forks(text, existing, [(f.full_name, f.parent, f.url, f.branch) for f in found], tier)
+        done = add_forks(
+            text, existing, [(f.full_name, f.parent, _node_url(f, forge_kind), f.branch) for f in found], tier
+        )
         for problem in done.refused:
             click.echo(f"error: {problem}", err=True)
         if not write:

@@ -55,6 +55,7 @@ def _carry_out(plan: LifePlan, *, yes: bool, dry_run: bool) -> None:
 @click.option("--path", "path", type=click.Path(path_type=Path), help="Where its repository goes (local forge).")
 @forge_option()
 @click.option("--org", help="With --forge github: the organisation the fork goes to (default: the token's user).")
+@click.option("--namespace", help="With --forge gitlab: the group the fork goes to (default: the token's user).")
 @YES
 @DRY_RUN
 def provision(
@@ -66,12 +67,15 @@ def provision(
     path: Path | None,
     forge_kind: str | None,
     org: str | None,
+    namespace: str | None,
     yes: bool,
     dry_run: bool,
 ) -> None:
     """Create a node from its parent's head and add it to forkflow.toml (comments and order kept).
 
-    Local forge: a new repository at --path.  GitHub forge: a fork of the parent's repository.
+    Local forge: a new repository at --path.  GitHub forge: a fork of the parent's repository
+    (into --org).  GitLab forge: a fork of the parent's project into the group --namespace,
+    waited for until GitLab has copied it.
     """
     with handle_errors(usage=(NodeError,)):
         space = open_space(repo, manifest, writes=not dry_run, read_only=dry_run)
@@ -80,9 +84,12 @@ def provision(
             raise click.UsageError(
                 "say where the node's repository goes: --path PATH, or --org ORG with the GitHub forge"
             )
-        github = chosen_forge(space, kind) if kind == "github" else None
+        if (namespace is not None and kind == "github") or (org is not None and kind == "gitlab"):
+            raise click.UsageError("--org goes with --forge github, --namespace with --forge gitlab")
+        github = chosen_forge(space, kind) if kind in ("github", "gitlab") else None
         where = path.resolve() if path is not None else None
-        plan = plan_provision(space, name, parent, tier, where, github=github, organization=org)  # type: ignore[arg-type]
+        group = namespace if kind == "gitlab" else org
+        plan = plan_provision(space, name, parent, tier, where, github=github, organization=group)  # type: ignore[arg-type]
         _carry_out(plan, yes=yes, dry_run=dry_run)
 
 
@@ -137,7 +144,7 @@ def retire(repo: Path, manifest: Path | None, name: str, forge_kind: str | None,
         report = _planning_scan(space)
         kind = forge_kind or space.manifest.network.forge or "local"
         forge = chosen_forge(space, kind)
-        github = forge if kind == "github" else None
+        github = forge if kind in ("github", "gitlab") else None
         committer = committer_for(space.repo)
         plan = plan_retire(space, report, forge, name, committer=committer, now=now_utc(), github=github)  # type: ignore[arg-type]
         _carry_out(plan, yes=yes, dry_run=dry_run)

@@ -89,8 +89,8 @@ def run_fetch(space: Workspace, steps: list[FetchStep]) -> list[FetchResult]:
                 line = escape(f"{manifest}: node {step.node!r}: field 'url': {result.error}")
                 progress.console.print(f"[red]error:[/red] {line}")
 
-        # Private forks on GitHub: the token answers git's question on the forge's host, as the bot's fetch does.
-        credential = Credential.from_env(os.environ)
+        # Private forks on the forge: the token answers git's question on the forge's host, as the bot's fetch does.
+        credential = Credential.from_env(os.environ, forge=space.manifest.network.forge)
         results = apply_fetch(space.repo, steps, on_start=on_start, on_done=on_done, credential=credential)
     failed = sum(not result.ok for result in results)
     click.echo(

@@ -95,7 +95,9 @@ def _backports(
     actions = plan_backports(space.repo, found, heads, forge.proposals(), committer=committer, now=now, central=central)
     problems += forge.problems
     if not dry_run:
-        credential = Credential.from_env(os.environ)  # a node's server that asks: the forge's host only
+        credential = Credential.from_env(
+            os.environ, forge=space.manifest.network.forge
+        )  # a node's server that asks: the forge's host only
         apply_backports(actions, forge, now, problems, mover(space, credential))
     return actions
 

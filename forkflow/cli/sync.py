@@ -62,7 +62,9 @@ def sync(
         )
         problems: list[StepProblem] = list(forge.problems)  # proposals whose record cannot be read
         if not dry_run:
-            credential = Credential.from_env(os.environ)  # a node's server that asks: the forge's host only
+            credential = Credential.from_env(
+                os.environ, forge=forge.name
+            )  # a node's server that asks: the forge's host only
             apply_sync(actions, space.repo, space.manifest, forge, now, problems, credential=credential)
         _print(actions, problems, dry_run=dry_run, as_json=as_json)
         for problem in problems:

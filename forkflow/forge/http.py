@@ -7,6 +7,9 @@
   after that wait, even for a POST, since GitHub did not carry it out; never longer than :data:`MAX_WAIT`;
 - a 403 or 429 with no request left (``X-RateLimit-Remaining: 0``) is the exhausted primary rate
   limit: :func:`rate_limit_message` says until when, and the run stops (every further call would fail).
+
+GitLab is waited for the same way: its timeout is ``FORKFLOW_GITLAB_TIMEOUT``, and its rate limit
+headers are ``RateLimit-Remaining`` and ``RateLimit-Reset`` (a 429 says ``Retry-After`` too).
 """
 
 from __future__ import annotations
@@ -56,9 +59,10 @@ def retries() -> BoundedRetry:
     )
 
 
-def timeout_from_env(environ: Mapping[str, str]) -> float:
-    """FORKFLOW_GITHUB_TIMEOUT (seconds, default DEFAULT_TIMEOUT)."""
-    value = environ.get("FORKFLOW_GITHUB_TIMEOUT")
+def timeout_from_env(environ: Mapping[str, str], forge: str = "GitHub") -> float:
+    """FORKFLOW_GITHUB_TIMEOUT (FORKFLOW_GITLAB_TIMEOUT for ``forge="GitLab"``): seconds, default DEFAULT_TIMEOUT."""
+    variable = f"FORKFLOW_{forge.upper()}_TIMEOUT"
+    value = environ.get(variable)
     if not value:
         return DEFAULT_TIMEOUT
     try:
@@ -66,18 +70,22 @@ def timeout_from_env(environ: Mapping[str, str]) -> float:
     except ValueError:
         seconds = 0.0
     if not 0 < seconds <= 3600:
-        raise ForgeError(f"FORKFLOW_GITHUB_TIMEOUT={value!r}: give the seconds to wait for GitHub, up to 3600")
+        raise ForgeError(f"{variable}={value!r}: give the seconds to wait for {forge}, up to 3600")
     return seconds
 
 
-def rate_limit_message(response: Any) -> str | None:
-    """The exhausted primary rate limit (403 or 429, no request left) explained; None for any other answer."""
+def rate_limit_message(response: Any, forge: str = "GitHub") -> str | None:
+    """The exhausted primary rate limit (403 or 429, no request left) explained; None for any other answer.
+
+    GitHub says it with ``X-RateLimit-*`` headers, GitLab with ``RateLimit-*``.
+    """
     headers = getattr(response, "headers", None) or {}
-    if getattr(response, "status_code", None) not in (403, 429) or headers.get("X-RateLimit-Remaining") != "0":
+    prefix = "" if forge == "GitLab" else "X-"
+    if getattr(response, "status_code", None) not in (403, 429) or headers.get(f"{prefix}RateLimit-Remaining") != "0":
         return None
-    reset = str(headers.get("X-RateLimit-Reset", ""))
+    reset = str(headers.get(f"{prefix}RateLimit-Reset", ""))
     when = datetime.fromtimestamp(int(reset), UTC).isoformat(timespec="minutes") if reset.isdigit() else "later"
-    return f"GitHub's rate limit is exhausted until {when}; run again then"
+    return f"{forge}'s rate limit is exhausted until {when}; run again then"
 
 
 def shorten(text: str) -> str:

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from forkflow.errors import ForgeError
 from forkflow.forge import Proposal, ProposalState
 from forkflow.manifest.refname import ref_component_problem
+from forkflow.urls import Transport, transport_of
 
 if TYPE_CHECKING:
     from forkflow.manifest.spec import Manifest
@@ -171,6 +172,23 @@ def repo_of(url: str) -> tuple[str, str]:
     if match is None:
         raise ForgeError(f"{url}: not a GitHub repository url (https://github.com/OWNER/NAME)")
     return match.group("owner"), match.group("name")
+
+
+def project_path(url: str) -> str:
+    """The project's full path (``group/subgroup/name``) in a node's url (https or ssh)."""
+    text = url.strip()
+    try:
+        transport = transport_of(text)
+    except ValueError:
+        transport = Transport.LOCAL
+    if transport is Transport.LOCAL:
+        raise ForgeError(f"{url}: not a GitLab project url (https://gitlab.example/GROUP/NAME)")
+    # https://host/group/name.git, or git@host:group/name.git
+    path = text.split("://", 1)[1].partition("/")[2] if "://" in text else text.partition(":")[2]
+    path = path.split("?", 1)[0].split("#", 1)[0].strip("/").removesuffix(".git")
+    if "/" not in path:
+        raise ForgeError(f"{url}: not a GitLab project url (https://gitlab.example/GROUP/NAME)")
+    return path
 
 
 def meta_block(proposal: Proposal) -> str:

@@ -14,7 +14,7 @@ import os
 import pygit2
 from pygit2.enums import CredentialType
 
-from forkflow.credential import SSH_KEY_VARIABLE, TOKEN_USER, Credential
+from forkflow.credential import SSH_KEY_VARIABLE, Credential
 from forkflow.errors import CredentialError
 from forkflow.gitrepo.helper import credential_fill
 from forkflow.urls import Transport, authority, transport_of
@@ -44,7 +44,7 @@ def answer(url: str, username: str | None, allowed: CredentialType, credential: 
         )
     token = credential.token_for(url)
     if token is not None:
-        return pygit2.UserPass(TOKEN_USER, token)
+        return pygit2.UserPass(credential.user, token)
     helped = credential_fill(url, cwd)
     if helped is not None:
         return pygit2.UserPass(*helped)
@@ -54,8 +54,8 @@ def answer(url: str, username: str | None, allowed: CredentialType, credential: 
 def refused(url: str, given: Answer, credential: Credential) -> str:
     """Why a second question for the same url is answered with an error: what it was given was refused."""
     host = authority(url) or url
-    if isinstance(given, pygit2.UserPass) and given.credential_tuple[0] == TOKEN_USER:
-        return f"{host} refused the token for {url}; check that GITHUB_TOKEN (or --token) may read and write it"
+    if isinstance(given, pygit2.UserPass) and credential.token_for(url) is not None:
+        return f"{host} refused the token for {url}; check that {credential.source} may read and write it"
     if isinstance(given, pygit2.UserPass):
         return f"{host} refused the credentials your git credential helper gave for {url}"
     if isinstance(given, pygit2.Keypair):
@@ -67,7 +67,7 @@ def refused(url: str, given: Answer, credential: Credential) -> str:
 def _needs_credentials(url: str, credential: Credential) -> str:
     host = authority(url)
     if host in credential.hosts:
-        where = "give a token (GITHUB_TOKEN or --token), or"
+        where = f"give a token ({credential.source.replace(' (or ', ' or ').rstrip(')')}), or"
     else:
         where = f"forkflow gives its token only to {credential.shown_hosts()} (over https); for {host},"
     return (

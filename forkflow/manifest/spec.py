@@ -102,7 +102,7 @@ class NetworkSpec(BaseModel):
     name: str = "network"
     policy: str = "default"
     store: str | None = None  # a path, sqlite:///path or postgresql://user@host/db; default .forkflow/
-    forge: Literal["local", "github"] | None = None  # where proposals live; default: the command's own
+    forge: Literal["local", "github", "gitlab"] | None = None  # where proposals live; default: the command's own
 
     @field_validator("store")
     @classmethod

@@ -14,45 +14,19 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from tests.fakegithub.gitops import clean_env
+from tests.fakeforge.http import send_text, serve_git_backend
+from tests.fakeforge.rules import Delay, Malformed, spoiler, take
+
+__all__ = ["GIT_PATH", "Delay", "Faults", "Malformed", "take"]
 
 GIT_PATH = re.compile(r"^/(?P<repo>[^/]+/[^/]+)\.git/(info/refs|git-upload-pack|git-receive-pack)$")
 """The smart-HTTP paths of git (`/OWNER/NAME.git/info/refs?service=...`), as github.com serves them."""
-
-
-@dataclass
-class Delay:
-    method: str
-    pattern: re.Pattern[str]
-    seconds: float
-    remaining: int
-
-
-@dataclass
-class Malformed:
-    method: str
-    pattern: re.Pattern[str]
-    spoil: Callable[[Any], bytes]
-    remaining: int
-
-
-def take(rules: list[Any], method: str, path: str) -> Any:
-    """The first rule for this request (one use of it spent), or None."""
-    for rule in rules:
-        if rule.method in ("*", method) and rule.pattern.search(path):
-            rule.remaining -= 1
-            if rule.remaining <= 0:
-                rules.remove(rule)
-            return rule
-    return None
 
 
 class Faults:
@@ -78,15 +52,8 @@ class Faults:
 
         The request is carried out first (state changes as usual); only the answer is spoiled.
         """
-        import json
-
-        def spoil(original: Any) -> bytes:
-            if isinstance(body, bytes):
-                return body
-            return json.dumps(body(original)).encode()
-
         with self._lock:
-            self._malformed.append(Malformed(method.upper(), re.compile(path_regex), spoil, times))
+            self._malformed.append(Malformed(method.upper(), re.compile(path_regex), spoiler(body), times))
 
     def serve_git_over_http(self) -> None:
         """From now on `clone_url` is this server's http:// URL for the repository, served by git itself."""
@@ -127,45 +94,9 @@ class Faults:
         found = GIT_PATH.match(path)
         pushing = path.endswith("/git-receive-pack") or "service=git-receive-pack" in query
         if found is not None and pushing and found.group("repo").lower() in self.push_denied:
-            text = f"Permission to {found.group('repo')}.git denied.\n".encode()
-            http.send_response(403)
-            http.send_header("Content-Type", "text/plain")
-            http.send_header("Content-Length", str(len(text)))
-            http.end_headers()
-            http.wfile.write(text)
+            send_text(http, 403, f"Permission to {found.group('repo')}.git denied.\n")
             return
-        env = clean_env()
-        env.update(
-            GIT_PROJECT_ROOT=str(self.root / "repos"),
-            GIT_HTTP_EXPORT_ALL="1",
-            PATH_INFO=path,
-            QUERY_STRING=query,
-            REQUEST_METHOD=http.command,
-            CONTENT_TYPE=http.headers.get("Content-Type", ""),
-            CONTENT_LENGTH=str(len(body)),
-            REMOTE_ADDR="127.0.0.1",
-            GIT_CONFIG_COUNT="1",
-            GIT_CONFIG_KEY_0="http.receivepack",
-            GIT_CONFIG_VALUE_0="true",
-        )
-        if http.headers.get("Content-Encoding"):
-            env["HTTP_CONTENT_ENCODING"] = http.headers["Content-Encoding"]
-        with self._lock:  # a push changes a repository the handlers read
-            done = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False)
-        head, _, payload = done.stdout.partition(b"\r\n\r\n")
-        status, headers = 200, []
-        for line in head.decode(errors="replace").split("\r\n"):
-            name, _, value = line.partition(":")
-            if name.lower() == "status":
-                status = int(value.split()[0])
-            elif name:
-                headers.append((name, value.strip()))
-        http.send_response(status)
-        for name, value in headers:
-            http.send_header(name, value)
-        http.send_header("Content-Length", str(len(payload)))
-        http.end_headers()
-        http.wfile.write(payload)
+        serve_git_backend(http, self.root / "repos", path, query, body, self._lock)
 
 
 def _shell_quote(text: str) -> str:

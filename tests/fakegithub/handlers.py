@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.fakegithub.gitops import Person
+from tests.fakeforge.gitops import Person
 from tests.fakegithub.render import Renderer, Urls, q
 from tests.fakegithub.state import Account, CheckRun, Comment, Identity, Issue, Label, Pull, Repo, State, Status
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from tests.fakegithub.gitops import CommitInfo, FileChange
+from tests.fakeforge.gitops import CommitInfo, FileChange
 from tests.fakegithub.state import (
     Account,
     Advisory,

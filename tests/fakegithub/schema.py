@@ -12,20 +12,20 @@ responses are checked the same way.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
+
+from tests.fakeforge.validation import format_checker, json_body_problems
+from tests.fakeforge.validation import template_regex as shared_template_regex
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "data" / "github-api" / "openapi-subset.json"
 BASE_URI = "urn:fakegithub:openapi"
@@ -139,46 +139,7 @@ def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 def template_regex(template: str) -> re.Pattern[str]:
     """`/repos/{owner}/{repo}/git/ref/{ref}` -> a regex with one named group per parameter."""
-    parts = re.split(r"(\{[^}]+\})", template)
-    pattern = ""
-    for part in parts:
-        if part.startswith("{") and part.endswith("}"):
-            name = part[1:-1]
-            group = ".+" if name in GREEDY_PARAMETERS else "[^/]+"
-            pattern += f"(?P<{re.sub(r'[^A-Za-z0-9_]', '_', name)}>{group})"
-        else:
-            pattern += re.escape(part)
-    return re.compile(f"^{pattern}$")
-
-
-def _check_uri(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    parts = urlsplit(value)
-    return bool(parts.scheme) and bool(parts.netloc or parts.path) and " " not in value
-
-
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-
-
-def _check_date_time(value: object) -> bool:
-    """RFC 3339 date-time, checked here so that no optional validator package is needed."""
-    if not isinstance(value, str):
-        return True
-    if not _DATE_TIME.match(value):
-        return False
-    try:
-        datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00").replace("t", "T"))
-    except ValueError:
-        return False
-    return True
-
-
-def _format_checker() -> FormatChecker:
-    checker = copy.deepcopy(Draft7Validator.FORMAT_CHECKER)
-    checker.checks("uri")(_check_uri)
-    checker.checks("date-time")(_check_date_time)
-    return checker
+    return shared_template_regex(template, GREEDY_PARAMETERS)
 
 
 @dataclass(frozen=True)
@@ -201,7 +162,7 @@ class OpenAPISpec:
     def __init__(self, document: dict[str, Any]):
         self.document = _transform(document)
         self.registry: Registry[Any] = Registry().with_resource(BASE_URI, DRAFT7.create_resource(self.document))
-        self.format_checker = _format_checker()
+        self.format_checker = format_checker()
         self.operations: dict[tuple[str, str], Operation] = {}
         for template, item in self.document["paths"].items():
             self._add_path(template, item, extra=False)
@@ -266,29 +227,11 @@ class OpenAPISpec:
         return list(self._check_body(content, body, content_type))
 
     def _check_body(self, content: dict[str, Any], body: bytes, content_type: str | None) -> Iterator[str]:
-        media = (content_type or "").split(";")[0].strip()
         if "application/json" not in content:
             yield f"no application/json body is documented (documented: {sorted(content)})"
             return
-        if media != "application/json":
-            yield f"Content-Type is {content_type!r}, not application/json"
-            return
-        try:
-            instance = json.loads(body)
-        except ValueError as error:
-            yield f"the body is not JSON: {error}"
-            return
         validator = self.validator(content["application/json"].get("schema", {}))
-        errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
-        for problem in errors[:5]:
-            where = "/".join(str(p) for p in problem.absolute_path) or "(body)"
-            yield f"at {where}: {_shorten(problem.message)}"
-        if len(errors) > 5:
-            yield f"... and {len(errors) - 5} more errors"
-
-
-def _shorten(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+        yield from json_body_problems(validator, body, content_type)
 
 
 @functools.cache

@@ -23,13 +23,15 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from tests.fakeforge.gitops import BareRepo
+from tests.fakeforge.http import LoopbackServer, read_body, send
+from tests.fakeforge.paging import int_arg, link_header, page_of
 from tests.fakegithub.faults import GIT_PATH, Delay, Faults, Malformed
-from tests.fakegithub.gitops import BareRepo
 from tests.fakegithub.handlers import (
     ADVISORY_SEVERITIES,
     ADVISORY_STATES,
@@ -108,21 +110,6 @@ class _Route:
     handler: str
 
 
-class _HTTPHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "fakegithub/1.0"
-    disable_nagle_algorithm = True
-    wbufsize = 1 << 16  # headers and body leave in one write (no delayed-ACK stalls)
-
-    def _serve(self) -> None:
-        self.server.fake._serve(self)  # type: ignore[attr-defined]
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the fake keeps its own log in `FakeGitHub.requests`."""
-
-
 @dataclass
 class _Options:
     """Knobs tests may turn."""
@@ -133,7 +120,7 @@ class _Options:
     git_root: str | None = None  # clone_url's base: a git server over `root / "repos"`; None: file:// URIs
 
 
-class FakeGitHub(Handlers, Faults):
+class FakeGitHub(LoopbackServer, Handlers, Faults):
     """The fake GitHub: state, HTTP server, validation and failure injection."""
 
     def __init__(self, root: Path, *, spec_path: Path = SPEC_PATH):
@@ -154,30 +141,11 @@ class FakeGitHub(Handlers, Faults):
         self.push_denied: set[str] = set()  # "owner/name" (lower case) that git pushes over HTTP may not reach
         self._lock = threading.RLock()
         self._routes = self._compile_routes()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._used = 0
 
     # -- lifecycle -----------------------------------------------------------------------
-    def start(self) -> FakeGitHub:
-        """Listen on a free loopback port and serve in a background thread."""
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _HTTPHandler)
-        server.daemon_threads = True
-        server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fakegithub", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+    thread_name = "fakegithub"
+    server_version = "fakegithub/1.0"
 
     def __enter__(self) -> FakeGitHub:
         return self.start()
@@ -190,7 +158,7 @@ class FakeGitHub(Handlers, Faults):
         """The API root (also the web root; GitHub Enterprise clients add `/api/v3`)."""
         if self._server is None:
             raise RuntimeError("the fake GitHub is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.root_url
 
     @property
     def enterprise_api_url(self) -> str:
@@ -472,7 +440,7 @@ class FakeGitHub(Handlers, Faults):
         parts = urlsplit(http.path)
         prefix = API_PREFIX if parts.path == API_PREFIX or parts.path.startswith(API_PREFIX + "/") else ""
         path = parts.path[len(prefix) :] or "/"
-        body = self._read_body(http)
+        body = read_body(http)
         try:
             if self.git_over_http and not prefix and GIT_PATH.match(path):
                 self._serve_git(http, path, parts.query, body)
@@ -510,25 +478,9 @@ class FakeGitHub(Handlers, Faults):
                 payload, content_type = spoiled, "application/json; charset=utf-8"
             self.requests.append(RequestRecord(request.method, path, response.status, query))
             headers = self._standard_headers(response)
-        http.send_response(response.status)
-        for key, value in headers.items():
-            http.send_header(key, value)
         if content_type:
-            http.send_header("Content-Type", content_type)
-        http.send_header("Content-Length", str(len(payload)))
-        http.end_headers()
-        http.wfile.write(payload)
-
-    @staticmethod
-    def _read_body(http: BaseHTTPRequestHandler) -> bytes:
-        if http.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = b""
-            while size := int(http.rfile.readline().strip(), 16):
-                body += http.rfile.read(size)
-                http.rfile.readline()
-            http.rfile.readline()
-            return body
-        return http.rfile.read(int(http.headers.get("Content-Length") or 0))
+            headers["Content-Type"] = content_type
+        send(http, response.status, headers, payload)
 
     @staticmethod
     def _encode(response: Response) -> tuple[bytes, str | None]:
@@ -722,25 +674,9 @@ class FakeGitHub(Handlers, Faults):
     # -- pagination ----------------------------------------------------------------------
     def _page(self, request: Request, items: list[Any]) -> tuple[list[Any], dict[str, str]]:
         """One page of `items` and its `Link` header (per_page capped at `options.max_per_page`)."""
-        per_page = min(max(_int(request.query.get("per_page"), 30), 1), self.options.max_per_page)
-        page = max(_int(request.query.get("page"), 1), 1)
-        last = max((len(items) + per_page - 1) // per_page, 1)
-        chunk = items[(page - 1) * per_page : page * per_page]
-        links = []
-        if page < last:
-            links += [(page + 1, "next"), (last, "last")]
-        if page > 1:
-            links += [(1, "first"), (min(page - 1, last), "prev")]
-        if not links:
-            return chunk, {}
-        header = ", ".join(f'<{self._page_url(request, number)}>; rel="{rel}"' for number, rel in links)
-        return chunk, {"Link": header}
-
-    @staticmethod
-    def _page_url(request: Request, page: int) -> str:
-        query = [(key, value) for key, value in parse_qsl(request.query_string, keep_blank_values=True)]
-        query = [(key, value) for key, value in query if key != "page"] + [("page", str(page))]
-        return request.urls.api(request.path) + "?" + urlencode(query)
+        chunk, page, _, last = page_of(items, request.query, 30, self.options.max_per_page)
+        header = link_header(request.urls.api(request.path), request.query_string, page, last)
+        return chunk, {"Link": header} if header else {}
 
     def _cursor_page(
         self, request: Request, items: list[Any], key: Callable[[Any], str]
@@ -798,11 +734,7 @@ _REASONS = {
 }
 
 
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
+_int = int_arg
 
 
 def _cursor(key: str) -> str:

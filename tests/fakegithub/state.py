@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.fakegithub.gitops import BareRepo
+from tests.fakeforge.gitops import BareRepo
 
 EPOCH = 1_700_000_000  # 2023-11-14T22:13:20Z, the start of the fake's clock
 

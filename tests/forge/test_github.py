@@ -404,6 +404,6 @@ def test_every_command_takes_the_forge_from_the_option_the_environment_or_the_ma
     local = CliRunner().invoke(main, ["proposals", "list", "--forge", "local", "--repo", work])
     assert local.stdout.startswith("No proposals yet")  # the option wins over the manifest
     assert TOKEN not in dry.output + listed.output + again.output
-    manifest.write_text(manifest.read_text().replace('forge = "github"', 'forge = "gitlab"'))
+    manifest.write_text(manifest.read_text().replace('forge = "github"', 'forge = "gitlub"'))
     broken = CliRunner().invoke(main, ["proposals", "list", "--repo", work])
     assert broken.exit_code != 0 and "forge" in broken.output and "forkflow.toml" in broken.output

@@ -4,8 +4,9 @@
 ``forge`` keeps proposals as pull requests, ``forks`` walks central's fork network.
 """
 
+from forkflow.forge.fork import Fork
 from forkflow.forge.github.client import PUBLIC_API, Credentials, GitHubClient, credentials_from_env
 from forkflow.forge.github.forge import GitHubForge
-from forkflow.forge.github.forks import Fork, list_forks
+from forkflow.forge.github.forks import list_forks
 
 __all__ = ["PUBLIC_API", "Credentials", "Fork", "GitHubClient", "GitHubForge", "credentials_from_env", "list_forks"]

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from forkflow.forge.fork import Fork
 from forkflow.forge.github.client import GitHubClient
-
-
-@dataclass(frozen=True)
-class Fork:
-    """A repository of the fork network: its full name, its parent's, where it lives."""
-
-    full_name: str
-    parent: str | None
-    url: str
-    branch: str
-    clone_url: str = ""  # where git fetches it (https://github.com/OWNER/NAME.git)
-    owner: str = ""
 
 
 def list_forks(client: GitHubClient, central: str, org: str | None = None) -> list[Fork]:

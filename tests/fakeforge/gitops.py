@@ -232,7 +232,7 @@ class BareRepo:
 
     def rebase(self, base: str, commits: list[str], committer: Person) -> str | None:
         """Replay `commits` on `base` (a temporary worktree and cherry-pick); None on conflict."""
-        workdir = Path(tempfile.mkdtemp(prefix="fakegithub-rebase-"))
+        workdir = Path(tempfile.mkdtemp(prefix="fakeforge-rebase-"))
         target = workdir / "tree"
         env = clean_env(committer=committer)
         try:
