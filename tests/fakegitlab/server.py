@@ -289,7 +289,10 @@ class FakeGitLab(LoopbackServer, ProjectHandlers, MergeRequestHandlers):
             self.requests.append(
                 RequestRecord(request.method, path, response.status, query, _auth_kind(request.headers))
             )
-            headers = {**self._rate_headers(), **response.headers}
+            # A 5xx from the proxy in front of GitLab carries no RateLimit-* headers (python-gitlab
+            # would wait until RateLimit-Reset before retrying).
+            proxied = response.status >= 500 and response.headers.pop("X-Fake-Proxy", None) is not None
+            headers = {**({} if proxied else self._rate_headers()), **response.headers}
         if content_type:
             headers["Content-Type"] = content_type
         send(http, response.status, headers, payload)
@@ -376,6 +379,7 @@ class FakeGitLab(LoopbackServer, ProjectHandlers, MergeRequestHandlers):
         return Response(
             rule.status,
             rule.body if rule.body is not None else {"message": f"{rule.status} {_REASONS.get(rule.status, 'Error')}"},
+            {"X-Fake-Proxy": "1"} if rule.status >= 500 else {},
         )
 
     def _dispatch_uninjected(self, request: Request) -> Response:
