@@ -138,13 +138,17 @@ class FakeGitLab(LoopbackServer, ProjectHandlers, MergeRequestHandlers):
         with self._lock:
             self.state.tokens[token] = Identity(self._user(username))
 
-    def add_job_token(self, token: str, project: str, *, user: str) -> None:
+    def add_job_token(
+        self, token: str, project: str, *, user: str, refuses: frozenset[str] = JOB_TOKEN_REFUSES
+    ) -> None:
         """A CI job token of a pipeline in `project`, run by `user` (GitLab's `CI_JOB_TOKEN`).
 
-        It may read and set commit statuses, and is refused (403) what `JOB_TOKEN_REFUSES` lists.
+        It is refused (403) the handlers `refuses` names (by default `JOB_TOKEN_REFUSES`: it may
+        read, and set commit statuses); add e.g. "create_status" to refuse that too.
         """
         with self._lock:
-            self.state.tokens[token] = Identity(self._user(user), job_project=self.project(project))
+            identity = Identity(self._user(user), job_project=self.project(project), refuses=frozenset(refuses))
+            self.state.tokens[token] = identity
 
     def add_group(self, path: str, *, name: str | None = None, members: tuple[str, ...] = ()) -> Group:
         """A top-level group; `members` (usernames) may create and change its projects."""
@@ -289,7 +293,10 @@ class FakeGitLab(LoopbackServer, ProjectHandlers, MergeRequestHandlers):
             self.requests.append(
                 RequestRecord(request.method, path, response.status, query, _auth_kind(request.headers))
             )
-            headers = {**self._rate_headers(), **response.headers}
+            # A 5xx from the proxy in front of GitLab carries no RateLimit-* headers (python-gitlab
+            # would wait until RateLimit-Reset before retrying).
+            proxied = response.status >= 500 and response.headers.pop("X-Fake-Proxy", None) is not None
+            headers = {**({} if proxied else self._rate_headers()), **response.headers}
         if content_type:
             headers["Content-Type"] = content_type
         send(http, response.status, headers, payload)
@@ -348,7 +355,7 @@ class FakeGitLab(LoopbackServer, ProjectHandlers, MergeRequestHandlers):
             request.identity = self._authenticate(request)
             if request.identity is None and request.method != "GET":
                 raise ApiError(401, "401 Unauthorized")
-            if request.identity is not None and request.identity.is_job and handler in JOB_TOKEN_REFUSES:
+            if request.identity is not None and request.identity.is_job and handler in request.identity.refuses:
                 raise ApiError(
                     403,
                     "403 Forbidden - the CI/CD job token cannot do this: it needs a personal, project or group access token with the api scope",
@@ -376,6 +383,7 @@ class FakeGitLab(LoopbackServer, ProjectHandlers, MergeRequestHandlers):
         return Response(
             rule.status,
             rule.body if rule.body is not None else {"message": f"{rule.status} {_REASONS.get(rule.status, 'Error')}"},
+            {"X-Fake-Proxy": "1"} if rule.status >= 500 else {},
         )
 
     def _dispatch_uninjected(self, request: Request) -> Response:

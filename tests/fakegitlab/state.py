@@ -169,6 +169,7 @@ class Identity:
 
     user: User
     job_project: Project | None = None  # set for a CI job token
+    refuses: frozenset[str] = frozenset()  # a job token's refused handlers
 
     @property
     def is_job(self) -> bool:

@@ -6,6 +6,7 @@ the test at teardown if any did not validate.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import gitlab
 import pytest
 import requests
 
-from tests.fakegitlab import FakeGitLab
+from tests.fakegitlab import JOB_TOKEN_REFUSES, FakeGitLab, load_spec
 from tests.fakegitlab.fixture import fake_gitlab_fixture  # noqa: F401  (the fixture)
+from tests.fakegitlab.schema import LOCAL_PATH
 from tests.gitcli import Clock, Git
 
 ALICE, BOB = "alice-token", "bob-token"
@@ -144,7 +146,7 @@ def test_pushes_need_a_token_of_a_writer(fake: FakeGitLab, work: Git) -> None:
     assert fake.branch_sha("alice/central", "feature") == sha
     with pytest.raises(AssertionError, match="not allowed to push"):
         push(fake, work, "alice/central", "other", {"o.txt": "o\n"}, token=BOB)
-    with pytest.raises(AssertionError, match="Authentication failed|could not read|401"):
+    with pytest.raises(AssertionError, match=r"Authentication failed|could not read|401"):
         work("push", "-q", fake.clone_url("alice/central"), "main:refs/heads/anon")
     fake.deny_pushes("alice/central")
     with pytest.raises(AssertionError, match="not allowed to push"):
@@ -289,7 +291,10 @@ def test_429_with_retry_after_is_retried(fake: FakeGitLab) -> None:
 def test_5xx_is_injected_and_retried_when_asked(fake: FakeGitLab) -> None:
     fake.fail_next("GET", r"^/projects/uni%2Fcentral$", 502)
     gl = fake.gitlab(ALICE, retry_transient_errors=True)
+    started = time.monotonic()
     assert gl.projects.get("uni/central").path == "central"
+    assert time.monotonic() - started < 5  # a proxy's 502 has no RateLimit-Reset to wait for
+    assert [r.status for r in fake.requests] == [502, 200]
     fake.unreachable("alice/central", times=1)
     with pytest.raises(gitlab.exceptions.GitlabGetError) as error:
         fake.gitlab(ALICE).projects.get("alice/central")
@@ -312,7 +317,12 @@ def test_a_job_token_reads_but_may_not_open_merge_requests(fake: FakeGitLab, wor
     fork = gl.projects.get("alice/central")
     with pytest.raises(gitlab.exceptions.GitlabCreateError) as error:
         fork.mergerequests.create(
-            {"source_branch": "feature", "target_branch": "main", "title": "t", "target_project_id": 1}
+            {
+                "source_branch": "feature",
+                "target_branch": "main",
+                "title": "t",
+                "target_project_id": fake.project("uni/central").id,
+            }
         )
     assert error.value.response_code == 403
     assert "job token" in str(error.value.error_message) and "api scope" in str(error.value.error_message)
@@ -329,3 +339,33 @@ def test_an_invalid_answer_is_caught_and_reported(fake_gitlab: FakeGitLab) -> No
         and "'username' is a required property" in fake_gitlab.validation_errors[0]
     )
     fake_gitlab.validation_errors.clear()  # the fixture would fail this test otherwise, as it must
+
+
+def test_a_job_token_can_be_refused_statuses_too(fake: FakeGitLab) -> None:
+    fake.add_job_token("job-2", "uni/central", user="alice", refuses=JOB_TOKEN_REFUSES | {"create_status"})
+    central = fake.gitlab(job_token="job-2").projects.get("uni/central")
+    with pytest.raises(gitlab.exceptions.GitlabCreateError) as error:
+        central.commits.get("main").statuses.create({"state": "success", "name": "forkflow/policy"})
+    assert error.value.response_code == 403
+    fake.add_job_token("job-3", "uni/central", user="alice")
+    commit = fake.gitlab(job_token="job-3").projects.get("uni/central").commits.get("main")
+    assert commit.statuses.create({"state": "success", "name": "forkflow/policy"}).status == "success"
+
+
+def test_the_local_schemas_pin_the_fields_forkflow_reads() -> None:
+    """Where GitLab's description is missing or loose, these fields must be in every answer."""
+    document = json.loads(LOCAL_PATH.read_text(encoding="utf-8"))
+    required = {name: set(d.get("required", [])) for name, d in document["definitions"].items()}
+    assert {"iid", "sha", "source_project_id", "target_project_id", "source_branch", "target_branch"} <= required[
+        "Local_MergeRequest"
+    ]
+    assert {"labels", "reviewers", "description", "state", "web_url", "references"} <= required["Local_MergeRequest"]
+    assert {"id", "body", "author", "noteable_iid", "system"} <= required["Local_Note"]
+    assert {"status", "name", "sha", "description", "target_url"} <= required["Local_CommitStatus"]
+    assert {"path_with_namespace", "http_url_to_repo", "default_branch", "import_status", "archived"} <= required[
+        "Local_ProjectCore"
+    ]
+    assert {"id", "username"} <= required["Local_UserBasic"]
+    spec = load_spec()
+    assert {op.source for op in spec.operations.values()} == {"local"}  # GitLab's own subset is not vendored yet
+    assert spec.operation("put", "/projects/{id}/merge_requests/{noteable_id}/notes/{note_id}") is not None
