@@ -50,12 +50,16 @@ class TLSFakeGitLab(FakeGitLab):
 def tls_gitlab(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
     files = make_tls(tmp_path_factory.mktemp("tls"), addresses=("127.0.0.1",))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(files.authority))  # python-gitlab's requests
+    trusted = pygit2.settings.ssl_cert_file, pygit2.settings.ssl_cert_dir
     pygit2.settings.set_ssl_cert_locations(str(files.authority), None)  # libgit2's pushes and fetches
     fake = TLSFakeGitLab(tmp_path_factory.mktemp("fakegitlab"))
     fake.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     fake.context.load_cert_chain(*files.pair)
-    with fake:
-        yield fake
+    try:
+        with fake:
+            yield fake
+    finally:  # the tests after this one trust what they trusted before
+        pygit2.settings.set_ssl_cert_locations(*trusted)
     assert fake.internal_errors == [], "the fake GitLab crashed:\n" + "\n".join(fake.internal_errors)
     assert fake.validation_errors == [], "answers that do not match GitLab's API:\n" + "\n".join(fake.validation_errors)
 
