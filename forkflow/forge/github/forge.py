@@ -25,13 +25,14 @@ from forkflow.forge.github.client import GitHubClient
 from forkflow.forge.github.dashboard import as_dashboard, create_dashboard, edit_dashboard, find_dashboard
 from forkflow.forge.github.issues import ISSUE_KINDS, close_issue, edit_issue, open_issue, proposal_issues
 from forkflow.forge.meta import MetaError, issue_proposal, meta_block, proposal_of, repo_of
+from forkflow.forge.requests import SeenRequests
 from forkflow.gitrepo import GitRepo, Person
 from forkflow.gitrepo.remote import push_refs
 from forkflow.manifest.spec import Manifest, NodeSpec
 from forkflow.problems import StepProblem, one_line
 
 
-class GitHubForge:
+class GitHubForge(SeenRequests):
     """Proposals as pull requests in the target node's repository."""
 
     name = "github"
@@ -276,32 +277,6 @@ class GitHubForge:
             return list(repository.pull_requests(state="all"))  # github3 follows the Link headers
 
         return self._client.call(listing, f"listing the pull requests of {repository.full_name}")
-
-    def _locate(self, number: int, target: str | None) -> tuple[str, Any, Proposal]:
-        """The pull request ``number`` (of ``target``'s repository: numbers are per repository)."""
-        for attempt in range(2):
-            found = [(t, *seen) for (t, n), seen in self._where.items() if n == number and target in (None, t)]
-            if len(found) == 1:
-                return found[0]
-            if len(found) > 1:
-                where = ", ".join(t for t, _, _ in found)
-                raise ForgeError(f"pull request #{number} exists in several repositories ({where}); name the node")
-            if attempt == 0:
-                self.proposals()
-        raise ForgeError(f"no forkflow pull request #{number} in the network's repositories")
-
-    def _may_open(self, proposal: Proposal) -> None:
-        """Refuse what could duplicate a pull request, or push over a branch someone else's pull request uses."""
-        if proposal.target in self._unlisted:
-            raise ForgeError(
-                f"not opened: the pull requests of {proposal.target!r} could not be listed, so one may be open already"
-            )
-        number = self._foreign.get((proposal.target, proposal.branch))
-        if number is not None:
-            raise ForgeError(
-                f"not opened: pull request #{number} uses the branch {proposal.branch} and forkflow cannot read its "
-                "forkflow:meta block; restore the block, or close that pull request"
-            )
 
     def _push(self, proposal: Proposal) -> None:
         assert proposal.head is not None

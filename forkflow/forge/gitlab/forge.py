@@ -19,6 +19,7 @@ from forkflow.forge.gitlab.client import GitLabClient, project_path
 from forkflow.forge.gitlab.dashboard import create_dashboard, edit_dashboard, find_dashboard
 from forkflow.forge.gitlab.reviewers import reviewer_ids
 from forkflow.forge.meta import MetaError, meta_block, read_meta
+from forkflow.forge.requests import SeenRequests
 from forkflow.gitrepo import GitRepo, Person
 from forkflow.gitrepo.remote import push_refs
 from forkflow.manifest.spec import Manifest, NodeSpec
@@ -28,8 +29,10 @@ MR_WRITE = "the api scope and the Developer role on the project (to write merge 
 STATUS_NAME = "forkflow/policy"
 
 
-class GitLabForge:
+class GitLabForge(SeenRequests):
     """Proposals as merge requests in the target node's project."""
+
+    REQUEST, MARK, PLACES = "merge request", "!", "projects"
 
     name = "gitlab"
     branchless = False  # a merge request needs a branch: a proposal that applies nowhere is reported, not opened
@@ -241,32 +244,6 @@ class GitLabForge:
     def _close(self, request: Any, number: int) -> None:
         request.state_event = "close"
         self._client.call(request.save, f"closing merge request !{number}", needs=MR_WRITE)
-
-    def _locate(self, number: int, target: str | None) -> tuple[str, Any, Proposal]:
-        """The merge request ``number`` (of ``target``'s project: iids are per project)."""
-        for attempt in range(2):
-            found = [(t, *seen) for (t, n), seen in self._where.items() if n == number and target in (None, t)]
-            if len(found) == 1:
-                return found[0]
-            if len(found) > 1:
-                where = ", ".join(t for t, _, _ in found)
-                raise ForgeError(f"merge request !{number} exists in several projects ({where}); name the node")
-            if attempt == 0:
-                self.proposals()
-        raise ForgeError(f"no forkflow merge request !{number} in the network's projects")
-
-    def _may_open(self, proposal: Proposal) -> None:
-        """Refuse what could duplicate a merge request, or push over a branch someone else's request uses."""
-        if proposal.target in self._unlisted:
-            raise ForgeError(
-                f"not opened: the merge requests of {proposal.target!r} could not be listed, so one may be open already"
-            )
-        number = self._foreign.get((proposal.target, proposal.branch))
-        if number is not None:
-            raise ForgeError(
-                f"not opened: merge request !{number} uses the branch {proposal.branch} and forkflow cannot read its "
-                "forkflow:meta block; restore the block, or close that merge request"
-            )
 
     def _push(self, proposal: Proposal) -> None:
         assert proposal.head is not None
