@@ -12,25 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.fakeforge.clock import Clock
 from tests.fakeforge.gitops import BareRepo
-
-EPOCH = 1_700_000_000  # 2023-11-14T22:13:20Z, the start of the fake's clock
 
 
 def iso(epoch: int) -> str:
     """An epoch as GitHub writes times: `2023-11-14T22:13:20Z`."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class Clock:
-    """The fake's deterministic clock: every event happens one minute after the previous one."""
-
-    now: int = EPOCH
-
-    def tick(self) -> int:
-        self.now += 60
-        return self.now
 
 
 @dataclass(eq=False)
