@@ -37,7 +37,7 @@ from forkflow.hooks import Refusal, protected_refusals, refusal_message
 from forkflow.model import ScanReport
 from forkflow.needs.figure import scan_summary
 from forkflow.network.fetch import apply_fetch, plan_fetch
-from forkflow.policy.check import Violation, check_policy, security_violations
+from forkflow.policy.check import Violation, all_violations, security_violations
 from forkflow.problems import StepProblem, one_line, problems_markdown, step, unique
 from forkflow.propose.bubble_up import ProposalPlan, Step, apply_plan, plan_proposals
 from forkflow.report.document import ReportInput, report_markdown
@@ -140,9 +140,9 @@ def scheduled_run(
     scene = Scene(report, previous, listed, syncs)
     board_text = publish_board(board, space, forge, scene, now=now, dry_run=dry_run, problems=problems)
     result = BotResult(problems=unique([*problems, *forge.problems]))
-    violations = check_policy(report, space.network, space.policy)
-    if security is not None:
-        violations = security_violations(security.coverage) + violations
+    violations = all_violations(
+        report, space.network, space.policy, security.coverage if security is not None else None
+    )
     result.violations, result.found = len(violations), violations
     result.report = ReportInput(report, previous, listed, space.policy, security, space.network)
     summary = report_markdown(result.report) + board_text + problems_markdown(result.problems)

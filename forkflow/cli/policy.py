@@ -31,14 +31,14 @@ def policy_check(repo: Path, manifest: Path | None, as_json: bool) -> None:
 
     Exit code: 0 when there is none, 4 when there are violations (1 for errors, as always).
     """
-    from forkflow.policy.check import check_policy, security_violations
+    from forkflow.policy.check import all_violations
     from forkflow.security.coverage import network_security
 
     with handle_errors():
         space = open_space(repo, manifest)
-        found = check_policy(run_scan(space), space.network, space.policy)
+        report = run_scan(space)
         covered = network_security(space.repo, space.network, space.policy, now_utc(), store=space.store)
-        found = (security_violations(covered.coverage) if covered is not None else []) + found  # deadlines first
+        found = all_violations(report, space.network, space.policy, covered.coverage if covered is not None else None)
         if as_json:
             click.echo(json.dumps([v.model_dump(mode="json") for v in found], indent=2))
         else:

@@ -21,7 +21,7 @@ from forkflow.model import ScanReport
 from forkflow.needs.figure import Weight, reweigh
 from forkflow.needs.kept import KeptTrend
 from forkflow.needs.trend import Period, Trend, build_trend
-from forkflow.policy.check import Violation, check_policy, security_violations
+from forkflow.policy.check import Violation, all_violations
 from forkflow.report.document import ReportInput, report_html, report_markdown
 from forkflow.report.files import write_whole
 from forkflow.report.junit import report_junit
@@ -199,8 +199,8 @@ def html_trend(
 
 def violations_of(space: Workspace, data: ReportInput) -> list[Violation]:
     """Every policy violation of the report: overdue security fixes first, as ``policy check`` lists them."""
-    found = check_policy(data.report, space.network, space.policy)
-    return (security_violations(data.security.coverage) if data.security is not None else []) + found
+    coverage = data.security.coverage if data.security is not None else None
+    return all_violations(data.report, space.network, space.policy, coverage)
 
 
 def _previous_figure(before: list[dict[str, object]], weight: str) -> float | None:

@@ -11,9 +11,7 @@ written to the node's ref in this repository.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from forkflow.gitrepo.build import HistoryBuilder
 from forkflow.manifest.spec import Manifest, NodeSpec
 from forkflow.problems import StepProblem
 from forkflow.store.store import Store, local_folder
+from forkflow.wholefile import replace_whole
 
 
 class LocalForge:
@@ -153,10 +152,7 @@ class LocalForge:
         """Write the dashboard file in one rename (a run stopped half-way leaves the old one whole)."""
         path = self._dashboard_path(make=True)
         try:
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".dashboard-", suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(body)
-            os.replace(temporary, path)
+            replace_whole(path, body.encode("utf-8"), 0o600, prefix=".dashboard-", suffix=".tmp")
         except OSError as err:
             raise ForgeError(f"{path}: the dashboard cannot be written ({err.strerror})") from err
         return DashboardIssue(number=1, title=title, body=body, url=path.as_uri())

@@ -3,13 +3,17 @@ forkflow has seen, found again by number, and the refusals that keep it from ope
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from forkflow.errors import ForgeError
 from forkflow.forge import Proposal
+from forkflow.forge.meta import MetaError
+from forkflow.problems import StepProblem
 
 
-class SeenRequests:
+class SeenRequests(ABC):
     """A forge's review requests as its last listing saw them.
 
     A subclass fills ``_where`` (``(target, number)`` -> the library's object, the proposal),
@@ -24,9 +28,33 @@ class SeenRequests:
     _where: dict[tuple[str, int], tuple[Any, Proposal]]
     _unlisted: set[str]
     _foreign: dict[tuple[str, str], int]
+    problems: list[StepProblem]
 
+    @abstractmethod
     def proposals(self) -> list[Proposal]:
-        raise NotImplementedError
+        """List the forge's requests again, filling what this class reads."""
+
+    @abstractmethod
+    def _note_foreign(self, node: str, request: Any) -> None:
+        """Remember ``request`` in ``_foreign`` when it is open on a forkflow branch."""
+
+    def _read_request(
+        self, node: str, where: str, number: int, request: Any, read: Callable[[str, str, Any], Proposal | None]
+    ) -> Proposal | None:
+        """The proposal ``read(node, where, request)`` finds in the request ``number`` of ``node``'s
+        repository or project ``where``; None when it holds none, and a problem when its forkflow
+        block cannot be read."""
+        try:
+            proposal = read(node, where, request)
+        except MetaError as err:
+            self._note_foreign(node, request)
+            reason = f"{err}; restore the block, or delete it (forkflow then leaves the {self.REQUEST} alone)"
+            item = f"{where}{self.MARK}{number}"
+            self.problems.append(StepProblem(node=node, step=f"read {self.REQUEST}", item=item, reason=reason))
+            return None
+        if proposal is None:
+            self._note_foreign(node, request)  # not forkflow's: its branch is not forkflow's to push
+        return proposal
 
     def _locate(self, number: int, target: str | None) -> tuple[str, Any, Proposal]:
         """The request ``number`` (of ``target``'s repository or project: numbers are per place), listed again once."""

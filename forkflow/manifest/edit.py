@@ -12,14 +12,13 @@ import itertools
 import os
 import re
 import stat
-import tempfile
 import tomllib
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
 from forkflow.errors import ManifestError
 from forkflow.manifest.spec import Manifest, load_manifest, parse_manifest
+from forkflow.wholefile import replace_whole
 
 _HEADER = re.compile(r"^\s*\[")
 _NAME = re.compile(r"^\s*name\s*=")
@@ -105,27 +104,10 @@ def write_manifest(path: Path, text: str) -> Manifest:
     """
     check_manifest_text(path, text)
     try:
-        with synced_temporary(path, text, mode_of(path)) as temporary:
-            os.replace(temporary, path)
+        replace_whole(path, text.encode("utf-8"), mode_of(path), prefix=".forkflow-", suffix=".toml")
     except OSError as err:
         raise ManifestError(str(path), f"cannot be written: {err}; the file was left as it was") from err
     return load_manifest(path)
-
-
-@contextmanager
-def synced_temporary(path: Path, text: str, mode: int) -> Iterator[str]:
-    """A temporary file beside ``path`` holding ``text``, on the disk and with ``mode``, to be
-    moved or linked to ``path``; whatever is left of it is removed on the way out."""
-    handle, temporary = tempfile.mkstemp(prefix=".forkflow-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        yield temporary
-    finally:
-        Path(temporary).unlink(missing_ok=True)
 
 
 def check_manifest_text(path: Path, text: str) -> Manifest:

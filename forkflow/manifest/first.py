@@ -16,9 +16,10 @@ from pathlib import Path
 
 from forkflow import faultpoints
 from forkflow.errors import ManifestError
-from forkflow.manifest.edit import check_manifest_text, mode_of, synced_temporary, toml_value
+from forkflow.manifest.edit import check_manifest_text, mode_of, toml_value
 from forkflow.manifest.refname import ref_component_problem
 from forkflow.manifest.spec import Manifest
+from forkflow.wholefile import synced_temporary
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
@@ -97,7 +98,9 @@ def write_new_manifest(path: Path, text: str) -> Manifest:
     manifest = check_manifest_text(path, text)
     refuse_existing(path)
     try:
-        with synced_temporary(path, text, mode_of(path)) as temporary:
+        with synced_temporary(
+            path, text.encode("utf-8"), mode_of(path), prefix=".forkflow-", suffix=".toml"
+        ) as temporary:
             faultpoints.reached("init.temporary-written")
             _link_or_rename(temporary, path)
     except FileExistsError:

@@ -120,6 +120,14 @@ def _divergence(node: NodeReport, rules: Policy) -> list[Violation]:
     return out
 
 
+def all_violations(
+    report: ScanReport, network: Network, policy: Policy, coverage: Iterable[Coverage] | None
+) -> list[Violation]:
+    """Every violation: the security deadlines missed first (``coverage``: None when central is
+    not fetched), then the rules :func:`check_policy` checks."""
+    return (security_violations(coverage) if coverage is not None else []) + check_policy(report, network, policy)
+
+
 def security_violations(coverage: Iterable[Coverage]) -> list[Violation]:
     """A node past its tier's deadline for a published fix (``security.max_days``), first in every list."""
     return [

@@ -6,30 +6,19 @@ what the last one wrote.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from forkflow.errors import OutputError
+from forkflow.wholefile import replace_whole
 
 
 def write_whole(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` in one rename; :class:`OutputError` names the file when it cannot be."""
-    temporary = ""
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent or ".")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        replace_whole(path, data, 0o644)
     except OSError as err:
         raise OutputError(f"{path}: the report cannot be written ({err})") from err
-    finally:
-        if temporary and os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def write_folder(folder: Path, files: Mapping[str, bytes]) -> list[Path]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ class ForgeHTTPHandler(BaseHTTPRequestHandler):
         """Quiet: each fake keeps its own log of requests."""
 
 
-class LoopbackServer:
+class LoopbackServer(ABC):
     """Start/stop a `ThreadingHTTPServer` on a free loopback port, serving `self._serve`."""
 
     thread_name = "fakeforge"
@@ -40,8 +41,9 @@ class LoopbackServer:
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
-    def _serve(self, http: BaseHTTPRequestHandler) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _serve(self, http: BaseHTTPRequestHandler) -> None:
+        """Answer one request (the fake's routing)."""
 
     def start(self) -> Any:
         """Listen on a free loopback port and serve in a background thread."""

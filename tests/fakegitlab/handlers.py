@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from tests.fakeforge.gitops import Person
+from tests.fakeforge.paging import link_header, page_of
 from tests.fakegitlab.render import Renderer
 from tests.fakegitlab.state import Identity, Label, Project, State, User
+
+if TYPE_CHECKING:
+    from tests.fakegitlab.server import Options
 
 Json = dict[str, Any]
 STATUS_STATES = ("pending", "running", "success", "failed", "canceled", "skipped")
@@ -149,6 +153,8 @@ class BaseHandlers:
 
     state: State
     renderer: Renderer
+    options: Options
+    api_url: str
 
     def _project(self, ref: str) -> Project:
         project = self.state.project(ref)
@@ -166,8 +172,21 @@ class BaseHandlers:
         if project.archived:
             raise ApiError(403, "403 Forbidden - Project is archived")
 
-    def _page(self, request: Request, items: list[Any]) -> Response:  # pragma: no cover - on the server
-        raise NotImplementedError
+    def _page(self, request: Request, items: list[Any]) -> Response:
+        """One page, with GitLab's `X-Page`, `X-Per-Page`, `X-Next-Page`, `X-Prev-Page`, `X-Total(-Pages)` and `Link`."""
+        chunk, page, per_page, last = page_of(items, request.query, 20, self.options.max_per_page)
+        headers = {
+            "X-Page": str(page),
+            "X-Per-Page": str(per_page),
+            "X-Next-Page": str(page + 1) if page < last else "",
+            "X-Prev-Page": str(page - 1) if page > 1 else "",
+            "X-Total": str(len(items)),
+            "X-Total-Pages": str(last),
+        }
+        link = link_header(self.api_url + request.path, request.query_string, page, last, always=True)
+        if link:
+            headers["Link"] = link
+        return Response(200, chunk, headers)
 
     def _sync_heads(self, project: Project) -> None:
         """Each open merge request's head, as GitLab keeps it in the target: `refs/merge-requests/IID/head`."""

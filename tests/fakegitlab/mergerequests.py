@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.fakegitlab.handlers import ApiError, BaseHandlers, Request, Response, missing, not_found
 from tests.fakegitlab.state import Issue, MergeRequest, Note, Project, User
@@ -10,21 +10,30 @@ from tests.fakegitlab.state import Issue, MergeRequest, Note, Project, User
 MR_STATES = ("opened", "closed", "merged", "locked", "all")
 
 
+Numbered = TypeVar("Numbered", MergeRequest, Issue)
+
+
+def numbered(table: dict[tuple[int, int], Numbered], project: Project, iid: str) -> Numbered:
+    """The merge request or issue ``iid`` of ``project`` (iids are per project); 404 when there is none."""
+    found = table.get((project.id, int(iid))) if iid.isdigit() else None
+    if found is None:
+        raise not_found("")
+    return found
+
+
+def newest_first(table: dict[tuple[int, int], Numbered], project: Project) -> list[Numbered]:
+    """``project``'s merge requests or issues, newest first, as GitLab lists them."""
+    return sorted((item for (pid, _), item in table.items() if pid == project.id), key=lambda item: -item.created_at)
+
+
 class MergeRequestHandlers(BaseHandlers):
     # -- merge requests --------------------------------------------------------------------
     def _mr(self, project: Project, iid: str) -> MergeRequest:
-        found = self.state.merge_requests.get((project.id, int(iid))) if iid.isdigit() else None
-        if found is None:
-            raise not_found("")
-        return found
+        return numbered(self.state.merge_requests, project, iid)
 
     def list_merge_requests(self, request: Request, id: str) -> Response:
         project = self._project(id)
-        items = sorted(
-            (mr for (pid, _), mr in self.state.merge_requests.items() if pid == project.id),
-            key=lambda mr: mr.created_at,
-            reverse=True,  # GitLab: newest first
-        )
+        items = newest_first(self.state.merge_requests, project)
         query = request.query
         state = query.get("state", "all")
         if state not in MR_STATES:
@@ -209,18 +218,11 @@ class MergeRequestHandlers(BaseHandlers):
 
     # -- issues ----------------------------------------------------------------------------
     def _issue(self, project: Project, iid: str) -> Issue:
-        found = self.state.issues.get((project.id, int(iid))) if iid.isdigit() else None
-        if found is None:
-            raise not_found("")
-        return found
+        return numbered(self.state.issues, project, iid)
 
     def list_issues(self, request: Request, id: str) -> Response:
         project = self._project(id)
-        items = sorted(
-            (i for (pid, _), i in self.state.issues.items() if pid == project.id),
-            key=lambda i: i.created_at,
-            reverse=True,
-        )
+        items = newest_first(self.state.issues, project)
         state = request.query.get("state", "all")
         if state != "all":
             items = [i for i in items if i.state == state]

@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tests.fakeforge.http import LoopbackServer, read_body, send, send_text, serve_git_backend
-from tests.fakeforge.paging import link_header, page_of
 from tests.fakeforge.rules import Delay, Malformed, spoiler, take
 from tests.fakeforge.validation import specificity, template_regex
 from tests.fakegitlab.handlers import JOB_TOKEN_REFUSES, ROUTES, ApiError, Request, Response
@@ -408,22 +407,6 @@ class FakeGitLab(LoopbackServer, ProjectHandlers, MergeRequestHandlers):
         if identity is None or (("job-token" in headers) != identity.is_job):
             raise ApiError(401, "401 Unauthorized")
         return identity
-
-    def _page(self, request: Request, items: list[Any]) -> Response:
-        """One page, with GitLab's `X-Page`, `X-Per-Page`, `X-Next-Page`, `X-Prev-Page`, `X-Total(-Pages)` and `Link`."""
-        chunk, page, per_page, last = page_of(items, request.query, 20, self.options.max_per_page)
-        headers = {
-            "X-Page": str(page),
-            "X-Per-Page": str(per_page),
-            "X-Next-Page": str(page + 1) if page < last else "",
-            "X-Prev-Page": str(page - 1) if page > 1 else "",
-            "X-Total": str(len(items)),
-            "X-Total-Pages": str(last),
-        }
-        link = link_header(self.api_url + request.path, request.query_string, page, last, always=True)
-        if link:
-            headers["Link"] = link
-        return Response(200, chunk, headers)
 
     # -- git over HTTP ---------------------------------------------------------------------
     def _serve_git(self, http: BaseHTTPRequestHandler, path: str, query: str, body: bytes) -> None:

@@ -8,6 +8,7 @@ node a fork of its parent's project, fetched over git's smart HTTP.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,8 +42,20 @@ def owner_of(node: str) -> str:
     return f"{node}-u"
 
 
-def host(fake: FakeGitLab, tmp_path: Path) -> Workspace:
-    """The shared network on the fake GitLab: central in the group, each node a fork of its parent."""
+def user_namespace(fake: FakeGitLab, node: str) -> tuple[str, str]:
+    """A node's project in its owner's own namespace: (namespace, owner)."""
+    return owner_of(node), owner_of(node)
+
+
+def host(
+    fake: FakeGitLab,
+    tmp_path: Path,
+    *,
+    namespace: Callable[[FakeGitLab, str], tuple[str, str]] = user_namespace,
+    credential: Credential | None = None,
+) -> Workspace:
+    """The shared network on the fake GitLab: central in the group, each node a fork of its parent,
+    in the namespace ``namespace`` makes for it (with the owner the manifest names)."""
     src = build_shared_network(tmp_path / "src")
     src.git.commit("Central update", {"README.md": "# video\n"})  # every node is behind by one
     fake.add_user("robot", TOKEN)
@@ -54,21 +67,22 @@ def host(fake: FakeGitLab, tmp_path: Path) -> Workspace:
         f'[[node]]\nname = "central"\nurl = "{fake.clone_url(projects["central"])}"\nbranch = "main"\n',
     ]
     for name, parent, tier in NODES:
-        fork = fake.add_project(owner_of(name), "video", fork_of=projects[parent])
-        projects[name] = f"{owner_of(name)}/video"
+        where, owner = namespace(fake, name)
+        fork = fake.add_project(where, "video", fork_of=projects[parent])
+        projects[name] = f"{where}/video"
         sha = src.git.head(name)
         subprocess.run(
             ["git", "--git-dir", str(fork.git_path), "update-ref", "refs/heads/main", sha], check=True, env=git_env()
         )
         manifest.append(
             f'[[node]]\nname = "{name}"\nparent = "{parent}"\ntier = "{tier}"\n'
-            f'url = "{fake.clone_url(projects[name])}"\nbranch = "main"\nowners = ["@{owner_of(name)}"]\n'
+            f'url = "{fake.clone_url(projects[name])}"\nbranch = "main"\nowners = ["@{owner}"]\n'
         )
     work = Git.init(tmp_path / "work")
     (work.path / "forkflow.toml").write_text("\n".join(manifest))
     space = open_workspace(work.path)
-    credential = credential_for(fake)
-    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), credential=credential))
+    fetching = credential or credential_for(fake)
+    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), credential=fetching))
     return space
 
 

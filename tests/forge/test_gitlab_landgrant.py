@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import ssl
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,11 @@ import pytest
 from forkflow.bot import run_bot
 from forkflow.credential import Credential
 from forkflow.forge.gitlab import GitLabClient, GitLabForge
-from forkflow.network.fetch import apply_fetch, plan_fetch
 from forkflow.urls import authority
-from forkflow.workspace import Workspace, open_workspace
+from forkflow.workspace import Workspace
 from tests.fakegitlab.server import FakeGitLab
 from tests.forge.test_gitlab import BOT, GROUP, NOW, TOKEN
-from tests.gitcli import Git, git_env
-from tests.sharednet import NODES, build_shared_network
+from tests.forge.test_gitlab import host as hosted
 from tests.tlscert import make_tls
 
 
@@ -68,38 +65,18 @@ def dev(node: str) -> str:
     return f"{node}-dev"
 
 
+def lab(fake: FakeGitLab, node: str) -> tuple[str, str]:
+    """A node's project in a group of its own, its developer a member: (namespace, owner)."""
+    fake.add_user(dev(node))
+    fake.add_group(f"{node}-lab", members=("robot", dev(node)))
+    return f"{node}-lab", dev(node)
+
+
 def host(fake: FakeGitLab, tmp_path: Path) -> tuple[Workspace, Credential]:
     """The shared network: central in the group, each node's project a fork in a group of its own."""
-    src = build_shared_network(tmp_path / "src")
-    src.git.commit("Central update", {"README.md": "# video\n"})  # every node is behind by one
-    fake.add_user("robot", TOKEN)
-    fake.add_group(GROUP, members=("robot",))
-    fake.add_project(GROUP, "video", source_path=src.git.path)
-    projects = {"central": f"{GROUP}/video"}
-    manifest = [
-        '[network]\nname = "hosted"\nforge = "gitlab"\n',
-        f'[[node]]\nname = "central"\nurl = "{fake.clone_url(projects["central"])}"\nbranch = "main"\n',
-    ]
-    for name, parent, tier in NODES:
-        fake.add_user(dev(name))
-        fake.add_group(f"{name}-lab", members=("robot", dev(name)))
-        fork = fake.add_project(f"{name}-lab", "video", fork_of=projects[parent])
-        projects[name] = f"{name}-lab/video"
-        sha = src.git.head(name)
-        subprocess.run(
-            ["git", "--git-dir", str(fork.git_path), "update-ref", "refs/heads/main", sha], check=True, env=git_env()
-        )
-        manifest.append(
-            f'[[node]]\nname = "{name}"\nparent = "{parent}"\ntier = "{tier}"\n'
-            f'url = "{fake.clone_url(projects[name])}"\nbranch = "main"\nowners = ["@{dev(name)}"]\n'
-        )
-    work = Git.init(tmp_path / "work")
-    (work.path / "forkflow.toml").write_text("\n".join(manifest))
-    space = open_workspace(work.path)
     credential = Credential.from_env({"GITLAB_URL": fake.url, "GITLAB_TOKEN": TOKEN}, forge="gitlab")
     assert credential.hosts == frozenset({authority(fake.url)})
-    assert all(result.ok for result in apply_fetch(space.repo, plan_fetch(space.network), credential=credential))
-    return space, credential
+    return hosted(fake, tmp_path, namespace=lab, credential=credential), credential
 
 
 def merge_requests(fake: FakeGitLab, path: str) -> list[Any]:

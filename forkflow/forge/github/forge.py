@@ -73,7 +73,7 @@ class GitHubForge(SeenRequests):
             self._foreign = {key: number for key, number in self._foreign.items() if key[0] != spec.name}
             listed.add(repository.full_name.lower())
             for pull in pulls:
-                proposal = self._read_pull(spec.name, repository.full_name, pull)
+                proposal = self._read_request(spec.name, repository.full_name, pull.number, pull, self._proposal_of)
                 if proposal is not None:
                     found.append(proposal)
                     self._where[(proposal.target, proposal.number)] = (pull, proposal)
@@ -304,19 +304,8 @@ class GitHubForge(SeenRequests):
                 (teams if "/" in handle else users).append(handle.split("/")[-1])
         return sorted(set(users)), sorted(set(teams))
 
-    def _read_pull(self, node: str, full_name: str, pull: Any) -> Proposal | None:
-        """The proposal a pull request of ``node``'s repository holds; None (and a problem) when it holds none."""
-        try:
-            proposal = proposal_of(pull, node, full_name, self._manifest)
-        except MetaError as err:
-            self._note_foreign(node, pull)
-            item = f"{full_name}#{pull.number}"
-            reason = f"{err}; restore the block, or delete it (forkflow then leaves the pull request alone)"
-            self.problems.append(StepProblem(node=node, step="read pull request", item=item, reason=reason))
-            return None
-        if proposal is None:
-            self._note_foreign(node, pull)  # not forkflow's: its branch is not forkflow's to push
-        return proposal
+    def _proposal_of(self, node: str, full_name: str, pull: Any) -> Proposal | None:
+        return proposal_of(pull, node, full_name, self._manifest)
 
     def _open_issue(self, proposal: Proposal) -> Proposal:
         """A proposal with no branch, as an issue that names the conflicts for a person to finish."""

@@ -76,7 +76,7 @@ class GitLabForge(SeenRequests):
             self._foreign = {key: iid for key, iid in self._foreign.items() if key[0] != spec.name}
             listed.add(path.lower())
             for request in requests:
-                proposal = self._read(spec.name, path, request)
+                proposal = self._read_request(spec.name, path, int(request.iid), request, self._proposal_of)
                 if proposal is not None:
                     found.append(proposal)
                     self._where[(proposal.target, proposal.number)] = (request, proposal)
@@ -264,20 +264,6 @@ class GitLabForge(SeenRequests):
             spec = self._manifest.find(carrier)  # a carrier no longer in the manifest has no owners to ask
             owners.update(owner.lstrip("@") for owner in (spec.owners if spec is not None else ()))
         return sorted(owners)
-
-    def _read(self, node: str, path: str, request: Any) -> Proposal | None:
-        """The proposal a merge request of ``node``'s project holds; None (and a problem) when it holds none."""
-        try:
-            proposal = self._proposal_of(node, path, request)
-        except MetaError as err:
-            self._note_foreign(node, request)
-            item = f"{path}!{request.iid}"
-            reason = f"{err}; restore the block, or delete it (forkflow then leaves the merge request alone)"
-            self.problems.append(StepProblem(node=node, step="read merge request", item=item, reason=reason))
-            return None
-        if proposal is None:
-            self._note_foreign(node, request)  # not forkflow's: its branch is not forkflow's to push
-        return proposal
 
     def _proposal_of(self, node: str, path: str, request: Any) -> Proposal | None:
         read = read_meta(request.description)
